@@ -1,0 +1,131 @@
+import type { AudienceMember, AudienceSource } from '../domain/audience.js';
+import { FanoutError } from '../domain/errors.js';
+import { rowExpiry } from '../domain/limits.js';
+import type {
+  AudiencePage,
+  ConnectionRecord,
+  ConnectionStore,
+  NewConnection,
+  SubscribeResult,
+} from './store.js';
+
+/**
+ * In-memory ConnectionStore for unit tests and single-process use. It keeps the same guarantees as
+ * the DynamoDB store (see store.ts); audience order is subscription order, like a sort key would not
+ * promise but a test can rely on.
+ */
+export class MemoryConnectionStore implements ConnectionStore {
+  private readonly connections = new Map<string, ConnectionRecord>();
+  /** pattern → connection ids, in subscription order. */
+  private readonly byPattern = new Map<string, Set<string>>();
+  /** user id → connection ids. */
+  private readonly byUser = new Map<string, Set<string>>();
+  /** Calls made, by method name: lets tests assert that nothing was touched. */
+  readonly calls: string[] = [];
+
+  async registerConnection(connection: NewConnection): Promise<void> {
+    this.calls.push('registerConnection');
+    this.connections.set(connection.connectionId, {
+      ...connection,
+      allowedTopics: [...connection.allowedTopics],
+      subscriptions: [],
+      expiresAt: rowExpiry(connection.connectedAt),
+    });
+    if (connection.userId) indexAdd(this.byUser, connection.userId, connection.connectionId);
+  }
+
+  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
+    this.calls.push('getConnection');
+    const record = this.connections.get(connectionId);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async subscribe(
+    connectionId: string,
+    patterns: readonly string[],
+    maxSubscriptions: number,
+  ): Promise<SubscribeResult> {
+    this.calls.push('subscribe');
+    const record = this.requireConnection(connectionId);
+    const added = [...new Set(patterns)].filter((p) => !record.subscriptions.includes(p));
+    const total = record.subscriptions.length + added.length;
+    if (total > maxSubscriptions) {
+      throw new FanoutError(
+        'too_many_subscriptions',
+        `a connection may hold at most ${maxSubscriptions} subscriptions (has ${record.subscriptions.length}, asked for ${added.length} more)`,
+        { limit: maxSubscriptions },
+      );
+    }
+    record.subscriptions.push(...added);
+    for (const pattern of added) indexAdd(this.byPattern, pattern, connectionId);
+    return { subscriptions: [...new Set(patterns)], total };
+  }
+
+  async unsubscribe(connectionId: string, patterns: readonly string[]): Promise<string[]> {
+    this.calls.push('unsubscribe');
+    const record = this.requireConnection(connectionId);
+    const removed = [...new Set(patterns)].filter((p) => record.subscriptions.includes(p));
+    record.subscriptions = record.subscriptions.filter((p) => !removed.includes(p));
+    for (const pattern of removed) indexDelete(this.byPattern, pattern, connectionId);
+    return removed;
+  }
+
+  async removeConnection(connectionId: string): Promise<void> {
+    this.calls.push('removeConnection');
+    const record = this.connections.get(connectionId);
+    if (!record) return;
+    for (const pattern of record.subscriptions) indexDelete(this.byPattern, pattern, connectionId);
+    if (record.userId) indexDelete(this.byUser, record.userId, connectionId);
+    this.connections.delete(connectionId);
+  }
+
+  async audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage> {
+    this.calls.push('audiencePage');
+    const ids = [
+      ...((source.kind === 'pattern' ? this.byPattern.get(source.pattern) : this.byUser.get(source.userId)) ??
+        []),
+    ];
+    const start = cursor ? Number(cursor) : 0;
+    const slice = ids.slice(start, start + limit);
+    const members: AudienceMember[] = [];
+    for (const id of slice) {
+      const record = this.connections.get(id);
+      if (!record) continue;
+      members.push({
+        connectionId: id,
+        ...(record.userId ? { userId: record.userId } : {}),
+        subscriptions: [...record.subscriptions],
+      });
+    }
+    const next = start + slice.length;
+    return next < ids.length ? { members, cursor: String(next) } : { members };
+  }
+
+  /** Number of rows the DynamoDB layout would hold for everything stored here (for leak checks). */
+  rowCount(): number {
+    let rows = 0;
+    for (const record of this.connections.values()) {
+      rows += 1 + 2 * record.subscriptions.length + (record.userId ? 1 : 0);
+    }
+    return rows;
+  }
+
+  private requireConnection(connectionId: string): ConnectionRecord {
+    const record = this.connections.get(connectionId);
+    if (!record) throw new FanoutError('internal', `connection ${connectionId} is not registered`);
+    return record;
+  }
+}
+
+function indexAdd(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key) ?? new Set<string>();
+  set.add(id);
+  index.set(key, set);
+}
+
+function indexDelete(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(id);
+  if (set.size === 0) index.delete(key);
+}

@@ -1,0 +1,64 @@
+import type { AudienceMember, AudienceSource } from '../domain/audience.js';
+
+/**
+ * ConnectionStore: who is connected, what they subscribed to, and who should get an event.
+ *
+ * Guarantees every implementation keeps (the contract tests in test/ run against each):
+ * - Every row it writes carries `expiresAt` (epoch seconds, connectedAt + 2 h + margin), so rows
+ *   never outlive their connection even when `$disconnect` never arrives.
+ * - `removeConnection` deletes every row of the connection (its metadata, its subscription rows,
+ *   the topic index rows and the user index row) and is idempotent.
+ * - `subscribe` is all-or-nothing with respect to the limit: it either adds every new pattern or
+ *   throws `too_many_subscriptions` and adds none.
+ * - `audiencePage` never returns one connection twice within a source and pages with an opaque
+ *   cursor; it reads only the rows of that source (no scans). Each member lists every pattern the
+ *   connection is subscribed to, which `deliveredByEarlierSource` uses to de-duplicate.
+ * - Concurrent subscribe/unsubscribe on one connection are serialized with a revision number, so the
+ *   subscription lists on index rows converge to the connection's latest set.
+ */
+export interface NewConnection {
+  connectionId: string;
+  /** Epoch milliseconds, as API Gateway's requestContext.connectedAt. */
+  connectedAt: number;
+  userId?: string;
+  sourceIp?: string;
+  /** Patterns this connection may subscribe to (already expanded from the token). */
+  allowedTopics: readonly string[];
+}
+
+export interface ConnectionRecord extends NewConnection {
+  subscriptions: string[];
+  expiresAt: number;
+}
+
+export interface SubscribeResult {
+  /** Patterns now subscribed that were requested (including ones already held). */
+  subscriptions: string[];
+  /** Total subscriptions the connection holds afterwards. */
+  total: number;
+}
+
+export interface AudiencePage {
+  members: AudienceMember[];
+  /** Present when more members may follow; pass it back to get them. */
+  cursor?: string;
+}
+
+export interface ConnectionStore {
+  registerConnection(connection: NewConnection): Promise<void>;
+  getConnection(connectionId: string): Promise<ConnectionRecord | undefined>;
+  /**
+   * Adds `patterns` to the connection's subscriptions. Throws FanoutError `too_many_subscriptions`
+   * when the result would hold more than `maxSubscriptions`, and `internal` when the connection is
+   * not registered.
+   */
+  subscribe(
+    connectionId: string,
+    patterns: readonly string[],
+    maxSubscriptions: number,
+  ): Promise<SubscribeResult>;
+  /** Removes `patterns` (those not held are ignored). Returns the patterns that were removed. */
+  unsubscribe(connectionId: string, patterns: readonly string[]): Promise<string[]>;
+  removeConnection(connectionId: string): Promise<void>;
+  audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage>;
+}
