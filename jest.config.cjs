@@ -9,6 +9,8 @@ module.exports = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   // jose is published as ESM only; transform it like our own code.
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  // Sources import './x.js' (ESM style); resolve those to the .ts file beside them.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   collectCoverageFrom: ['shared/**/*.ts'],
   coverageReporters: ['text-summary', 'text'],

@@ -19,7 +19,12 @@ export function optionalString(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-export function integer(env: Env, name: string, fallback: number, range: { min: number; max: number }): number {
+export function integer(
+  env: Env,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);

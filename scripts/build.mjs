@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Bundles every functions/<name>/handler.ts into dist/<name>/index.mjs (ESM, Node 20, AWS SDK
+// bundled, source map) and a deployable dist/<name>.zip. Zips are byte-for-byte reproducible:
+// fixed entry order, timestamps and permissions, so an unchanged source keeps its hash and
+// `terraform plan` stays quiet.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { zipSync } from 'fflate';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const functionsDir = join(root, 'functions');
+const distDir = join(root, 'dist');
+// 1980-01-01T00:00:00 local: the earliest time a zip header can hold, so nothing varies with the clock.
+const ZIP_TIME = new Date(1980, 0, 1, 0, 0, 0);
+// Some bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
+const REQUIRE_SHIM =
+  "import { createRequire as __fanoutCreateRequire } from 'node:module';\nconst require = __fanoutCreateRequire(import.meta.url);";
+
+export function functionNames() {
+  return readdirSync(functionsDir)
+    .filter((name) => statSync(join(functionsDir, name, 'handler.ts'), { throwIfNoEntry: false })?.isFile())
+    .sort();
+}
+
+async function bundle(name) {
+  const outDir = join(distDir, name);
+  rmSync(outDir, { recursive: true, force: true });
+  await build({
+    absWorkingDir: root,
+    entryPoints: [join(functionsDir, name, 'handler.ts')],
+    outfile: join(outDir, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    sourcemap: true,
+    sourcesContent: false,
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    banner: { js: REQUIRE_SHIM },
+    logLevel: 'warning',
+  });
+  const files = readdirSync(outDir).sort();
+  const entries = Object.fromEntries(
+    files.map((file) => [file, [readFileSync(join(outDir, file)), { mtime: ZIP_TIME, level: 9 }]]),
+  );
+  const zip = zipSync(entries, { mtime: ZIP_TIME });
+  const zipPath = join(distDir, `${name}.zip`);
+  writeFileSync(zipPath, zip);
+  return { name, zipPath, bytes: zip.byteLength, sha256: createHash('sha256').update(zip).digest('hex') };
+}
+
+async function main() {
+  const names = functionNames();
+  if (names.length === 0) throw new Error(`no functions/<name>/handler.ts found under ${functionsDir}`);
+  mkdirSync(distDir, { recursive: true });
+  const started = Date.now();
+  const results = [];
+  for (const name of names) {
+    results.push(await bundle(name));
+    const last = results[results.length - 1];
+    console.log(
+      `  ${relative(root, last.zipPath).padEnd(24)} ${(last.bytes / 1024).toFixed(0).padStart(6)} KiB  sha256:${last.sha256.slice(0, 16)}`,
+    );
+  }
+  console.log(`built ${results.length} functions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(`build failed: ${err.message}`);
+    process.exit(1);
+  });
+}
