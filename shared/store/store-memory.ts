@@ -85,7 +85,10 @@ export class MemoryConnectionStore implements ConnectionStore {
       ...((source.kind === 'pattern' ? this.byPattern.get(source.pattern) : this.byUser.get(source.userId)) ??
         []),
     ];
-    const start = cursor ? Number(cursor) : 0;
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`audience page limit must be >= 1, got ${limit}`);
+    const start = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(start) || start < 0) throw new Error(`invalid audience cursor: ${cursor}`);
     const slice = ids.slice(start, start + limit);
     const members: AudienceMember[] = [];
     for (const id of slice) {

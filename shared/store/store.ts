@@ -13,8 +13,12 @@ import type { AudienceMember, AudienceSource } from '../domain/audience.js';
  * - `audiencePage` never returns one connection twice within a source and pages with an opaque
  *   cursor; it reads only the rows of that source (no scans). Each member lists every pattern the
  *   connection is subscribed to, which `deliveredByEarlierSource` uses to de-duplicate.
- * - Concurrent subscribe/unsubscribe on one connection are serialized with a revision number, so the
- *   subscription lists on index rows converge to the connection's latest set.
+ * - Concurrent subscribe/unsubscribe on one connection are serialized with a revision number on the
+ *   connection, and each call re-reads it after writing its index rows and repairs them when a newer
+ *   revision (or a disconnect) overtook it, so the index rows converge to the connection's latest set.
+ * - Connection ids are never reused (API Gateway assigns a fresh one per connection), so
+ *   `registerConnection` is not conditional.
+ * - `audiencePage` takes a limit of at least 1 and throws on a cursor it did not issue for that source.
  */
 export interface NewConnection {
   connectionId: string;

@@ -1,0 +1,104 @@
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+
+/** BatchWriteItem takes at most 25 requests per call. */
+export const BATCH_WRITE_LIMIT = 25;
+
+export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/** Backoff for retried DynamoDB calls. `sleep` is injectable so tests do not wait for real time. */
+export interface RetryPolicy {
+  /** Calls in all, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 8,
+  baseDelayMs: 25,
+  maxDelayMs: 1000,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Exponential backoff with "equal jitter": half the delay is fixed so retries always back off, half
+ * is random so writers that collided once do not collide again in lock step.
+ */
+export function backoffDelay(attempt: number, policy: RetryPolicy): number {
+  const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return delay / 2 + Math.random() * (delay / 2);
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/**
+ * Runs `task` for every item with at most `limit` in flight. After a failure no new task starts; the
+ * ones in flight are awaited (so nothing keeps writing after we report) and the first error is thrown.
+ */
+export async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  // One iterator shared by every worker: each item is taken exactly once.
+  const queue = items.values();
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    for (const item of queue) {
+      if (failure) return;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(limit, items.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  if (failure) throw failure.error;
+}
+
+/**
+ * Sends `requests` with BatchWriteItem in chunks of 25, retrying each chunk's UnprocessedItems with
+ * backoff (DynamoDB returns them under throttling instead of failing the call). Throws when some
+ * remain after the policy's attempts, naming how many, so callers never assume a partial delete
+ * succeeded.
+ */
+export async function batchWriteAll(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  options: { retry: RetryPolicy; concurrency: number },
+): Promise<void> {
+  const { retry } = options;
+  await forEachBounded(chunk(requests, BATCH_WRITE_LIMIT), options.concurrency, async (batch) => {
+    let pending: WriteRequest[] = batch;
+    for (let attempt = 0; ; attempt++) {
+      const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = result.UnprocessedItems?.[tableName] ?? [];
+      if (pending.length === 0) return;
+      if (attempt + 1 >= retry.attempts) {
+        throw new Error(
+          `BatchWriteItem on ${tableName}: ${pending.length} of ${batch.length} writes still unprocessed after ${retry.attempts} attempts`,
+        );
+      }
+      await retry.sleep(backoffDelay(attempt, retry));
+    }
+  });
+}
+
+/** DynamoDB's "condition not met" error, by name: the class differs between SDK copies and mocks. */
+export const isConditionalCheckFailed = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  'name' in error &&
+  error.name === 'ConditionalCheckFailedException';

@@ -1,0 +1,186 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AudienceSource } from '../domain/audience.js';
+import { FanoutError } from '../domain/errors.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './dynamodb-batch.js';
+import {
+  type ConnectionState,
+  connectionPartition,
+  decodeCursor,
+  encodeCursor,
+  type Item,
+  isMetaKey,
+  type Key,
+  metaItem,
+  parseMember,
+  parseMeta,
+  patternOfSubKey,
+  sourcePartition,
+  subscriptionFields,
+  topicKey,
+  userItem,
+  userKey,
+} from './dynamodb-rows.js';
+import { syncIndex } from './dynamodb-sync.js';
+import { ConnectionTable, deleteRequest, putRequest } from './dynamodb-table.js';
+import type {
+  AudiencePage,
+  ConnectionRecord,
+  ConnectionStore,
+  NewConnection,
+  SubscribeResult,
+} from './store.js';
+
+export interface DynamoDbStoreOptions {
+  /** Single-item writes (and BatchWrite chunks) in flight at once per call. Default 16. */
+  concurrency?: number;
+  /** Backoff for UnprocessedItems and revision conflicts (tests inject `sleep`). */
+  retry?: Partial<RetryPolicy>;
+}
+
+/** Optimistic META updates before giving up with `internal` (the client may retry the frame). */
+const MAX_REVISION_ATTEMPTS = 5;
+
+/**
+ * ConnectionStore on one DynamoDB table: rows in dynamodb-rows.ts, how index rows follow the
+ * connection's META row in dynamodb-sync.ts, guarantees in store.ts.
+ */
+export class DynamoDbConnectionStore implements ConnectionStore {
+  private readonly table: ConnectionTable;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoDbStoreOptions = {}) {
+    this.table = new ConnectionTable(client, tableName, {
+      concurrency: Math.max(1, options.concurrency ?? 16),
+      retry: { ...DEFAULT_RETRY, ...options.retry },
+    });
+  }
+
+  async registerConnection(connection: NewConnection): Promise<void> {
+    const meta = metaItem(connection);
+    const { state } = parseMeta(connection.connectionId, meta);
+    const rows = [meta, ...(connection.userId ? [userItem(state, connection.userId)] : [])];
+    await this.table.batchWrite(rows.map(putRequest));
+  }
+
+  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
+    return (await this.table.readMeta(connectionId))?.record;
+  }
+
+  async subscribe(
+    connectionId: string,
+    patterns: readonly string[],
+    maxSubscriptions: number,
+  ): Promise<SubscribeResult> {
+    const requested = [...new Set(patterns)];
+    const { before, after } = await this.changeSubscriptions(connectionId, (held) => {
+      const added = requested.filter((p) => !held.includes(p));
+      if (held.length + added.length > maxSubscriptions) {
+        throw new FanoutError(
+          'too_many_subscriptions',
+          `a connection may hold at most ${maxSubscriptions} subscriptions (has ${held.length}, asked for ${added.length} more)`,
+          { limit: maxSubscriptions },
+        );
+      }
+      return [...held, ...added];
+    });
+    const changed = after.rev !== before.rev;
+    await syncIndex(this.table, {
+      state: after,
+      // Unchanged: re-create the requested rows anyway. That repairs the retry of a subscribe that
+      // crashed between its META update and its index writes; conditional puts make it a no-op else.
+      create: changed ? after.subscriptions.filter((p) => !before.subscriptions.includes(p)) : requested,
+      refresh: changed ? before.subscriptions : [],
+      refreshUser: changed,
+      remove: [],
+    });
+    return { subscriptions: requested, total: after.subscriptions.length };
+  }
+
+  async unsubscribe(connectionId: string, patterns: readonly string[]): Promise<string[]> {
+    const requested = [...new Set(patterns)];
+    const { before, after } = await this.changeSubscriptions(connectionId, (held) =>
+      held.filter((p) => !requested.includes(p)),
+    );
+    const changed = after.rev !== before.rev;
+    await syncIndex(this.table, {
+      state: after,
+      create: [],
+      refresh: changed ? after.subscriptions : [],
+      refreshUser: changed,
+      // Patterns not held are deleted too: that finishes an unsubscribe that crashed half-way.
+      remove: requested,
+    });
+    return requested.filter((p) => before.subscriptions.includes(p));
+  }
+
+  async removeConnection(connectionId: string): Promise<void> {
+    const partition = connectionPartition(connectionId);
+    const ownRows: Key[] = [];
+    const patterns = new Set<string>();
+    let userId: string | undefined;
+    let startKey: Item | undefined;
+    do {
+      const page = await this.table.queryPage(partition, { startKey, consistent: true });
+      for (const item of page.items) {
+        if (typeof item.sk !== 'string') continue;
+        ownRows.push({ pk: partition, sk: item.sk });
+        const pattern = patternOfSubKey(item.sk);
+        if (pattern !== undefined) patterns.add(pattern);
+        if (isMetaKey(item.sk)) {
+          const fields = subscriptionFields(item);
+          userId = fields.userId;
+          // META and SUB# rows can disagree for a moment while a subscribe is writing: take both.
+          for (const p of fields.subscriptions) patterns.add(p);
+        }
+      }
+      startKey = page.lastEvaluatedKey;
+    } while (startKey);
+
+    const indexRows = [...patterns].map((p) => topicKey(p, connectionId));
+    if (userId) indexRows.push(userKey(userId, connectionId));
+    // Index rows first: if that fails part-way, the connection's own rows still name them for a retry.
+    await this.table.batchWrite(indexRows.map(deleteRequest));
+    await this.table.batchWrite(ownRows.map(deleteRequest));
+  }
+
+  async audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`audience page limit must be a positive integer, got ${limit}`);
+    }
+    const partition = sourcePartition(source);
+    // Eventually consistent (half the read cost): a subscription made a moment ago may miss one event.
+    const page = await this.table.queryPage(partition, {
+      limit,
+      startKey: cursor === undefined ? undefined : decodeCursor(cursor, partition),
+    });
+    const members = page.items.map(parseMember);
+    return page.lastEvaluatedKey ? { members, cursor: encodeCursor(page.lastEvaluatedKey) } : { members };
+  }
+
+  /**
+   * Applies `change` to META's subscription list with optimistic concurrency: the update lands only
+   * if the revision is still the one read, otherwise it re-reads (after a jittered pause, so
+   * colliding writers spread out) and tries again. `change` may throw (the limit check), and then
+   * nothing is written. An unchanged list is not written at all.
+   */
+  private async changeSubscriptions(
+    connectionId: string,
+    change: (held: readonly string[]) => string[],
+  ): Promise<{ before: ConnectionState; after: ConnectionState }> {
+    for (let attempt = 0; attempt < MAX_REVISION_ATTEMPTS; attempt++) {
+      const before = (await this.table.readMeta(connectionId))?.state;
+      if (!before) throw new FanoutError('internal', `connection ${connectionId} is not registered`);
+      const subscriptions = change(before.subscriptions);
+      if (sameList(subscriptions, before.subscriptions)) return { before, after: before };
+      const after = { ...before, subscriptions, rev: before.rev + 1 };
+      if (await this.table.updateSubscriptions(before, after)) return { before, after };
+      await this.table.backoff(attempt);
+    }
+    throw new FanoutError(
+      'internal',
+      `connection ${connectionId} kept changing concurrently (${MAX_REVISION_ATTEMPTS} attempts); try again`,
+    );
+  }
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((value, i) => value === b[i]);

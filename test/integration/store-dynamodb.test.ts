@@ -1,0 +1,153 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
+import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
+import { describeConnectionStoreContract } from '../support/store-contract.js';
+
+// dynalite ships no type declarations; this is the part of its API used here.
+const dynalite = require('dynalite') as (options: {
+  createTableMs?: number;
+  deleteTableMs?: number;
+}) => Server;
+
+let server: Server;
+let raw: DynamoDBClient;
+let client: DynamoDBDocumentClient;
+let tables = 0;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  raw = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  client = DynamoDBDocumentClient.from(raw);
+});
+
+afterAll(async () => {
+  raw?.destroy();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+});
+
+/** Every item in the table. Tests may scan; the store itself never does. */
+async function scanAll(tableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: tableName, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+async function createTable(): Promise<string> {
+  tables += 1;
+  const tableName = `connections-${tables}`;
+  await raw.send(new CreateTableCommand(createTableInput(tableName)));
+  return tableName;
+}
+
+describeConnectionStoreContract('DynamoDbConnectionStore on dynalite', async () => {
+  const tableName = await createTable();
+  return {
+    store: new DynamoDbConnectionStore(client, tableName),
+    rowCount: async () => (await scanAll(tableName)).length,
+    rows: () => scanAll(tableName),
+    cleanup: async () => {
+      await raw.send(new DeleteTableCommand({ TableName: tableName }));
+    },
+  };
+});
+
+describe('DynamoDbConnectionStore on dynalite', () => {
+  it('leaves a numeric expiresAt on every item of the table', async () => {
+    const tableName = await createTable();
+    const store = new DynamoDbConnectionStore(client, tableName);
+    const connectedAt = Date.now();
+    for (const id of ['c1', 'c2', 'c3']) {
+      await store.registerConnection({
+        connectionId: id,
+        connectedAt,
+        userId: 'alice',
+        allowedTopics: ['*'],
+      });
+      await store.subscribe(id, ['orders/*', `orders/${id}`, '*'], 50);
+    }
+    await store.unsubscribe('c2', ['*']);
+    await store.removeConnection('c3');
+
+    const items = await scanAll(tableName);
+    expect(items).toHaveLength(2 * (1 + 2 * 3 + 1) - 2);
+    for (const item of items) expect(typeof item[TABLE_KEY.ttlAttribute]).toBe('number');
+  });
+
+  it('removes a connection whose rows span several query pages and batch chunks', async () => {
+    const tableName = await createTable();
+    const store = new DynamoDbConnectionStore(client, tableName);
+    await store.registerConnection({
+      connectionId: 'big',
+      connectedAt: Date.now(),
+      userId: 'u',
+      allowedTopics: ['*'],
+    });
+    const patterns = Array.from({ length: 60 }, (_, i) => `t/${i}`);
+    for (let i = 0; i < patterns.length; i += 20)
+      await store.subscribe('big', patterns.slice(i, i + 20), 100);
+    expect(await scanAll(tableName)).toHaveLength(1 + 2 * 60 + 1);
+
+    await store.removeConnection('big');
+
+    expect(await scanAll(tableName)).toEqual([]);
+  });
+
+  it('leaves no orphan rows when subscribes, unsubscribes and a disconnect race', async () => {
+    const tableName = await createTable();
+    const store = new DynamoDbConnectionStore(client, tableName);
+    const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
+    for (const [i, id] of ids.entries()) {
+      await store.registerConnection({
+        connectionId: id,
+        connectedAt: Date.now(),
+        userId: 'u',
+        allowedTopics: ['*'],
+      });
+      await store.subscribe(id, ['base', 'gone'], 50);
+      const race = [
+        store.subscribe(id, ['p1'], 50),
+        store.unsubscribe(id, ['gone']),
+        store.subscribe(id, ['p2', 'gone'], 50),
+        store.unsubscribe(id, ['p1']),
+        // Every other connection disconnects mid-race; the calls that lose to it fail with `internal`.
+        ...(i % 2 === 0 ? [store.removeConnection(id)] : []),
+      ];
+      await Promise.allSettled(race);
+    }
+
+    const items = await scanAll(tableName);
+    for (const [i, id] of ids.entries()) {
+      const rows = items.filter((item) => item.pk === `CONN#${id}` || item.sk === id);
+      if (i % 2 === 0) {
+        expect(rows).toEqual([]);
+        continue;
+      }
+      const held = ((await store.getConnection(id))?.subscriptions ?? []).sort();
+      const topicRows = rows.filter((row) => String(row.pk).startsWith('TOPIC#'));
+      expect(topicRows.map((row) => String(row.pk).slice('TOPIC#'.length)).sort()).toEqual(held);
+      for (const row of [...topicRows, ...rows.filter((row) => row.pk === 'USER#u')]) {
+        expect([...(row.subscriptions as string[])].sort()).toEqual(held);
+      }
+      expect(rows).toHaveLength(1 + 2 * held.length + 1);
+    }
+  });
+});

@@ -1,0 +1,262 @@
+import type { AudienceMember, AudienceSource } from '../../shared/domain/audience.js';
+import { FanoutError } from '../../shared/domain/errors.js';
+import { rowExpiry } from '../../shared/domain/limits.js';
+import type { ConnectionStore, NewConnection } from '../../shared/store/store.js';
+
+export interface StoreFixture {
+  store: ConnectionStore;
+  /** Rows the store holds in all (leak checks). */
+  rowCount?: () => Promise<number>;
+  /** Every stored row, for implementations that have rows to show (checks `expiresAt` on each). */
+  rows?: () => Promise<Record<string, unknown>[]>;
+  cleanup?: () => Promise<void>;
+}
+
+const CONNECTED_AT = Date.UTC(2026, 10, 24, 10, 0, 0);
+
+const connection = (connectionId: string, extra: Partial<NewConnection> = {}): NewConnection => ({
+  connectionId,
+  connectedAt: CONNECTED_AT,
+  allowedTopics: ['orders/*', 'users/{sub}/*'],
+  ...extra,
+});
+
+/** The code of the FanoutError `promise` rejects with (fails the test if it resolves). */
+async function fanoutCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof FanoutError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a FanoutError, but the call succeeded');
+}
+
+const sorted = (values: readonly string[]): string[] => [...values].sort();
+
+/**
+ * The behaviour every ConnectionStore keeps (see store.ts), run against each implementation.
+ * `makeStore` is called before every test and must return an empty store.
+ */
+export function describeConnectionStoreContract(name: string, makeStore: () => Promise<StoreFixture>): void {
+  describe(`${name} keeps the ConnectionStore contract`, () => {
+    let fixture: StoreFixture;
+    let store: ConnectionStore;
+
+    beforeEach(async () => {
+      fixture = await makeStore();
+      store = fixture.store;
+    });
+
+    afterEach(async () => {
+      await fixture.cleanup?.();
+    });
+
+    /** Reads a whole source page by page; checks every page's size and that paging ends. */
+    async function readAudience(
+      source: AudienceSource,
+      limit = 100,
+    ): Promise<{ members: AudienceMember[]; pages: number }> {
+      const members: AudienceMember[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.audiencePage(source, limit, cursor);
+        pages += 1;
+        expect(page.members.length).toBeLessThanOrEqual(limit);
+        members.push(...page.members);
+        cursor = page.cursor;
+        if (pages > 100) throw new Error('audience paging did not end');
+      } while (cursor !== undefined);
+      return { members, pages };
+    }
+
+    const patternSource = (pattern: string): AudienceSource => ({ kind: 'pattern', pattern, topic: pattern });
+    const ids = (members: readonly AudienceMember[]): string[] => sorted(members.map((m) => m.connectionId));
+
+    async function expectRowCount(expected: number): Promise<void> {
+      if (fixture.rowCount) expect(await fixture.rowCount()).toBe(expected);
+    }
+
+    it('registers a connection and reads it back with no subscriptions and its expiry', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice', sourceIp: '203.0.113.7' }));
+      await store.registerConnection(connection('c2'));
+
+      expect(await store.getConnection('c1')).toEqual({
+        connectionId: 'c1',
+        connectedAt: CONNECTED_AT,
+        userId: 'alice',
+        sourceIp: '203.0.113.7',
+        allowedTopics: ['orders/*', 'users/{sub}/*'],
+        subscriptions: [],
+        expiresAt: rowExpiry(CONNECTED_AT),
+      });
+      const anonymous = await store.getConnection('c2');
+      expect(anonymous).toMatchObject({ connectionId: 'c2', subscriptions: [] });
+      expect(anonymous?.userId).toBeUndefined();
+      expect(await store.getConnection('unknown')).toBeUndefined();
+      await expectRowCount(3);
+    });
+
+    it('adds subscriptions, de-duplicating the request, and is idempotent', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice' }));
+
+      expect(await store.subscribe('c1', ['orders/eu/*', 'orders/us', 'orders/eu/*'], 10)).toEqual({
+        subscriptions: ['orders/eu/*', 'orders/us'],
+        total: 2,
+      });
+      expect(await store.subscribe('c1', ['orders/us', 'orders/asia'], 10)).toEqual({
+        subscriptions: ['orders/us', 'orders/asia'],
+        total: 3,
+      });
+      expect(await store.subscribe('c1', ['orders/eu/*'], 10)).toEqual({
+        subscriptions: ['orders/eu/*'],
+        total: 3,
+      });
+
+      expect((await store.getConnection('c1'))?.subscriptions).toEqual([
+        'orders/eu/*',
+        'orders/us',
+        'orders/asia',
+      ]);
+      expect(ids((await readAudience(patternSource('orders/us'))).members)).toEqual(['c1']);
+      // META + (SUB + TOPIC) per pattern + USER.
+      await expectRowCount(1 + 2 * 3 + 1);
+    });
+
+    it('refuses a subscribe that would pass the limit, all or nothing', async () => {
+      await store.registerConnection(connection('c1'));
+      await store.subscribe('c1', ['a', 'b'], 3);
+
+      const error = await store.subscribe('c1', ['b', 'c', 'd'], 3).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FanoutError);
+      expect(error).toMatchObject({ code: 'too_many_subscriptions', details: { limit: 3 } });
+
+      expect((await store.getConnection('c1'))?.subscriptions).toEqual(['a', 'b']);
+      expect((await readAudience(patternSource('c'))).members).toEqual([]);
+      expect((await readAudience(patternSource('d'))).members).toEqual([]);
+      await expectRowCount(1 + 2 * 2);
+
+      // Exactly at the limit is fine.
+      expect(await store.subscribe('c1', ['b', 'c'], 3)).toEqual({ subscriptions: ['b', 'c'], total: 3 });
+    });
+
+    it('throws internal when the connection is not registered', async () => {
+      expect(await fanoutCode(store.subscribe('ghost', ['a'], 10))).toBe('internal');
+      expect(await fanoutCode(store.unsubscribe('ghost', ['a']))).toBe('internal');
+      await expectRowCount(0);
+    });
+
+    it('unsubscribes held patterns and ignores the ones not held', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice' }));
+      await store.subscribe('c1', ['a', 'b', 'c'], 10);
+
+      expect(await store.unsubscribe('c1', ['b', 'not-held', 'b'])).toEqual(['b']);
+      expect(await store.unsubscribe('c1', ['b'])).toEqual([]);
+
+      expect((await store.getConnection('c1'))?.subscriptions).toEqual(['a', 'c']);
+      expect((await readAudience(patternSource('b'))).members).toEqual([]);
+      expect(ids((await readAudience(patternSource('a'))).members)).toEqual(['c1']);
+      await expectRowCount(1 + 2 * 2 + 1);
+    });
+
+    const pagedSources: [string, AudienceSource, string | undefined][] = [
+      ['a pattern', patternSource('orders/*'), undefined],
+      ['a user', { kind: 'user', userId: 'alice' }, 'alice'],
+    ];
+    for (const [label, source, userId] of pagedSources) {
+      it(`pages through ${label} audience with a cursor, each member exactly once`, async () => {
+        const all = ['c1', 'c2', 'c3', 'c4', 'c5'];
+        for (const id of all) {
+          await store.registerConnection(connection(id, userId ? { userId } : {}));
+          await store.subscribe(id, ['orders/*'], 10);
+        }
+        // Rows in other partitions must not show up.
+        await store.registerConnection(connection('other', { userId: 'bob' }));
+        await store.subscribe('other', ['orders/eu'], 10);
+
+        const { members, pages } = await readAudience(source, 2);
+        expect(members).toHaveLength(all.length);
+        expect(ids(members)).toEqual(all);
+        expect(pages).toBeGreaterThanOrEqual(3);
+      });
+    }
+
+    it('gives members their full subscription list, after later subscribes and unsubscribes too', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice' }));
+      await store.subscribe('c1', ['a'], 10);
+      await store.subscribe('c1', ['b', 'c'], 10);
+      await store.unsubscribe('c1', ['b']);
+      await store.subscribe('c1', ['d'], 10);
+
+      for (const source of [
+        patternSource('a'),
+        patternSource('c'),
+        patternSource('d'),
+        { kind: 'user', userId: 'alice' } as const,
+      ]) {
+        const { members } = await readAudience(source);
+        expect(members).toHaveLength(1);
+        expect(members[0]?.connectionId).toBe('c1');
+        expect(members[0]?.userId).toBe('alice');
+        expect(sorted(members[0]?.subscriptions ?? [])).toEqual(['a', 'c', 'd']);
+      }
+    });
+
+    it('converges every index row when subscribes and unsubscribes race on one connection', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice' }));
+      await store.subscribe('c1', ['base', 'gone'], 10);
+
+      await Promise.all([
+        store.subscribe('c1', ['p1'], 10),
+        store.subscribe('c1', ['p2', 'p3'], 10),
+        store.unsubscribe('c1', ['gone']),
+        store.subscribe('c1', ['p4'], 10),
+      ]);
+
+      const expected = ['base', 'p1', 'p2', 'p3', 'p4'];
+      expect(sorted((await store.getConnection('c1'))?.subscriptions ?? [])).toEqual(expected);
+      for (const source of [...expected.map(patternSource), { kind: 'user', userId: 'alice' } as const]) {
+        const { members } = await readAudience(source);
+        expect(members.map((m) => [m.connectionId, sorted(m.subscriptions)])).toEqual([['c1', expected]]);
+      }
+      expect((await readAudience(patternSource('gone'))).members).toEqual([]);
+      await expectRowCount(1 + 2 * expected.length + 1);
+    });
+
+    it('removes every row of a connection, and removing again is harmless', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice' }));
+      await store.subscribe('c1', ['a', 'b', 'c'], 10);
+      await store.registerConnection(connection('c2', { userId: 'alice' }));
+      await store.subscribe('c2', ['a'], 10);
+      await expectRowCount(1 + 2 * 3 + 1 + (1 + 2 + 1));
+
+      await store.removeConnection('c1');
+
+      expect(await store.getConnection('c1')).toBeUndefined();
+      expect(ids((await readAudience(patternSource('a'))).members)).toEqual(['c2']);
+      expect((await readAudience(patternSource('b'))).members).toEqual([]);
+      expect(ids((await readAudience({ kind: 'user', userId: 'alice' })).members)).toEqual(['c2']);
+      await expectRowCount(1 + 2 + 1);
+
+      await store.removeConnection('c1');
+      await store.removeConnection('never-registered');
+      await store.removeConnection('c2');
+      await expectRowCount(0);
+      expect((await readAudience({ kind: 'user', userId: 'alice' })).members).toEqual([]);
+    });
+
+    it('stamps every stored row with the connection expiry', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice' }));
+      await store.subscribe('c1', ['a', 'b'], 10);
+      await store.unsubscribe('c1', ['a']);
+
+      expect((await store.getConnection('c1'))?.expiresAt).toBe(rowExpiry(CONNECTED_AT));
+      if (fixture.rows) {
+        const rows = await fixture.rows();
+        expect(rows.length).toBeGreaterThan(0);
+        for (const row of rows) expect(row).toMatchObject({ expiresAt: rowExpiry(CONNECTED_AT) });
+      }
+    });
+  });
+}
