@@ -6,7 +6,9 @@ import type { ErrorCode } from './errors.js';
  * `action` picks the route; these schemas validate the rest once the route is known.
  */
 
-const requestId = z.string().min(1).max(128).optional();
+/** Longest request id echoed back in a reply. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+const requestId = z.string().min(1).max(MAX_REQUEST_ID_LENGTH).optional();
 
 export const SubscribeFrame = z.object({
   action: z.literal('subscribe'),

@@ -100,7 +100,8 @@ export function covers(outer: string, inner: string): boolean {
 /**
  * The patterns a principal may subscribe to, from the token's `topics` claim:
  * `{sub}` is replaced by the user id; entries that are not valid patterns afterwards are dropped
- * (and reported) rather than widening access.
+ * (and reported) rather than widening access. `{sub}` is only substituted by a user id that is a
+ * single valid segment: `bob/secret` must not turn `users/{sub}/*` into a grant inside bob's subtree.
  */
 export function expandAllowedPatterns(
   claimed: readonly string[],
@@ -108,12 +109,13 @@ export function expandAllowedPatterns(
 ): { allowed: string[]; rejected: string[] } {
   const allowed: string[] = [];
   const rejected: string[] = [];
+  const substitutable = userId !== undefined && !userId.includes('/') && segmentProblem(userId) === undefined;
   for (const entry of claimed) {
-    if (entry.includes('{sub}') && !userId) {
+    if (entry.includes('{sub}') && !substitutable) {
       rejected.push(entry);
       continue;
     }
-    const expanded = userId ? entry.replaceAll('{sub}', userId) : entry;
+    const expanded = substitutable ? entry.replaceAll('{sub}', userId) : entry;
     if (isPattern(expanded)) allowed.push(expanded);
     else rejected.push(entry);
   }

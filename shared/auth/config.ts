@@ -1,0 +1,85 @@
+import { ConfigError, integer, optionalString } from '../config.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Claim checks applied to every token, whichever key verifies it. */
+export interface ClaimChecks {
+  /** Required `iss` value, when set. */
+  issuer?: string;
+  /** Required `aud` value (one of the token's audiences), when set. */
+  audience?: string;
+  /** Allowed clock skew for `exp`/`nbf`, seconds. */
+  clockToleranceSeconds?: number;
+}
+
+/** HS256 with a shared secret, or RS256/ES256 with keys from a JWKS URL. */
+export type TokenVerifierConfig = ClaimChecks & ({ secret: string } | { jwksUrl: string });
+
+/** RFC 7518 3.2: an HS256 key must be at least as long as the hash output (256 bits). */
+export const MIN_SECRET_BYTES = 32;
+
+/** Token issuers and Lambda hosts rarely agree to the second; this absorbs NTP-level skew only. */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Reads the verifier configuration: exactly one of AUTH_JWT_SECRET / AUTH_JWKS_URL, plus the optional
+ * AUTH_ISSUER, AUTH_AUDIENCE and AUTH_CLOCK_TOLERANCE_SECONDS. Throws ConfigError at cold start.
+ */
+export function authConfigFromEnv(env: Env): TokenVerifierConfig {
+  // The secret is used byte for byte, like the signer uses it: no trimming.
+  const rawSecret = env.AUTH_JWT_SECRET;
+  const secret = rawSecret?.trim() ? rawSecret : undefined;
+  const jwksUrl = optionalString(env, 'AUTH_JWKS_URL');
+  if (secret !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError('set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL, not both');
+  }
+  const checks: ClaimChecks = {
+    issuer: optionalString(env, 'AUTH_ISSUER'),
+    audience: optionalString(env, 'AUTH_AUDIENCE'),
+    clockToleranceSeconds: integer(env, 'AUTH_CLOCK_TOLERANCE_SECONDS', DEFAULT_CLOCK_TOLERANCE_SECONDS, {
+      min: 0,
+      max: MAX_CLOCK_TOLERANCE_SECONDS,
+    }),
+  };
+  let config: TokenVerifierConfig;
+  if (secret !== undefined) config = { ...checks, secret };
+  else if (jwksUrl !== undefined) config = { ...checks, jwksUrl };
+  else throw new ConfigError('one of AUTH_JWT_SECRET or AUTH_JWKS_URL is required but neither is set');
+  assertVerifierConfig(config);
+  return config;
+}
+
+/** Throws ConfigError for a configuration that would verify tokens unsafely or not at all. */
+export function assertVerifierConfig(config: TokenVerifierConfig): void {
+  if ('secret' in config) {
+    const bytes = Buffer.byteLength(config.secret, 'utf8');
+    if (bytes < MIN_SECRET_BYTES) {
+      throw new ConfigError(
+        `the JWT secret (AUTH_JWT_SECRET) must be at least ${MIN_SECRET_BYTES} bytes, got ${bytes}`,
+      );
+    }
+  } else {
+    assertJwksUrl(config.jwksUrl);
+  }
+  const tolerance = config.clockToleranceSeconds;
+  if (tolerance !== undefined && (!Number.isInteger(tolerance) || tolerance < 0)) {
+    throw new ConfigError(`clockToleranceSeconds must be a non-negative integer, got ${tolerance}`);
+  }
+}
+
+function assertJwksUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`AUTH_JWKS_URL must be an absolute URL, got "${value}"`);
+  }
+  // Keys fetched over plain HTTP could be swapped in transit; loopback is allowed for local runs.
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+  if (!secure) {
+    throw new ConfigError(`AUTH_JWKS_URL must use https (http only on loopback), got "${value}"`);
+  }
+}

@@ -1,0 +1,45 @@
+import type { MiddyfiedHandler } from '@middy/core';
+import { FanoutError } from '../domain/errors.js';
+import { PingFrame, type ReplyFrame } from '../domain/frames.js';
+import { errorFrames } from './error-frames.js';
+import type { RouteResponse, WebSocketEvent } from './events.js';
+import { routeHandler } from './middy.js';
+import type { RouteObservability } from './observability.js';
+import { parseFrame, reply, validateFrame, withId } from './request.js';
+
+/** Every action a client may send (design 2.2); named in `unknown_action` replies. */
+export const KNOWN_ACTIONS = ['subscribe', 'unsubscribe', 'ping'] as const;
+
+const MAX_SHOWN_ACTION = 64;
+
+export type DefaultDeps = RouteObservability;
+
+/**
+ * The `$default` route: whatever route selection did not match. `ping` lives here (it needs no
+ * route of its own: a reply is all it does, and any frame resets API Gateway's idle timer).
+ */
+export function handleDefault(deps: DefaultDeps, frame: Record<string, unknown>): ReplyFrame {
+  const { action } = frame;
+  if (action === undefined) throw new FanoutError('bad_request', 'the frame has no "action"');
+  if (typeof action !== 'string') throw new FanoutError('bad_request', '"action" must be a string');
+  if (action !== 'ping') {
+    // The action is the client's text: echo a bounded prefix of it, not up to 128 KB.
+    const shown = action.length > MAX_SHOWN_ACTION ? `${action.slice(0, MAX_SHOWN_ACTION)}…` : action;
+    throw new FanoutError(
+      'unknown_action',
+      `unknown action "${shown}"; known actions: ${KNOWN_ACTIONS.join(', ')}`,
+      { action: shown },
+    );
+  }
+  const ping = validateFrame(PingFrame, frame, 'ping');
+  deps.metrics.addMetric('Pings', 'Count', 1);
+  return { type: 'pong', ...withId(ping.id) };
+}
+
+export function createDefaultHandler(deps: DefaultDeps): MiddyfiedHandler<WebSocketEvent, RouteResponse> {
+  return routeHandler(
+    async (event: WebSocketEvent) => reply(handleDefault(deps, parseFrame(event))),
+    deps,
+    errorFrames(deps),
+  );
+}

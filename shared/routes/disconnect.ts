@@ -1,0 +1,34 @@
+import type { MiddyfiedHandler } from '@middy/core';
+import type { ConnectionStore } from '../store/store.js';
+import type { RouteResponse, WebSocketEvent, WebSocketRequestContext } from './events.js';
+import { logFailures, routeHandler } from './middy.js';
+import type { RouteObservability } from './observability.js';
+
+export interface DisconnectDeps extends RouteObservability {
+  store: ConnectionStore;
+}
+
+/**
+ * Deletes every row of the connection. `$disconnect` is best-effort on AWS, so this is only the fast
+ * path: row TTLs clean up after connections whose disconnect never arrives.
+ */
+export async function disconnect(
+  deps: DisconnectDeps,
+  context: WebSocketRequestContext,
+): Promise<RouteResponse> {
+  const { connectionId, disconnectStatusCode, disconnectReason } = context;
+  await deps.store.removeConnection(connectionId);
+  deps.logger.info('disconnected', { connectionId, disconnectStatusCode, disconnectReason });
+  deps.metrics.addMetric('Disconnected', 'Count', 1);
+  return { statusCode: 200 };
+}
+
+export function createDisconnectHandler(
+  deps: DisconnectDeps,
+): MiddyfiedHandler<WebSocketEvent, RouteResponse> {
+  return routeHandler(
+    (event: WebSocketEvent) => disconnect(deps, event.requestContext),
+    deps,
+    logFailures(deps.logger),
+  );
+}

@@ -1,0 +1,48 @@
+import type { MiddyfiedHandler } from '@middy/core';
+import { type ReplyFrame, UnsubscribeFrame } from '../domain/frames.js';
+import { assertPatterns } from '../domain/topics.js';
+import type { ConnectionStore } from '../store/store.js';
+import { errorFrames } from './error-frames.js';
+import type { RouteResponse, WebSocketEvent } from './events.js';
+import { routeHandler } from './middy.js';
+import type { RouteObservability } from './observability.js';
+import { assertTopicCount, parseFrame, reply, validateFrame, withId } from './request.js';
+
+export interface UnsubscribeDeps extends RouteObservability {
+  store: ConnectionStore;
+}
+
+export interface UnsubscribeInput {
+  connectionId: string;
+  /** The parsed frame, not yet validated. */
+  frame: unknown;
+}
+
+/**
+ * Removes the requested patterns. No ACL check: dropping a subscription never widens access. The
+ * reply echoes what was asked (patterns not held are not an error), so a client's view converges.
+ */
+export async function unsubscribe(deps: UnsubscribeDeps, input: UnsubscribeInput): Promise<ReplyFrame> {
+  const frame = validateFrame(UnsubscribeFrame, input.frame, 'unsubscribe');
+  assertTopicCount(frame.topics);
+  const { topics } = frame;
+  assertPatterns(topics);
+  const requested = [...new Set(topics)];
+  const removed = await deps.store.unsubscribe(input.connectionId, requested);
+  deps.logger.info('unsubscribed', { connectionId: input.connectionId, requested, removed });
+  deps.metrics.addMetric('Unsubscribed', 'Count', 1);
+  return { type: 'unsubscribed', ...withId(frame.id), topics: requested };
+}
+
+export function createUnsubscribeHandler(
+  deps: UnsubscribeDeps,
+): MiddyfiedHandler<WebSocketEvent, RouteResponse> {
+  return routeHandler(
+    async (event: WebSocketEvent) => {
+      const { connectionId } = event.requestContext;
+      return reply(await unsubscribe(deps, { connectionId, frame: parseFrame(event) }));
+    },
+    deps,
+    errorFrames(deps),
+  );
+}
