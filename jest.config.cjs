@@ -7,10 +7,14 @@ const swc = [
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  // jose is published as ESM only; transform it like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  // jose, @middy and fauxqs are published as ESM only; transform them like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@middy|fauxqs)/)'],
   // Sources import './x.js' (ESM style); resolve those to the .ts file beside them.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // fauxqs exports only an `import` condition, which jest's CommonJS resolver does not follow.
+    '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   collectCoverageFrom: ['shared/**/*.ts'],
   coverageReporters: ['text-summary', 'text'],

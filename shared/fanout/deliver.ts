@@ -1,0 +1,135 @@
+import { type ConnectionGateway, GatewayError, isGatewayError } from '../gateway/gateway.js';
+import type { Log } from '../observability/ports.js';
+import type { ConnectionStore } from '../store/store.js';
+import { fullJitterDelay, type Limiter } from './backoff.js';
+import type { EventFrames } from './frames.js';
+import type { FanoutOptions } from './options.js';
+
+/** One post to make: this connection gets the frame of audience source `source`. */
+export interface Delivery {
+  connectionId: string;
+  source: number;
+}
+
+export interface DeliveryDeps {
+  store: ConnectionStore;
+  gateway: ConnectionGateway;
+  limiter: Limiter;
+  log: Log;
+  random: () => number;
+  sleep: (ms: number) => Promise<void>;
+  options: Pick<FanoutOptions, 'concurrency' | 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>;
+}
+
+export interface DeliveryOutcome {
+  attempted: number;
+  delivered: number;
+  pruned: number;
+  /** Throttled responses (a connection throttled twice counts twice). */
+  throttled: number;
+  /** Connections still failing after maxAttempts posts: they go to a retry message. */
+  failed: Delivery[];
+  /** Set when API Gateway rejected the frame as too large: the rest of the event was not posted. */
+  tooLarge?: GatewayError;
+}
+
+/**
+ * Posts one event's frames to `deliveries` with bounded concurrency: a pool of at most `concurrency`
+ * workers pulls from the list (so a page never queues thousands of promises), and every post also
+ * takes a slot of the engine-wide limiter (so parallel records share the bound). Backoff sleeps hold
+ * no slot: a throttled connection must not stall the others.
+ *
+ * Throws (after in-flight posts settle) only for a `forbidden` answer: the function's role may not
+ * post at all, so the record must fail and be retried after the misconfiguration is fixed.
+ */
+export async function deliver(
+  deliveries: readonly Delivery[],
+  frames: EventFrames,
+  deps: DeliveryDeps,
+  eventId: string,
+): Promise<DeliveryOutcome> {
+  const outcome: DeliveryOutcome = { attempted: 0, delivered: 0, pruned: 0, throttled: 0, failed: [] };
+  let fatal: GatewayError | undefined;
+  let next = 0;
+
+  const deliverOne = async (delivery: Delivery): Promise<void> => {
+    const frame = frames.get(delivery.source);
+    const { maxAttempts, baseDelayMs, maxDelayMs } = deps.options;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      if (attempt > 0) await deps.sleep(fullJitterDelay(attempt - 1, baseDelayMs, maxDelayMs, deps.random));
+      if (fatal || outcome.tooLarge) return;
+      const error = await deps.limiter.run(() => post(deps, delivery.connectionId, frame, eventId));
+      switch (error?.kind) {
+        case undefined:
+          outcome.delivered++;
+          return;
+        case 'gone':
+          if (await prune(deps, delivery.connectionId, eventId)) outcome.pruned++;
+          return;
+        case 'too_large':
+          outcome.tooLarge ??= error;
+          return;
+        case 'forbidden':
+          fatal ??= error;
+          return;
+        case 'throttled':
+          outcome.throttled++;
+          break;
+        case 'other':
+          break;
+      }
+    }
+    outcome.failed.push(delivery);
+  };
+
+  const worker = async (): Promise<void> => {
+    while (!fatal && !outcome.tooLarge) {
+      const delivery = deliveries[next++];
+      if (!delivery) return;
+      outcome.attempted++;
+      await deliverOne(delivery);
+    }
+  };
+
+  const workers = Math.min(deps.options.concurrency, deliveries.length);
+  await Promise.all(Array.from({ length: workers }, worker));
+  if (fatal) throw fatal;
+  return outcome;
+}
+
+/** One post; resolves to its error instead of throwing, so the pool's control flow stays flat. */
+async function post(
+  deps: DeliveryDeps,
+  connectionId: string,
+  frame: Uint8Array,
+  eventId: string,
+): Promise<GatewayError | undefined> {
+  try {
+    await deps.gateway.post(connectionId, frame);
+    return undefined;
+  } catch (err) {
+    if (isGatewayError(err)) return err;
+    // The port promises GatewayError; anything else is unexpected, but retrying it is harmless.
+    deps.log.warn('post failed with a non-gateway error', { eventId, connectionId }, asError(err));
+    return new GatewayError('other', `PostToConnection ${connectionId}: ${asError(err).message}`, undefined, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Removes every row of a gone connection. A failure here is logged, not thrown: the event itself was
+ * handled, and the rows are pruned on the next event that reaches them (or by TTL within hours).
+ * Failing the record would re-deliver to every live connection for the sake of one stale row.
+ */
+async function prune(deps: DeliveryDeps, connectionId: string, eventId: string): Promise<boolean> {
+  try {
+    await deps.store.removeConnection(connectionId);
+    return true;
+  } catch (err) {
+    deps.log.warn('could not prune a gone connection', { eventId, connectionId }, asError(err));
+    return false;
+  }
+}
+
+export const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

@@ -1,0 +1,107 @@
+import type { TopicEventFrame, UserEventFrame } from '../../../shared/domain/frames';
+import { addConnection, drain, envelopeBody, harness } from './fixtures';
+
+type Frame = Partial<TopicEventFrame & UserEventFrame>;
+
+describe('fan-out paging and de-duplication', () => {
+  it('splits an audience larger than the page size into page messages that together reach everyone once', async () => {
+    const h = harness({ pageSize: 7, concurrency: 4 });
+    const patterns = ['a/b/c', 'a/b/*', 'a/*', '*'];
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 60; i++) {
+      // Every connection holds one to three of the levels, so most are found by several sources.
+      const held = patterns.filter((_, level) => (i + level) % 3 !== 0 || level === i % 4);
+      await addConnection(h, `c${i}`, held, i % 5 === 0 ? { userId: 'alice' } : {});
+      const mostSpecific = patterns.find((p) => held.includes(p));
+      if (mostSpecific) expected.set(`c${i}`, mostSpecific);
+    }
+    for (let i = 0; i < 5; i++) await addConnection(h, `other${i}`, ['x/*', 'a/b/d']);
+    await addConnection(h, 'alice-only', [], { userId: 'alice' });
+
+    await h.engine.handleRecord(envelopeBody({ topics: ['a/b/c'], users: ['alice'] }));
+    const handled = await drain(h);
+
+    expect(handled).toBeGreaterThan(8);
+    expect(h.queue.sent.every((m) => m.kind === 'fanout.page')).toBe(true);
+    for (const [id, subscription] of expected) {
+      const frames = h.gateway.received(id) as Frame[];
+      expect(frames).toHaveLength(1);
+      expect(frames[0]?.subscription).toBe(subscription);
+    }
+    expect(h.gateway.received('alice-only')).toEqual([expect.objectContaining({ user: 'alice' })]);
+    for (let i = 0; i < 5; i++) expect(h.gateway.received(`other${i}`)).toHaveLength(0);
+    expect(h.gateway.deliveredCount()).toBe(expected.size + 1);
+  });
+
+  it('gives a connection reached by several wildcard levels and as a user one frame, with the most specific subscription', async () => {
+    const h = harness();
+    await addConnection(h, 'both', ['a/*', '*', 'a/b/c'], { userId: 'alice' });
+    await addConnection(h, 'broad', ['*'], { userId: 'bob' });
+    await addConnection(h, 'alice-2', [], { userId: 'alice' });
+
+    await h.engine.handleRecord(envelopeBody({ topics: ['a/b/c'], users: ['alice', 'bob'] }));
+    await drain(h);
+
+    expect(h.gateway.received('both')).toEqual([
+      expect.objectContaining({ topic: 'a/b/c', subscription: 'a/b/c' }),
+    ]);
+    expect(h.gateway.received('broad')).toEqual([expect.objectContaining({ subscription: '*' })]);
+    expect(h.gateway.received('alice-2')).toEqual([expect.objectContaining({ user: 'alice' })]);
+    expect(h.gateway.received('alice-2')[0]).not.toHaveProperty('subscription');
+  });
+
+  it('hands every source it could not read on as a page message before it posts', async () => {
+    const h = harness({ pageSize: 2 });
+    for (const id of ['a', 'b', 'c']) await addConnection(h, id, ['t/x']);
+    let pendingAtFirstPost = -1;
+    h.gateway.fault = () => {
+      if (pendingAtFirstPost < 0) pendingAtFirstPost = h.queue.pending.length;
+      return undefined;
+    };
+
+    await h.engine.handleRecord(envelopeBody({ topics: ['t/x'] }));
+
+    // t/x continues at its cursor; t/* and * were not read at all.
+    expect(h.queue.sent).toEqual([
+      expect.objectContaining({ kind: 'fanout.page', source: 0, cursor: '2' }),
+      expect.objectContaining({ kind: 'fanout.page', source: 1 }),
+      expect.objectContaining({ kind: 'fanout.page', source: 2 }),
+    ]);
+    expect(h.queue.sent[1]).not.toHaveProperty('cursor');
+    expect(pendingAtFirstPost).toBe(3);
+    expect(h.gateway.deliveredCount()).toBe(2);
+  });
+
+  it('chains the next page of a page message before delivering the current one', async () => {
+    const h = harness({ pageSize: 2 });
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await addConnection(h, id, ['t/x']);
+    const event = {
+      id: 'evt-1',
+      source: 'orders',
+      detailType: 'OrderUpdated',
+      time: '2026-11-24T10:00:00Z',
+      topics: ['t/x'],
+      users: [],
+      data: 1,
+    };
+    let pendingAtFirstPost = -1;
+    h.gateway.fault = () => {
+      if (pendingAtFirstPost < 0) pendingAtFirstPost = h.queue.pending.length;
+      return undefined;
+    };
+
+    await h.engine.handleRecord(JSON.stringify({ kind: 'fanout.page', event, source: 0, cursor: '2' }));
+
+    expect(pendingAtFirstPost).toBe(1);
+    expect(h.queue.sent).toEqual([{ kind: 'fanout.page', event, source: 0, cursor: '4' }]);
+    expect(h.gateway.recipients()).toEqual(['c', 'd']);
+  });
+
+  it('fails the record when the page hand-off cannot be queued, before posting anything', async () => {
+    const h = harness({ pageSize: 1 });
+    for (const id of ['a', 'b']) await addConnection(h, id, ['t/x']);
+    h.queue.failNext('send');
+    await expect(h.engine.handleRecord(envelopeBody({ topics: ['t/x'] }))).rejects.toThrow('injected send');
+    expect(h.gateway.log).toHaveLength(0);
+  });
+});
