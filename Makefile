@@ -18,6 +18,7 @@ build: install ## bundle every function into dist/<name>/index.mjs and dist/<nam
 
 typecheck: install ## TypeScript, strict
 	$(BIN)/tsc -p tsconfig.json --noEmit
+	$(BIN)/tsc -p local/dashboard/tsconfig.json --noEmit
 
 lint: install ## formatter + linter (biome)
 	$(BIN)/biome check .
