@@ -1,0 +1,163 @@
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { MAX_MESSAGE_BYTES } from '../../shared/domain/limits.js';
+import { topicError } from '../../shared/domain/topics.js';
+
+/**
+ * Publisher SDK for internal services: validates a notification the way the platform will, then
+ * sends it with one PutEvents call. Problems the platform would reject later (bad topic, frame over
+ * 128 KB, entry over 256 KB) are thrown here, before anything is sent.
+ */
+
+/** EventBridge's PutEvents limits: entries per call and bytes per entry. */
+export const MAX_ENTRIES_PER_CALL = 10;
+export const MAX_ENTRY_BYTES = 256 * 1024;
+/** Placeholder as long as an EventBridge event id, for sizing the delivered frame before it exists. */
+const EVENT_ID_PLACEHOLDER = '00000000-0000-0000-0000-000000000000';
+
+export type PublishErrorCode = 'invalid_event' | 'too_large' | 'rejected';
+
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+  constructor(
+    readonly code: PublishErrorCode,
+    message: string,
+    /** For `rejected`: EventBridge's per-entry error code and message. */
+    readonly entryError?: { errorCode?: string; errorMessage?: string },
+  ) {
+    super(message);
+  }
+}
+
+export interface Notification {
+  topics?: readonly string[];
+  users?: readonly string[];
+  data: unknown;
+  /** The event type, e.g. `OrderUpdated` (EventBridge DetailType). */
+  detailType?: string;
+  /** Drop the event instead of delivering it after this instant. */
+  expiresAt?: Date | string;
+}
+
+export interface PublisherOptions {
+  eventBusName: string;
+  /** EventBridge Source: the publishing service, e.g. `orders`. */
+  source: string;
+  defaultDetailType?: string;
+  /** Built once and reused; defaults to a client from the environment's configuration. */
+  client?: EventBridgeClient;
+}
+
+export class Publisher {
+  private readonly client: EventBridgeClient;
+
+  constructor(private readonly options: PublisherOptions) {
+    if (!options.eventBusName) throw new PublishError('invalid_event', 'eventBusName is required');
+    if (!options.source) throw new PublishError('invalid_event', 'source is required');
+    this.client = options.client ?? new EventBridgeClient({});
+  }
+
+  /** Publishes one notification and returns its event id (the `id` every delivered frame carries). */
+  async publish(notification: Notification): Promise<string> {
+    const [eventId] = await this.publishAll([notification]);
+    if (!eventId) throw new PublishError('rejected', 'EventBridge returned no event id');
+    return eventId;
+  }
+
+  /**
+   * Publishes many notifications, 10 per PutEvents call. Every notification is validated before the
+   * first call. Resolves with the event ids in order; rejects with the first entry EventBridge refused
+   * (earlier and later entries may have been published: EventBridge fails entries, not calls).
+   */
+  async publishAll(notifications: readonly Notification[]): Promise<string[]> {
+    const entries = notifications.map((n) => this.toEntry(n));
+    const ids: string[] = [];
+    for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_CALL) {
+      const chunk = entries.slice(i, i + MAX_ENTRIES_PER_CALL);
+      const result = await this.client.send(new PutEventsCommand({ Entries: chunk }));
+      for (const entry of result.Entries ?? []) {
+        if (!entry.EventId) {
+          throw new PublishError(
+            'rejected',
+            `EventBridge rejected the event: ${entry.ErrorCode ?? 'unknown error'}${entry.ErrorMessage ? ` (${entry.ErrorMessage})` : ''}`,
+            { errorCode: entry.ErrorCode, errorMessage: entry.ErrorMessage },
+          );
+        }
+        ids.push(entry.EventId);
+      }
+    }
+    return ids;
+  }
+
+  /** The PutEvents entry for a notification, after the platform's own checks. */
+  toEntry(notification: Notification): PutEventsRequestEntry {
+    const detailType = notification.detailType ?? this.options.defaultDetailType ?? 'Notification';
+    const detail = validateNotification(notification);
+    const frameBytes = largestFrameBytes(detail, this.options.source, detailType);
+    if (frameBytes > MAX_MESSAGE_BYTES) {
+      throw new PublishError(
+        'too_large',
+        `the delivered frame would be ${frameBytes} bytes; WebSocket messages are limited to ${MAX_MESSAGE_BYTES}`,
+      );
+    }
+    const entry = {
+      EventBusName: this.options.eventBusName,
+      Source: this.options.source,
+      DetailType: detailType,
+      Detail: JSON.stringify(detail),
+    };
+    const entryBytes =
+      Buffer.byteLength(entry.Source) + Buffer.byteLength(detailType) + Buffer.byteLength(entry.Detail);
+    if (entryBytes > MAX_ENTRY_BYTES) {
+      throw new PublishError(
+        'too_large',
+        `the event is ${entryBytes} bytes; EventBridge accepts ${MAX_ENTRY_BYTES}`,
+      );
+    }
+    return entry;
+  }
+}
+
+interface Detail {
+  topics?: string[];
+  users?: string[];
+  data: unknown;
+  expiresAt?: string;
+}
+
+function validateNotification(notification: Notification): Detail {
+  const topics = [...new Set(notification.topics ?? [])];
+  const users = [...new Set(notification.users ?? [])];
+  if (topics.length + users.length === 0) {
+    throw new PublishError('invalid_event', 'a notification needs at least one topic or user');
+  }
+  for (const topic of topics) {
+    const problem = topicError(topic);
+    if (problem) throw new PublishError('invalid_event', `topic "${topic}" ${problem}`);
+  }
+  for (const user of users) {
+    if (typeof user !== 'string' || user.length === 0) {
+      throw new PublishError('invalid_event', 'user ids must be non-empty strings');
+    }
+  }
+  if (notification.data === undefined)
+    throw new PublishError('invalid_event', 'data is required (use null for none)');
+  const detail: Detail = { data: notification.data };
+  if (topics.length) detail.topics = topics;
+  if (users.length) detail.users = users;
+  if (notification.expiresAt !== undefined) {
+    const at = new Date(notification.expiresAt);
+    if (Number.isNaN(at.getTime())) throw new PublishError('invalid_event', 'expiresAt is not a valid time');
+    detail.expiresAt = at.toISOString();
+  }
+  return detail;
+}
+
+/** Size of the biggest frame the fan-out will send for this event (design 2.3). */
+function largestFrameBytes(detail: Detail, source: string, detailType: string): number {
+  const base = { type: 'event', id: EVENT_ID_PLACEHOLDER, source, detailType, time: '2000-01-01T00:00:00Z' };
+  const sizes = [
+    ...(detail.topics ?? []).map((topic) => ({ topic, subscription: topic })),
+    ...(detail.users ?? []).map((user) => ({ user })),
+  ].map((target) => Buffer.byteLength(JSON.stringify({ ...base, ...target, data: detail.data })));
+  return Math.max(...sizes);
+}
