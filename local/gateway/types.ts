@@ -1,0 +1,88 @@
+/** Public types of the local API Gateway WebSocket emulator. */
+
+/** A route's backend: receives the Lambda-proxy event, returns what the Lambda would return. */
+export type Integration = (event: object, info: { routeKey: string }) => Promise<unknown>;
+
+export interface AuthorizerConfig {
+  /**
+   * Where the identity comes from, as in the AWS authorizer's `identity_sources`, comma-separated:
+   * `route.request.querystring.<name>` and/or `route.request.header.<name>`.
+   */
+  identitySource: string;
+  /** The REQUEST authorizer: gets the authorizer event, returns `{ principalId, policyDocument, context? }`. */
+  invoke: (event: object) => Promise<unknown>;
+}
+
+export interface ConnectionsCall {
+  method: 'POST' | 'GET' | 'DELETE';
+  connectionId: string;
+}
+
+/** An error the `@connections` API should answer with instead of doing the call. */
+export interface InjectedFault {
+  status: number;
+  /** Sent as `x-amzn-ErrorType`, which is what makes the SDK raise e.g. `LimitExceededException`. */
+  errorType: string;
+  message?: string;
+}
+
+export interface GatewayFaults {
+  beforeConnectionsCall?: (
+    call: ConnectionsCall,
+  ) => Promise<InjectedFault | undefined> | InjectedFault | undefined;
+  /** Added before every `@connections` response. */
+  latencyMs?: number;
+}
+
+export interface GatewayLogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface GatewayOptions {
+  /** Interface to bind; loopback unless asked otherwise. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  stage?: string;
+  apiId?: string;
+  region?: string;
+  accountId?: string;
+  /** Only `$request.body.action` is supported. */
+  routeSelection?: 'action';
+  /** By route key: `$connect`, `$disconnect`, `$default`, or a custom key such as `subscribe`. */
+  integrations: Record<string, Integration>;
+  authorizer?: AuthorizerConfig;
+  /** Routes with a `$default` route response: the integration result's `body` goes back on the socket. */
+  twoWayRoutes?: string[];
+  /** Default 10 minutes (AWS quota "Idle Connection Timeout"). */
+  idleTimeoutMs?: number;
+  /** Default 2 hours (AWS quota "Connection duration for WebSocket API"). */
+  maxConnectionMs?: number;
+  /**
+   * Whether frames the gateway sends (PostToConnection, two-way replies) count as activity for the
+   * idle timeout. Default true: see `connection.ts` for the evidence and why it is a switch.
+   */
+  outgoingResetsIdle?: boolean;
+  /** Default 29 s (AWS quota "Integration timeout", the most it can be set to). */
+  integrationTimeoutMs?: number;
+  faults?: GatewayFaults;
+  log?: (line: GatewayLogLine) => void;
+}
+
+export interface GatewayHandle {
+  /** `ws://127.0.0.1:<port>/<stage>` */
+  url: string;
+  /** `http://127.0.0.1:<port>/<stage>`: the `endpoint` for `ApiGatewayManagementApiClient`. */
+  managementEndpoint: string;
+  port: number;
+  /** Ids of the connections that are open now. */
+  connections(): string[];
+  /**
+   * Closes every connection (1001 Going away, then `$disconnect` unless `fireDisconnect: false`), waits
+   * for in-flight integrations, and resolves once the port is free.
+   */
+  close(options?: { fireDisconnect?: boolean }): Promise<void>;
+  setFaults(faults: GatewayFaults | undefined): void;
+}
