@@ -1,0 +1,259 @@
+/**
+ * Local SQS: fauxqs 1.9.2 (an SQS/SNS/S3 emulator speaking the AWS JSON protocol that `@aws-sdk/client-sqs` v3
+ * uses) on loopback, and the fan-out queue + DLQ created through the same wire API Terraform uses on AWS.
+ *
+ * fauxqs is ESM-only. It runs in a `worker_threads` Worker of this process (`eval: true`) because:
+ * - jest transforms our code to CommonJS and a native `import()` from there fails without
+ *   --experimental-vm-modules (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG); inside a Worker, `import()` is
+ *   Node's own loader, under jest or not, whatever jest.config.cjs transforms;
+ * - `startFauxqs()` always listens on 0.0.0.0, so the Worker calls `buildApp()` and listens on 127.0.0.1
+ *   itself (loopback only, as the local runtime promises).
+ *
+ * Queue URLs: by default fauxqs names queues `http://sqs.<region>.localhost:<port>/000000000000/<name>`, a host
+ * that does not resolve here. The SDK (3.1169) sends a request to the QueueUrl's host whenever it differs from
+ * the client's resolved endpoint, unless `endpoint` is set in code: with only AWS_ENDPOINT_URL_SQS in the
+ * environment (how a Lambda bundle is pointed at a local endpoint) it fails with ENOTFOUND (checked). So the
+ * Worker gives fauxqs an SqsStore whose `host` is empty, which makes fauxqs build queue URLs from the request's
+ * Host header: `http://127.0.0.1:<port>/000000000000/<name>`, the endpoint itself, which every client reaches
+ * whatever its endpoint settings (as an AWS queue URL is on the region's SQS endpoint). That store is imported
+ * from fauxqs's dist/ files (not in its package exports), hence the pinned 1.9.2.
+ */
+
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+const FAUXQS_WORKER_SOURCE = `
+'use strict';
+const { existsSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { parentPort, workerData } = require('node:worker_threads');
+
+function findEntry() {
+  if (workerData.entry) return workerData.entry;
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', 'fauxqs', 'dist', 'app.js');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error('fauxqs not found in node_modules above ' + process.cwd());
+  }
+}
+
+(async () => {
+  const entry = findEntry();
+  const url = (relative) => pathToFileURL(join(dirname(entry), relative)).href;
+  const { buildApp } = await import(url('app.js'));
+  const { SqsStore } = await import(url('sqs/sqsStore.js'));
+  const { SnsStore } = await import(url('sns/snsStore.js'));
+  const { S3Store } = await import(url('s3/s3Store.js'));
+  const sqsStore = new SqsStore();
+  sqsStore.host = '';
+  const app = buildApp({
+    logger: false,
+    defaultRegion: workerData.region,
+    stores: { sqsStore, snsStore: new SnsStore(), s3Store: new S3Store() },
+  });
+  await app.listen({ host: workerData.host, port: workerData.port });
+  const address = app.server.address();
+  parentPort.on('message', (message) => {
+    if (message && message.type === 'stop') {
+      app.close().then(
+        () => parentPort.postMessage({ type: 'stopped' }),
+        (error) => parentPort.postMessage({ type: 'stopped', error: String(error) }),
+      );
+    }
+  });
+  parentPort.postMessage({ type: 'listening', port: address.port });
+})().catch((error) => parentPort.postMessage({ type: 'error', error: String((error && error.stack) || error) }));
+`;
+
+export interface LocalSqsServer {
+  /** `http://127.0.0.1:<port>`: the SQS endpoint for SDK clients (and AWS_ENDPOINT_URL_SQS). */
+  endpoint: string;
+  port: number;
+  region: string;
+  stop(): Promise<void>;
+}
+
+export interface StartFauxqsOptions {
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Default 0: an ephemeral port. */
+  port?: number;
+  /** fauxqs's fallback region (requests signed for another region still use theirs); default us-east-1. */
+  region?: string;
+  /** fauxqs's `dist/app.js`; default: found in `node_modules` at or above the working directory. */
+  fauxqsEntry?: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Starts fauxqs on loopback with an ephemeral port. */
+export async function startFauxqs(options: StartFauxqsOptions = {}): Promise<LocalSqsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? 'us-east-1';
+  const entry = options.fauxqsEntry === undefined ? undefined : resolve(options.fauxqsEntry);
+  const worker = new Worker(FAUXQS_WORKER_SOURCE, {
+    eval: true,
+    workerData: { entry, host, port: options.port ?? 0, region },
+  });
+  const exited = new Promise<number>((resolveExit) => worker.once('exit', resolveExit));
+
+  const port = await new Promise<number>((resolveStart, rejectStart) => {
+    const onMessage = (message: unknown): void => {
+      if (!isRecord(message)) return;
+      if (message.type === 'listening' && typeof message.port === 'number') {
+        cleanup();
+        resolveStart(message.port);
+      } else if (message.type === 'error') {
+        cleanup();
+        rejectStart(new Error(`fauxqs failed to start: ${String(message.error)}`));
+        void worker.terminate();
+      }
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      rejectStart(error);
+    };
+    const onExit = (code: number): void => {
+      cleanup();
+      rejectStart(new Error(`fauxqs worker exited with code ${code} before listening`));
+    };
+    const cleanup = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      // Close the server gracefully (fauxqs ends pending long polls and forces open connections closed),
+      // then end the thread; terminate() alone would also do, but would skip fastify's close hooks.
+      const closed = new Promise<void>((resolveClose) => {
+        const onMessage = (message: unknown): void => {
+          if (isRecord(message) && message.type === 'stopped') {
+            worker.off('message', onMessage);
+            resolveClose();
+          }
+        };
+        worker.on('message', onMessage);
+        worker.once('exit', () => resolveClose());
+      });
+      worker.postMessage({ type: 'stop' });
+      await closed;
+      await worker.terminate();
+      await exited;
+    })();
+    return stopped;
+  };
+
+  return { endpoint: `http://${host}:${port}`, port, region, stop };
+}
+
+/** An SQS client for a local endpoint; any credentials are accepted by fauxqs. */
+export function localSqsClient(endpoint: string, region: string): SQSClient {
+  return new SQSClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+export interface QueueWithDlqOptions {
+  /** Name prefix, as Terraform's `var.name`: queues `<name>-fanout` and `<name>-fanout-dlq`. Default `fanout-dev`. */
+  name?: string;
+  /** VisibilityTimeout (s); Terraform sets 6 × function timeout + batching window. Default 30 (SQS's). */
+  visibilityTimeoutSeconds?: number;
+  /** RedrivePolicy maxReceiveCount; default 5 (Terraform's `fanout_max_receive_count`). */
+  maxReceiveCount?: number;
+  /** MessageRetentionPeriod (s) of the queue, default 86400, and of the DLQ, default 1209600 (Terraform's). */
+  messageRetentionSeconds?: number;
+  dlqMessageRetentionSeconds?: number;
+}
+
+export interface QueueWithDlq {
+  queueUrl: string;
+  queueArn: string;
+  dlqUrl: string;
+  dlqArn: string;
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const output = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = output.Attributes?.QueueArn;
+  if (arn === undefined) throw new Error(`no QueueArn for ${queueUrl}`);
+  return arn;
+}
+
+/**
+ * Creates the DLQ, then the queue with a RedrivePolicy pointing at it, as terraform/modules/fanout/messaging.tf
+ * does (ReceiveMessageWaitTimeSeconds 20 too; consumers that pass WaitTimeSeconds override it).
+ */
+export async function createQueueWithDlq(
+  sqs: SQSClient,
+  options: QueueWithDlqOptions = {},
+): Promise<QueueWithDlq> {
+  const name = options.name ?? 'fanout-dev';
+  const dlq = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}-fanout-dlq`,
+      Attributes: { MessageRetentionPeriod: String(options.dlqMessageRetentionSeconds ?? 1_209_600) },
+    }),
+  );
+  if (dlq.QueueUrl === undefined) throw new Error('CreateQueue returned no QueueUrl for the DLQ');
+  const dlqArn = await queueArn(sqs, dlq.QueueUrl);
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}-fanout`,
+      Attributes: {
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
+        MessageRetentionPeriod: String(options.messageRetentionSeconds ?? 86_400),
+        ReceiveMessageWaitTimeSeconds: '20',
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: options.maxReceiveCount ?? 5,
+        }),
+      },
+    }),
+  );
+  if (queue.QueueUrl === undefined) throw new Error('CreateQueue returned no QueueUrl');
+  return {
+    queueUrl: queue.QueueUrl,
+    queueArn: await queueArn(sqs, queue.QueueUrl),
+    dlqUrl: dlq.QueueUrl,
+    dlqArn,
+  };
+}
+
+export interface LocalSqs extends QueueWithDlq {
+  endpoint: string;
+  region: string;
+  /** Stops fauxqs (all queues and messages are gone: fauxqs keeps state in memory). */
+  stop(): Promise<void>;
+}
+
+/** Starts fauxqs and creates the fan-out queue and its DLQ. */
+export async function startLocalSqs(
+  options: StartFauxqsOptions & QueueWithDlqOptions = {},
+): Promise<LocalSqs> {
+  const server = await startFauxqs(options);
+  const sqs = localSqsClient(server.endpoint, server.region);
+  try {
+    const queues = await createQueueWithDlq(sqs, options);
+    return { ...queues, endpoint: server.endpoint, region: server.region, stop: server.stop };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  } finally {
+    sqs.destroy();
+  }
+}
