@@ -55,6 +55,23 @@ async function bundle(name) {
   return { name, zipPath, bytes: zip.byteLength, sha256: createHash('sha256').update(zip).digest('hex') };
 }
 
+// The local dashboard's script, bundled for browsers (the dev server serves it from dist/dashboard).
+async function bundleDashboard() {
+  const outfile = join(distDir, 'dashboard', 'dashboard.js');
+  await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, 'local', 'dashboard', 'app.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  console.log(`  ${relative(root, outfile)}`);
+}
+
 async function main() {
   const names = functionNames();
   if (names.length === 0) throw new Error(`no functions/<name>/handler.ts found under ${functionsDir}`);
@@ -68,7 +85,10 @@ async function main() {
       `  ${relative(root, last.zipPath).padEnd(24)} ${(last.bytes / 1024).toFixed(0).padStart(6)} KiB  sha256:${last.sha256.slice(0, 16)}`,
     );
   }
-  console.log(`built ${results.length} functions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await bundleDashboard();
+  console.log(
+    `built ${results.length} functions and the dashboard in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,0 +1,256 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalConfig } from '../../sdk/cli/local-config.js';
+import { Publisher } from '../../sdk/publisher/publisher.js';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
+import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.js';
+import { startGateway } from '../gateway/index.js';
+import type { GatewayFaults, GatewayHandle } from '../gateway/types.js';
+import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '../lambda/runner.js';
+import { type Poller, startPoller } from '../sqs/poller.js';
+import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
+import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
+import { readStackSettings, type StackSettings } from './settings.js';
+
+/**
+ * The whole platform on loopback, as on AWS: the built function bundles run unchanged (each in its
+ * own Lambda-like environment) against local stand-ins that speak the AWS wire APIs: API Gateway's
+ * WebSocket API and `@connections`, EventBridge PutEvents with the Terraform's rule pattern, SQS with
+ * the Terraform's redrive policy and an event source mapping, and DynamoDB.
+ */
+
+export const FUNCTION_NAMES = [
+  'authorizer',
+  'connect',
+  'disconnect',
+  'subscribe',
+  'unsubscribe',
+  'default',
+  'fanout',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export interface LocalPlatformOptions {
+  /** The repository: dist/ (bundles), terraform/modules/fanout (settings), local/dashboard. */
+  rootDir: string;
+  /** Resource name prefix, like Terraform's `var.name`. */
+  name?: string;
+  region?: string;
+  stage?: string;
+  /** WebSocket API and @connections port (0: any free port). */
+  gatewayPort?: number;
+  /** Dashboard port (0: any free port); `false` starts no dashboard. */
+  dashboardPort?: number | false;
+  /** HS256 secret the authorizer accepts; random per start unless given. */
+  jwtSecret?: string;
+  /** Keep DynamoDB data on disk here instead of in memory. */
+  dataDir?: string;
+  /** API Gateway's idle (10 min) and maximum (2 h) connection durations, shortened for tests. */
+  idleTimeoutMs?: number;
+  maxConnectionMs?: number;
+  /** Latency and faults injected into @connections calls. */
+  faults?: GatewayFaults;
+  /** Settings that differ from the Terraform module's defaults (tests shorten timeouts). */
+  overrides?: Partial<StackSettings>;
+  /** Run another bundle for a function (tests: a handler that throws). */
+  bundles?: Partial<Record<FunctionName, string>>;
+  /** Where function logs go (default: stdout, prefixed by the function name). */
+  logSink?: LogSink;
+  /** Progress lines while starting and stopping. */
+  progress?: (line: string) => void;
+}
+
+export interface LocalPlatform {
+  config: LocalConfig;
+  settings: StackSettings;
+  gateway: GatewayHandle;
+  eventBridge: LocalEventBridge;
+  sqs: SQSClient;
+  functions: Record<FunctionName, LambdaFunction>;
+  poller: Poller;
+  close(): Promise<void>;
+}
+
+export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
+  const progress = options.progress ?? (() => {});
+  const name = options.name ?? 'fanout-local';
+  const region = options.region ?? 'us-east-1';
+  const stage = options.stage ?? 'local';
+  const jwtSecret = options.jwtSecret ?? randomBytes(32).toString('base64url');
+  const stopList: { label: string; stop: () => Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const { label, stop } of stopList.reverse()) {
+      progress(`stopping ${label}`);
+      await stop().catch((err: unknown) => progress(`  ${label} did not stop cleanly: ${String(err)}`));
+    }
+  };
+
+  try {
+    const settings = {
+      ...(await readStackSettings(join(options.rootDir, 'terraform/modules/fanout'))),
+      ...options.overrides,
+    };
+    const bundlePath = (fn: FunctionName) =>
+      options.bundles?.[fn] ?? join(options.rootDir, 'dist', fn, 'index.mjs');
+    for (const fn of FUNCTION_NAMES) {
+      if (!existsSync(bundlePath(fn)))
+        throw new Error(`${bundlePath(fn)} is missing: run \`make build\` first`);
+    }
+
+    const dynamodb: LocalDynamoDb = await startLocalDynamoDb({
+      tableName: `${name}-connections`,
+      region,
+      ...(options.dataDir ? { path: options.dataDir } : {}),
+    });
+    stopList.push({ label: 'DynamoDB', stop: dynamodb.stop });
+    progress(`DynamoDB (dynalite)    ${dynamodb.endpoint}  table ${dynamodb.tableName}`);
+
+    const sqsServer: LocalSqsServer = await startFauxqs({ region });
+    stopList.push({ label: 'SQS', stop: sqsServer.stop });
+    const sqs = localSqsClient(sqsServer.endpoint, region);
+    stopList.push({ label: 'SQS client', stop: async () => sqs.destroy() });
+    const queues = await createQueueWithDlq(sqs, {
+      name,
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      maxReceiveCount: settings.maxReceiveCount,
+    });
+    progress(`SQS (fauxqs)           ${sqsServer.endpoint}  queue ${queues.queueUrl}`);
+
+    // The gateway needs the route functions and the fan-out function needs the gateway's endpoint, so
+    // the route integrations look functions up when they are called.
+    const functions = {} as Record<FunctionName, LambdaFunction>;
+    const invoke = (fn: FunctionName) => (event: object) => functions[fn].invoke(event);
+    const gateway = await startGateway({
+      port: options.gatewayPort ?? 0,
+      stage,
+      region,
+      integrations: {
+        $connect: invoke('connect'),
+        $disconnect: invoke('disconnect'),
+        $default: invoke('default'),
+        subscribe: invoke('subscribe'),
+        unsubscribe: invoke('unsubscribe'),
+      },
+      authorizer: { identitySource: 'route.request.querystring.token', invoke: invoke('authorizer') },
+      twoWayRoutes: ['$default', 'subscribe', 'unsubscribe'],
+      ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.maxConnectionMs ? { maxConnectionMs: options.maxConnectionMs } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+    });
+    stopList.push({ label: 'WebSocket gateway', stop: () => gateway.close() });
+    progress(`WebSocket API          ${gateway.url}`);
+
+    const common = {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_METRICS_NAMESPACE: 'fanout',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      TABLE_NAME: dynamodb.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
+    };
+    const env: Record<FunctionName, Record<string, string>> = {
+      authorizer: { POWERTOOLS_METRICS_NAMESPACE: 'fanout', AUTH_JWT_SECRET: jwtSecret },
+      connect: common,
+      disconnect: common,
+      subscribe: { ...common, MAX_SUBSCRIPTIONS: String(settings.maxSubscriptions) },
+      unsubscribe: common,
+      default: { POWERTOOLS_METRICS_NAMESPACE: 'fanout' },
+      fanout: {
+        ...common,
+        QUEUE_URL: queues.queueUrl,
+        DLQ_URL: queues.dlqUrl,
+        MANAGEMENT_ENDPOINT: gateway.managementEndpoint,
+        ...Object.fromEntries(Object.entries(settings.fanoutTuning).map(([k, v]) => [k, String(v)])),
+      },
+    };
+    for (const fn of FUNCTION_NAMES) {
+      const isFanout = fn === 'fanout';
+      functions[fn] = loadFunction({
+        name: `${name}-${fn}`,
+        bundlePath: bundlePath(fn),
+        timeoutMs: 1000 * (isFanout ? settings.fanoutTimeoutSeconds : settings.routeTimeoutSeconds),
+        memoryMb: isFanout ? settings.fanoutMemoryMb : settings.routeMemoryMb,
+        env: env[fn],
+        region,
+        logSink: options.logSink ?? stdoutLogSink,
+      });
+      stopList.push({ label: `${fn} function`, stop: () => functions[fn].close() });
+    }
+    progress(`Lambda functions       ${FUNCTION_NAMES.join(', ')} (from ${join(options.rootDir, 'dist')})`);
+
+    const eventBusName = `${name}-events`;
+    const eventBridge = await startEventBridge({
+      region,
+      buses: [
+        {
+          name: eventBusName,
+          rules: [
+            {
+              name: `${name}-fanout`,
+              pattern: settings.eventPattern,
+              targets: [{ type: 'sqs', queueUrl: queues.queueUrl, sqsClient: sqs }],
+            },
+          ],
+        },
+      ],
+    });
+    stopList.push({ label: 'EventBridge', stop: () => eventBridge.close() });
+    progress(`EventBridge            ${eventBridge.endpoint}  bus ${eventBusName}`);
+
+    const poller = await startPoller({
+      sqs,
+      queueUrl: queues.queueUrl,
+      queueArn: queues.queueArn,
+      region,
+      fn: functions.fanout,
+      batchSize: settings.batchSize,
+      maximumBatchingWindowMs: settings.batchingWindowSeconds * 1000,
+      functionTimeoutMs: settings.fanoutTimeoutSeconds * 1000,
+      maximumConcurrency: Math.max(2, Math.min(settings.maximumConcurrency, 4)),
+    });
+    stopList.push({ label: 'SQS poller', stop: () => poller.stop() });
+
+    let dashboard: DashboardServer | undefined;
+    const publisherClient = new EventBridgeClient({
+      endpoint: eventBridge.endpoint,
+      region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    stopList.push({ label: 'EventBridge client', stop: async () => publisherClient.destroy() });
+    if (options.dashboardPort !== false) {
+      dashboard = await startDashboardServer({
+        port: options.dashboardPort ?? 0,
+        dashboardDir: join(options.rootDir, 'local/dashboard'),
+        scriptPath: join(options.rootDir, 'dist/dashboard/dashboard.js'),
+        websocketUrl: gateway.url,
+        jwtSecret,
+        publisher: new Publisher({ eventBusName, source: 'fanout.dashboard', client: publisherClient }),
+      });
+      stopList.push({ label: 'dashboard', stop: () => dashboard?.close() ?? Promise.resolve() });
+      progress(`Dashboard              ${dashboard.url}`);
+    }
+
+    const config: LocalConfig = {
+      region,
+      websocketUrl: gateway.url,
+      managementEndpoint: gateway.managementEndpoint,
+      eventBridgeEndpoint: eventBridge.endpoint,
+      sqsEndpoint: sqsServer.endpoint,
+      dynamodbEndpoint: dynamodb.endpoint,
+      ...(dashboard ? { dashboardUrl: dashboard.url } : {}),
+      eventBusName,
+      tableName: dynamodb.tableName,
+      queueUrl: queues.queueUrl,
+      dlqUrl: queues.dlqUrl,
+      jwtSecret,
+      token: "npx fanout token --sub <user> --topics '<pattern>,...'",
+    };
+    return { config, settings, gateway, eventBridge, sqs, functions, poller, close: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

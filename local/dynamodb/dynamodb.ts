@@ -1,0 +1,74 @@
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTableInput } from '../../shared/store/table.js';
+
+/**
+ * Local DynamoDB: dynalite (a pure-JS implementation of the DynamoDB wire API) in this process, on
+ * loopback, with the fan-out table created from the same key definition the Terraform uses.
+ * Data lives in memory, or on disk under `path`.
+ *
+ * dynalite has no UpdateTimeToLive: rows carry `expiresAt` as on AWS, but nothing deletes them by TTL.
+ */
+
+interface DynaliteServer {
+  listen(port: number, host: string, callback: (err?: Error) => void): void;
+  close(callback: (err?: Error) => void): void;
+  address(): AddressInfo | string | null;
+}
+type DynaliteFactory = (options: {
+  createTableMs?: number;
+  deleteTableMs?: number;
+  path?: string;
+}) => DynaliteServer;
+
+// dynalite is CommonJS without type declarations.
+const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
+
+export interface LocalDynamoDb {
+  endpoint: string;
+  port: number;
+  tableName: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalDynamoDb(options: {
+  tableName: string;
+  region: string;
+  host?: string;
+  port?: number;
+  path?: string;
+}): Promise<LocalDynamoDb> {
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) =>
+    server.listen(options.port ?? 0, host, (err) => (err ? reject(err) : resolve())),
+  );
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('dynalite did not report its port');
+  const endpoint = `http://${host}:${address.port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: options.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await client.send(new CreateTableCommand(createTableInput(options.tableName)));
+  } catch (err) {
+    // A table kept on disk from an earlier run is fine.
+    if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err;
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint,
+    port: address.port,
+    tableName: options.tableName,
+    stop: () =>
+      new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+  };
+}

@@ -1,0 +1,120 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalPlatform } from '../../local/dev/platform.js';
+import type { LogEntry } from '../../local/lambda/runner.js';
+import { signToken } from '../../shared/auth/sign.js';
+import type { Output } from './commands.js';
+import { DEFAULT_LOCAL_CONFIG } from './local-config.js';
+
+export interface DevOptions {
+  port?: string;
+  dashboardPort?: string;
+  noDashboard?: boolean;
+  dataDir?: string;
+  secret?: string;
+  verbose?: boolean;
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function port(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`${flag} must be a port number, got ${value}`);
+  return n;
+}
+
+/**
+ * Function logs, made readable: Powertools' JSON lines become `[fn] LEVEL message {fields}`; EMF metric
+ * lines and the runtime's START/END lines are shown only with --verbose.
+ */
+export function compactLogSink(io: Output, verbose: boolean) {
+  return ({ functionName, line }: LogEntry): void => {
+    const fn = functionName.replace(/^.*-(?=[a-z]+$)/, '');
+    let parsed: Record<string, unknown> | undefined;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (value && typeof value === 'object') parsed = value as Record<string, unknown>;
+    } catch {
+      // not JSON: printed as it is
+    }
+    if (!parsed) {
+      if (verbose || !/^(START|END|REPORT|INIT_START) /.test(line)) io.out(`[${fn}] ${line}`);
+      return;
+    }
+    if ('_aws' in parsed && !verbose) return;
+    const {
+      level,
+      message,
+      timestamp,
+      service,
+      xray_trace_id,
+      cold_start,
+      sampling_rate,
+      function_arn,
+      function_memory_size,
+      function_name,
+      function_request_id,
+      ...rest
+    } = parsed;
+    const fields = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+    io.out(`[${fn}] ${String(level ?? 'INFO')} ${String(message ?? '')}${fields}`);
+  };
+}
+
+export async function devCommand(options: DevOptions, io: Output): Promise<number> {
+  const started = Date.now();
+  io.out('fanout: starting the local platform…');
+  const platform = await startLocalPlatform({
+    rootDir: ROOT,
+    gatewayPort: port(options.port, 4510, '--port'),
+    dashboardPort: options.noDashboard ? false : port(options.dashboardPort, 4500, '--dashboard-port'),
+    ...(options.secret ? { jwtSecret: options.secret } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    logSink: compactLogSink(io, options.verbose ?? false),
+    progress: (line) => io.out(`  ${line}`),
+  });
+  const configPath = resolve(DEFAULT_LOCAL_CONFIG);
+  mkdirSync(dirname(configPath), { recursive: true });
+  writeFileSync(configPath, `${JSON.stringify(platform.config, null, 2)}\n`);
+
+  const token = await signToken({
+    secret: platform.config.jwtSecret,
+    sub: 'demo',
+    topics: ['demo/*', 'users/{sub}/*'],
+    expiresInSeconds: 12 * 3600,
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  io.out(`
+fanout is running locally (ready in ${seconds} s). Endpoints are in ${join(DEFAULT_LOCAL_CONFIG)}.
+${platform.config.dashboardUrl ? `\n  Dashboard:  ${platform.config.dashboardUrl}\n` : ''}
+  1. Connect (a token for user "demo", allowed demo/* and users/demo/*, valid 12 h):
+       npx wscat -c "${platform.config.websocketUrl}?token=${token}"
+  2. Then type:
+       {"action":"subscribe","topics":["demo/*"]}
+  3. Publish, in another terminal:
+       npx fanout publish --topic demo/hello --data '{"hello":"world"}'
+
+  Other tokens: npx fanout token --sub alice --topics 'demo/*,users/{sub}/*'
+  Press Ctrl+C to stop.
+`);
+
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: string) => {
+      io.out(`\nfanout: ${signal}, stopping…`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolveStop();
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await platform.close();
+  rmSync(configPath, { force: true });
+  io.out('fanout: stopped.');
+  return 0;
+}
