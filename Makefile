@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 BIN := node_modules/.bin
 
-.PHONY: help install build typecheck lint format unit check-build test clean
+ENV ?= dev
+
+.PHONY: help install build dev typecheck lint format unit check-build test clean \
+	tf-check tf-fmt tf-docs plan apply destroy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -16,6 +19,9 @@ install: node_modules/.package-lock.json ## install npm dependencies (npm ci) wh
 build: install ## bundle every function into dist/<name>/index.mjs and dist/<name>.zip
 	node scripts/build.mjs
 
+dev: build ## run the whole platform locally (Ctrl+C stops it); endpoints go to .fanout/local.json
+	node bin/fanout.mjs dev
+
 typecheck: install ## TypeScript, strict
 	$(BIN)/tsc -p tsconfig.json --noEmit
 	$(BIN)/tsc -p local/dashboard/tsconfig.json --noEmit
@@ -26,7 +32,7 @@ lint: install ## formatter + linter (biome)
 format: install ## apply formatting and safe lint fixes
 	$(BIN)/biome check --write .
 
-unit: install ## jest: unit and integration tests, with shared/ coverage >= 90%
+unit: build ## jest: unit, integration (local platform), e2e and Terraform tests; shared/ coverage >= 90%
 	$(BIN)/jest --coverage
 
 check-build: build ## build, then check every bundle loads and a rebuild is byte-identical
@@ -34,5 +40,27 @@ check-build: build ## build, then check every bundle loads and a rebuild is byte
 
 test: typecheck lint unit check-build ## everything CI runs
 
+tf-check: install ## offline Terraform checks (no terraform needed): checker, fixtures, policy tests, README tables
+	$(BIN)/jest test/terraform
+
+tf-fmt: install ## lay out every .tf/.tfvars under terraform/ as terraform fmt does
+	$(BIN)/tsx scripts/terraform/cli.ts fmt
+
+tf-docs: install ## regenerate the inputs/outputs tables of the Terraform READMEs
+	$(BIN)/tsx scripts/terraform/cli.ts docs
+
+plan: ## terraform plan for ENV (default dev): preflight, build the zips, init the S3 backend, plan
+	@scripts/terraform/tf.sh plan $(ENV) --preflight-only
+	$(MAKE) build
+	scripts/terraform/tf.sh plan $(ENV)
+
+apply: ## terraform apply for ENV (default dev) after building the zips; asks before changing anything
+	@scripts/terraform/tf.sh apply $(ENV) --preflight-only
+	$(MAKE) build
+	scripts/terraform/tf.sh apply $(ENV)
+
+destroy: ## terraform destroy for ENV (default dev)
+	scripts/terraform/tf.sh destroy $(ENV)
+
 clean: ## remove build and test output
-	rm -rf dist coverage
+	rm -rf dist coverage terraform/*.tfplan

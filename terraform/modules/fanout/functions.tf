@@ -1,0 +1,66 @@
+################################################################################
+# Functions: one bundle, role and log group each
+################################################################################
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  for_each = local.functions
+
+  name              = "/aws/lambda/${var.name}-${each.key}"
+  retention_in_days = var.log_retention_in_days
+
+  tags = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = local.functions
+
+  function_name    = "${var.name}-${each.key}"
+  description      = each.value.description
+  role             = aws_iam_role.this[each.key].arn
+  filename         = "${var.artifacts_dir}/${each.key}.zip"
+  source_code_hash = filebase64sha256("${var.artifacts_dir}/${each.key}.zip")
+  handler          = "index.handler"
+  runtime          = "nodejs22.x"
+  architectures    = ["arm64"]
+  memory_size      = each.value.memory_size
+  timeout          = each.value.timeout
+
+  environment {
+    variables = {
+      for key, value in merge(local.common_environment, local.function_environment[each.key]) : key => tostring(value) if value != null
+    }
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.lambda[each.key].name
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Fan-out queue → fan-out function
+################################################################################
+
+resource "aws_lambda_event_source_mapping" "fanout" {
+  event_source_arn                   = aws_sqs_queue.fanout.arn
+  function_name                      = aws_lambda_function.this["fanout"].arn
+  batch_size                         = var.fanout_batch_size
+  maximum_batching_window_in_seconds = var.fanout_batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.fanout_maximum_concurrency
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.fanout_batch_size <= 10 || var.fanout_batching_window_seconds >= 1
+      error_message = "A fanout_batch_size above 10 needs fanout_batching_window_seconds of at least 1."
+    }
+  }
+
+  # Lambda checks at creation that the function's role may read the queue.
+  depends_on = [aws_iam_role_policy.this]
+}

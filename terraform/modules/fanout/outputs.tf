@@ -1,0 +1,130 @@
+################################################################################
+# What clients, publishers and operators need
+################################################################################
+
+output "websocket_url" {
+  description = "URL dashboards connect to; append `?token=<JWT>`."
+  value       = aws_apigatewayv2_stage.this.invoke_url
+}
+
+output "management_endpoint" {
+  description = "Endpoint of the stage's @connections API (what the fan-out function posts to)."
+  value       = local.management_endpoint
+}
+
+output "event_bus_name" {
+  description = "Name of the event bus services publish to (EventBusName of PutEvents)."
+  value       = aws_cloudwatch_event_bus.this.name
+}
+
+output "event_bus_arn" {
+  description = "ARN of the event bus."
+  value       = aws_cloudwatch_event_bus.this.arn
+}
+
+output "publisher_policy_arn" {
+  description = "ARN of the IAM policy that allows events:PutEvents on the bus only; attach it to publishing services' roles."
+  value       = aws_iam_policy.publisher.arn
+}
+
+################################################################################
+# API
+################################################################################
+
+output "api_id" {
+  description = "ID of the WebSocket API."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "api_execution_arn" {
+  description = "Execution ARN of the WebSocket API."
+  value       = aws_apigatewayv2_api.this.execution_arn
+}
+
+output "stage_name" {
+  description = "Name of the WebSocket stage."
+  value       = aws_apigatewayv2_stage.this.name
+}
+
+output "stage_execution_arn" {
+  description = "Execution ARN of the stage; `<stage_execution_arn>/POST/@connections/*` is what posting to connections needs."
+  value       = aws_apigatewayv2_stage.this.execution_arn
+}
+
+output "access_log_group_name" {
+  description = "Log group of the stage's JSON access logs."
+  value       = aws_cloudwatch_log_group.access.name
+}
+
+################################################################################
+# Queues
+################################################################################
+
+output "fanout_queue_url" {
+  description = "URL of the fan-out queue (the rule's target; the function also enqueues page and retry messages on it)."
+  value       = aws_sqs_queue.fanout.url
+}
+
+output "fanout_queue_arn" {
+  description = "ARN of the fan-out queue."
+  value       = aws_sqs_queue.fanout.arn
+}
+
+output "fanout_dlq_url" {
+  description = "URL of the fan-out dead-letter queue (malformed and undeliverable records, and messages received too often)."
+  value       = aws_sqs_queue.fanout_dlq.url
+}
+
+output "fanout_dlq_arn" {
+  description = "ARN of the fan-out dead-letter queue."
+  value       = aws_sqs_queue.fanout_dlq.arn
+}
+
+output "events_dlq_url" {
+  description = "URL of the EventBridge target's dead-letter queue (events the rule could not put on the fan-out queue)."
+  value       = aws_sqs_queue.events_dlq.url
+}
+
+output "events_dlq_arn" {
+  description = "ARN of the EventBridge target's dead-letter queue."
+  value       = aws_sqs_queue.events_dlq.arn
+}
+
+output "event_rule_arn" {
+  description = "ARN of the rule that sends the bus's events to the fan-out queue."
+  value       = aws_cloudwatch_event_rule.fanout.arn
+}
+
+################################################################################
+# Table, functions, alarms
+################################################################################
+
+output "table_name" {
+  description = "Name of the DynamoDB connections table."
+  value       = aws_dynamodb_table.this.name
+}
+
+output "table_arn" {
+  description = "ARN of the DynamoDB connections table."
+  value       = aws_dynamodb_table.this.arn
+}
+
+output "function_names" {
+  description = "Function name of each function, by function (authorizer, connect, default, disconnect, fanout, subscribe, unsubscribe)."
+  value       = { for key, fn in aws_lambda_function.this : key => fn.function_name }
+}
+
+output "function_arns" {
+  description = "Function ARN of each function, by function."
+  value       = { for key, fn in aws_lambda_function.this : key => fn.arn }
+}
+
+output "log_group_names" {
+  description = "Log group of each function, by function."
+  value       = { for key, group in aws_cloudwatch_log_group.lambda : key => group.name }
+}
+
+output "alarm_arns" {
+  description = "ARN of each CloudWatch alarm, by alarm (empty when alarms are disabled)."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.arn }
+}
