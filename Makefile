@@ -10,11 +10,13 @@ ENV ?= dev
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
+# npm install (not npm ci): installs from the lock, and tolerates optional platform binaries the lock
+# cannot list.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
-install: node_modules/.package-lock.json ## install npm dependencies (npm ci) when missing or stale
+install: node_modules/.package-lock.json ## install npm dependencies from package-lock.json when missing or stale
 
 build: install ## bundle every function into dist/<name>/index.mjs and dist/<name>.zip
 	node scripts/build.mjs
