@@ -1,4 +1,4 @@
-import { type EventMessage, FanoutClient } from '../../sdk/client/client.js';
+import { type ConnectionState, type EventMessage, FanoutClient } from '../../sdk/client/client.js';
 
 /**
  * The local dashboard: talks to the platform exactly as a real dashboard would (token in the
@@ -17,19 +17,32 @@ const list = (value: string) =>
     .map((v) => v.trim())
     .filter(Boolean);
 
+/** The page's client from Connect until Disconnect (open, connecting, or waiting to reconnect). */
 let client: FanoutClient | undefined;
+/** Between a Connect click and its outcome (fetching config and a token, the handshake). */
+let connecting = false;
 const subscribed = new Set<string>();
 let received = 0;
+/** The client's last reported state (shown in #status). */
+let shownState: ConnectionState = 'closed';
 
-function log(message: string): void {
-  $('log').textContent = message;
+/** Shows a message under the page: an error (red) or a confirmation (grey). */
+function log(message: string, kind: 'error' | 'info' = 'error'): void {
+  const el = $('log');
+  el.textContent = message;
+  el.dataset.kind = kind;
 }
 
-function setConnected(open: boolean): void {
-  $<HTMLElement>('status').textContent = open ? 'open' : 'closed';
-  $<HTMLElement>('status').dataset.state = open ? 'open' : 'closed';
-  $<HTMLButtonElement>('connect').disabled = open;
-  for (const id of ['disconnect', 'subscribe', 'unsubscribe']) $<HTMLButtonElement>(id).disabled = !open;
+function renderState(state: ConnectionState): void {
+  shownState = state;
+  const status = $('status');
+  status.textContent = state;
+  status.dataset.state = state;
+  // Connect stays disabled while a client exists, so a second click during the (slow, first-call)
+  // handshake cannot open a second connection that nothing would ever close.
+  $<HTMLButtonElement>('connect').disabled = connecting || client !== undefined;
+  $<HTMLButtonElement>('disconnect').disabled = connecting || client === undefined;
+  for (const id of ['subscribe', 'unsubscribe']) $<HTMLButtonElement>(id).disabled = state !== 'open';
 }
 
 function renderSubscriptions(): void {
@@ -70,18 +83,42 @@ async function post(path: string, body: unknown): Promise<Record<string, unknown
 }
 
 async function connect(): Promise<void> {
-  const { websocketUrl } = (await (await fetch('/config')).json()) as { websocketUrl: string };
-  const sub = $<HTMLInputElement>('sub').value.trim();
-  const topics = list($<HTMLInputElement>('grants').value);
-  client = new FanoutClient({
-    url: websocketUrl,
-    token: async () => String((await post('/token', { sub, topics })).token),
-  });
-  client.on('event', renderEvent);
-  client.on('state', (state) => setConnected(state === 'open'));
-  client.on('error', (err) => log(err.message));
-  await client.connect();
-  log('');
+  if (connecting || client) return;
+  connecting = true;
+  renderState('connecting');
+  let next: FanoutClient | undefined;
+  try {
+    const { websocketUrl } = (await (await fetch('/config')).json()) as { websocketUrl: string };
+    const sub = $<HTMLInputElement>('sub').value.trim();
+    const topics = list($<HTMLInputElement>('grants').value);
+    next = new FanoutClient({
+      url: websocketUrl,
+      token: async () => String((await post('/token', { sub, topics })).token),
+    });
+    next.on('event', renderEvent);
+    next.on('state', renderState);
+    next.on('error', (err) => log(err.message));
+    client = next;
+    await next.connect();
+    log('');
+  } catch (err) {
+    // A refused first connection is not retried: drop the client so Connect can be tried again.
+    client = undefined;
+    next?.close();
+    throw err;
+  } finally {
+    connecting = false;
+    renderState(client ? shownState : 'closed');
+  }
+}
+
+function disconnect(): void {
+  const current = client;
+  client = undefined;
+  current?.close();
+  subscribed.clear();
+  renderSubscriptions();
+  renderState('closed');
 }
 
 async function run(action: () => Promise<void>): Promise<void> {
@@ -93,11 +130,7 @@ async function run(action: () => Promise<void>): Promise<void> {
 }
 
 $('connect').addEventListener('click', () => run(connect));
-$('disconnect').addEventListener('click', () => {
-  client?.close();
-  subscribed.clear();
-  renderSubscriptions();
-});
+$('disconnect').addEventListener('click', disconnect);
 $('subscribe').addEventListener('click', () =>
   run(async () => {
     const topics = list($<HTMLInputElement>('topic').value);
@@ -112,6 +145,7 @@ $('unsubscribe').addEventListener('click', () =>
       subscribed.delete(topic);
     }
     renderSubscriptions();
+    log('');
   }),
 );
 $('publish').addEventListener('click', () =>
@@ -121,6 +155,6 @@ $('publish').addEventListener('click', () =>
       users: list($<HTMLInputElement>('pub-users').value),
       data: JSON.parse($<HTMLInputElement>('pub-data').value),
     });
-    log(`published ${String(result.eventId)}`);
+    log(`published ${String(result.eventId)}`, 'info');
   }),
 );
