@@ -102,7 +102,15 @@ export function evaluateAuthorizerResult(result: unknown, methodArn: string): Au
 
 /** A failing authorizer: exactly `Unauthorized` means 401 (A3 `callback("Unauthorized")`), else 500. */
 export function authorizerErrorOutcome(err: unknown): AuthOutcome {
-  const message = err instanceof Error ? err.message : String(err);
+  // What API Gateway compares is the Lambda's `errorMessage`: a bundle run by local/lambda fails with a
+  // LambdaInvocationError whose `message` is "Error: Unauthorized" but whose `errorMessage` is the
+  // handler's own "Unauthorized". Plain in-process integrations throw an Error with that message.
+  const message =
+    typeof err === 'object' && err !== null && 'errorMessage' in err && typeof err.errorMessage === 'string'
+      ? err.errorMessage
+      : err instanceof Error
+        ? err.message
+        : String(err);
   return message === 'Unauthorized'
     ? { ok: false, status: 401, reason: 'authorizer said Unauthorized' }
     : { ok: false, status: 500, reason: `authorizer failed: ${message}` };
