@@ -10,7 +10,7 @@ import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.j
 import { startGateway } from '../gateway/index.js';
 import type { GatewayFaults, GatewayHandle } from '../gateway/types.js';
 import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '../lambda/runner.js';
-import { type Poller, startPoller } from '../sqs/poller.js';
+import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
 import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
 import { readStackSettings, type StackSettings } from './settings.js';
@@ -59,6 +59,11 @@ export interface LocalPlatformOptions {
   bundles?: Partial<Record<FunctionName, string>>;
   /** Where function logs go (default: stdout, prefixed by the function name). */
   logSink?: LogSink;
+  /**
+   * Where the SQS event source mapping's own lines go (default: warnings and errors to stderr). Tests
+   * collect them: a redelivery test expects "invocation failed" warnings and a short visibility timeout.
+   */
+  pollerLog?: PollerLog;
   /** Progress lines while starting and stopping. */
   progress?: (line: string) => void;
 }
@@ -108,7 +113,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     stopList.push({ label: 'DynamoDB', stop: dynamodb.stop });
     progress(`DynamoDB (dynalite)    ${dynamodb.endpoint}  table ${dynamodb.tableName}`);
 
-    const sqsServer: LocalSqsServer = await startFauxqs({ region });
+    // fauxqs is looked up from the project, not the working directory: `fanout dev` may run anywhere.
+    const sqsServer: LocalSqsServer = await startFauxqs({ region, searchFrom: options.rootDir });
     stopList.push({ label: 'SQS', stop: sqsServer.stop });
     const sqs = localSqsClient(sqsServer.endpoint, region);
     stopList.push({ label: 'SQS client', stop: async () => sqs.destroy() });
@@ -210,6 +216,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       maximumBatchingWindowMs: settings.batchingWindowSeconds * 1000,
       functionTimeoutMs: settings.fanoutTimeoutSeconds * 1000,
       maximumConcurrency: Math.max(2, Math.min(settings.maximumConcurrency, 4)),
+      ...(options.pollerLog ? { log: options.pollerLog } : {}),
     });
     stopList.push({ label: 'SQS poller', stop: () => poller.stop() });
 

@@ -32,10 +32,11 @@ const { parentPort, workerData } = require('node:worker_threads');
 
 function findEntry() {
   if (workerData.entry) return workerData.entry;
-  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+  const start = workerData.searchFrom || process.cwd();
+  for (let dir = start; ; dir = dirname(dir)) {
     const candidate = join(dir, 'node_modules', 'fauxqs', 'dist', 'app.js');
     if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error('fauxqs not found in node_modules above ' + process.cwd());
+    if (dirname(dir) === dir) throw new Error('fauxqs not found in node_modules above ' + start);
   }
 }
 
@@ -82,8 +83,13 @@ export interface StartFauxqsOptions {
   port?: number;
   /** fauxqs's fallback region (requests signed for another region still use theirs); default us-east-1. */
   region?: string;
-  /** fauxqs's `dist/app.js`; default: found in `node_modules` at or above the working directory. */
+  /** fauxqs's `dist/app.js`; default: found in `node_modules` at or above `searchFrom`. */
   fauxqsEntry?: string;
+  /**
+   * Where the search for fauxqs starts; default the working directory. `fanout dev` passes the
+   * project's own directory, so it works from any directory (it used to fail outside the checkout).
+   */
+  searchFrom?: string;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -97,7 +103,13 @@ export async function startFauxqs(options: StartFauxqsOptions = {}): Promise<Loc
   const entry = options.fauxqsEntry === undefined ? undefined : resolve(options.fauxqsEntry);
   const worker = new Worker(FAUXQS_WORKER_SOURCE, {
     eval: true,
-    workerData: { entry, host, port: options.port ?? 0, region },
+    workerData: {
+      entry,
+      searchFrom: options.searchFrom === undefined ? undefined : resolve(options.searchFrom),
+      host,
+      port: options.port ?? 0,
+      region,
+    },
   });
   const exited = new Promise<number>((resolveExit) => worker.once('exit', resolveExit));
 
