@@ -37,6 +37,9 @@ type Invocation = { kind: 'ok'; value: unknown } | { kind: 'error'; error: unkno
 /** How long a closing handshake may take before the socket is destroyed (ws defaults to 30 s). */
 const CLOSE_GRACE_MS = 1_000;
 
+/** RFC 6455 1006: the connection ended without a close frame (what `ws` reports for a vanished peer). */
+const ABNORMAL_CLOSURE = 1006;
+
 /** Status codes `ws` closes with on a receiver error, by error code (it sends them itself). */
 const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
@@ -314,6 +317,10 @@ class LocalGateway {
       this.live.delete(conn.connectionId);
       const status = conn.finish({ code, reason: reason.toString('utf8') });
       this.log({ level: 'info', msg: 'disconnected', connectionId: conn.connectionId, ...status });
+      if (this.disconnectLost(conn.connectionId, status)) {
+        this.log({ level: 'info', msg: 'injected fault: $disconnect lost', connectionId: conn.connectionId });
+        return;
+      }
       if (this.disconnectWanted()) this.track(this.fireDisconnect(conn, conn.authorizer, status));
     });
   }
@@ -365,6 +372,11 @@ class LocalGateway {
   }
 
   // ---- $disconnect --------------------------------------------------------------------------------
+
+  /** `faults.dropDisconnect`: AWS's best-effort `$disconnect`, lost for a socket that just vanished. */
+  private disconnectLost(connectionId: string, status: CloseStatus): boolean {
+    return status.code === ABNORMAL_CLOSURE && (this.faults?.dropDisconnect?.(connectionId) ?? false);
+  }
 
   private disconnectWanted(): boolean {
     return !this.closing || this.fireDisconnectOnClose;

@@ -32,6 +32,13 @@ export interface GatewayFaults {
   ) => Promise<InjectedFault | undefined> | InjectedFault | undefined;
   /** Added before every `@connections` response. */
   latencyMs?: number;
+  /**
+   * Lose the `$disconnect` of a connection that ended abnormally (the socket vanished without a close
+   * frame: code 1006) when this returns true. AWS documents `$disconnect` as best-effort: a client that
+   * disappears may never produce one, and its rows then linger until the fan-out prunes them on 410
+   * Gone (or TTL). Closes with a close frame, and closes the gateway starts, are never dropped.
+   */
+  dropDisconnect?: (connectionId: string) => boolean;
 }
 
 export interface GatewayLogLine {
