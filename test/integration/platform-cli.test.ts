@@ -1,0 +1,110 @@
+/**
+ * `fanout dev` as a user runs it: a child process started from another directory, on ephemeral ports.
+ * It must write `.fanout/local.json` (in its working directory) naming every endpoint, each of which
+ * answers on loopback, and on Ctrl+C stop cleanly, exit 0 and remove the file.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LocalConfig } from '../../sdk/cli/local-config';
+import { signToken } from '../../shared/auth/sign';
+import { ROOT_DIR, waitUntil } from '../support/platform';
+import { handshakeStatus } from '../support/ws-client';
+
+let child: ChildProcess | undefined;
+let workDir: string;
+const output: string[] = [];
+
+beforeAll(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'fanout-dev-'));
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((done) => child?.once('exit', done));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+/** Any HTTP answer at all (a status code), or the network error. */
+async function httpStatus(url: string): Promise<number> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.json, and on SIGINT exits 0 and removes it', async () => {
+  const started = Date.now();
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT_DIR, 'bin/fanout.mjs'), 'dev', '--port', '0', '--dashboard-port', '0'],
+    { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child = proc;
+  proc.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+  proc.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+  const exit = new Promise<{ code: number | null; signal: string | null }>((done) =>
+    proc.once('exit', (code, signal) => done({ code, signal })),
+  );
+  const configPath = join(workDir, '.fanout/local.json');
+
+  await waitUntil(
+    () => {
+      if (proc.exitCode !== null) throw new Error(`fanout dev exited early:\n${output.join('')}`);
+      return existsSync(configPath);
+    },
+    `${configPath} to appear`,
+    20_000,
+    100,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${output.join('')}`);
+  });
+  expect(Date.now() - started).toBeLessThan(20_000);
+
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as LocalConfig;
+  expect(config).toEqual(
+    expect.objectContaining({
+      region: expect.any(String),
+      websocketUrl: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/\w+$/),
+      managementEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\w+$/),
+      eventBridgeEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+/),
+      sqsEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+/),
+      dynamodbEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+/),
+      dashboardUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+/),
+      eventBusName: expect.any(String),
+      jwtSecret: expect.stringMatching(/.{16,}/),
+      token: expect.stringContaining('fanout token'),
+    }),
+  );
+
+  // Every HTTP endpoint answers on loopback (any status: each speaks its own protocol).
+  for (const url of [
+    config.managementEndpoint,
+    config.eventBridgeEndpoint,
+    config.sqsEndpoint,
+    config.dynamodbEndpoint,
+    config.dashboardUrl ?? '',
+  ]) {
+    expect(new URL(url).hostname).toBe('127.0.0.1');
+    await expect(httpStatus(url)).resolves.toEqual(expect.any(Number));
+  }
+  expect(await httpStatus(config.dashboardUrl ?? '')).toBe(200);
+  // The WebSocket API accepts a token signed with the advertised secret, and refuses none.
+  const token = await signToken({ secret: config.jwtSecret, sub: 'cli', topics: ['demo/*'] });
+  expect(await handshakeStatus(`${config.websocketUrl}?token=${token}`)).toMatchObject({ status: 101 });
+  expect(await handshakeStatus(config.websocketUrl)).toMatchObject({ status: 401 });
+
+  const stopping = Date.now();
+  proc.kill('SIGINT');
+  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 10_000).unref());
+  const result = await Promise.race([exit, timeout]);
+  if (result === 'timeout')
+    throw new Error(`fanout dev did not exit within 10 s of SIGINT:\n${output.join('')}`);
+  expect(result).toEqual({ code: 0, signal: null });
+  expect(Date.now() - stopping).toBeLessThan(10_000);
+  expect(existsSync(configPath)).toBe(false);
+  expect(output.join('')).toContain('fanout: stopped.');
+}, 45_000);
