@@ -149,7 +149,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     stopList.push({ label: 'WebSocket gateway', stop: () => gateway.close() });
     progress(`WebSocket API          ${gateway.url}`);
 
+    // Deployed functions run on nodejs22.x; the SDK's warning about older Node versions only concerns
+    // the machine running them locally, so it is kept out of the function logs.
+    const runtime = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const common = {
+      ...runtime,
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_METRICS_NAMESPACE: 'fanout',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -158,12 +162,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     };
     const env: Record<FunctionName, Record<string, string>> = {
-      authorizer: { POWERTOOLS_METRICS_NAMESPACE: 'fanout', AUTH_JWT_SECRET: jwtSecret },
+      authorizer: { ...runtime, POWERTOOLS_METRICS_NAMESPACE: 'fanout', AUTH_JWT_SECRET: jwtSecret },
       connect: common,
       disconnect: common,
       subscribe: { ...common, MAX_SUBSCRIPTIONS: String(settings.maxSubscriptions) },
       unsubscribe: common,
-      default: { POWERTOOLS_METRICS_NAMESPACE: 'fanout' },
+      default: { ...runtime, POWERTOOLS_METRICS_NAMESPACE: 'fanout' },
       fanout: {
         ...common,
         QUEUE_URL: queues.queueUrl,
