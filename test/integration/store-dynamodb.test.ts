@@ -1,31 +1,20 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb/dynamodb.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
 import { describeConnectionStoreContract } from '../support/store-contract.js';
 
-// dynalite ships no type declarations; this is the part of its API used here.
-const dynalite = require('dynalite') as (options: {
-  createTableMs?: number;
-  deleteTableMs?: number;
-}) => Server;
-
-let server: Server;
+let server: LocalDynamoDb | undefined;
 let raw: DynamoDBClient;
 let client: DynamoDBDocumentClient;
 let tables = 0;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  // The local runtime's DynamoDB; each test creates its own table beside the one it starts with.
+  server = await startLocalDynamoDb({ tableName: 'connections-0', region: 'us-east-1' });
   raw = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
@@ -34,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   raw?.destroy();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await server?.stop();
 });
 
 /** Every item in the table. Tests may scan; the store itself never does. */
