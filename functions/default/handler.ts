@@ -1,6 +1,5 @@
-import { observability } from '../../shared/observability/powertools.js';
+import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { createDefaultHandler } from '../../shared/routes/default.js';
-import { fromPowertools } from '../../shared/routes/observability.js';
 
 // `$default` only answers pings and explains unknown actions: it needs no store.
 export const handler = createDefaultHandler(fromPowertools(observability('default')));

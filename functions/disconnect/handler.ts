@@ -1,9 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { requireString } from '../../shared/config.js';
-import { observability } from '../../shared/observability/powertools.js';
+import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { createDisconnectHandler } from '../../shared/routes/disconnect.js';
-import { fromPowertools } from '../../shared/routes/observability.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 
 // Built once per cold start and reused by every invocation (keep-alive connections to DynamoDB).

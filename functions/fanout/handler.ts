@@ -9,9 +9,8 @@ import {
   ApiGatewayConnectionGateway,
   createManagementClient,
 } from '../../shared/gateway/gateway-apigateway.js';
-import { observability } from '../../shared/observability/powertools.js';
+import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { SqsWorkQueue } from '../../shared/queue/queue-sqs.js';
-import { fromPowertools } from '../../shared/routes/observability.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 
 // Everything below runs once per cold start; every invocation reuses the clients and their

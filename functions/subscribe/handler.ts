@@ -2,8 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { integer, requireString } from '../../shared/config.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS } from '../../shared/domain/limits.js';
-import { observability } from '../../shared/observability/powertools.js';
-import { fromPowertools } from '../../shared/routes/observability.js';
+import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { createSubscribeHandler } from '../../shared/routes/subscribe.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 

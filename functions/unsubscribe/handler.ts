@@ -1,8 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { requireString } from '../../shared/config.js';
-import { observability } from '../../shared/observability/powertools.js';
-import { fromPowertools } from '../../shared/routes/observability.js';
+import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { createUnsubscribeHandler } from '../../shared/routes/unsubscribe.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 

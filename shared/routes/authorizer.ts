@@ -1,15 +1,15 @@
 import type { MiddyfiedHandler } from '@middy/core';
 import { isAuthError } from '../auth/errors.js';
 import type { Principal, TokenVerifier } from '../auth/verifier.js';
+import type { Observability } from '../observability/powertools.js';
 import type { AuthorizerResponse, WebSocketAuthorizerEvent } from './events.js';
 import { encodeGrants } from './grants.js';
 import { routeHandler } from './middy.js';
-import type { RouteObservability } from './observability.js';
 
 /** The exact error text API Gateway maps to `401 Unauthorized` on the WebSocket upgrade. */
 export const UNAUTHORIZED = 'Unauthorized';
 
-export interface AuthorizerDeps extends RouteObservability {
+export interface AuthorizerDeps extends Observability {
   verifier: TokenVerifier;
 }
 

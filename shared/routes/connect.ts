@@ -1,11 +1,11 @@
 import type { MiddyfiedHandler } from '@middy/core';
+import type { Observability } from '../observability/powertools.js';
 import type { ConnectionStore } from '../store/store.js';
 import type { RouteResponse, WebSocketEvent, WebSocketRequestContext } from './events.js';
 import { decodeGrants } from './grants.js';
 import { logFailures, routeHandler } from './middy.js';
-import type { RouteObservability } from './observability.js';
 
-export interface ConnectDeps extends RouteObservability {
+export interface ConnectDeps extends Observability {
   store: ConnectionStore;
 }
 

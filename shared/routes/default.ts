@@ -1,10 +1,10 @@
 import type { MiddyfiedHandler } from '@middy/core';
 import { FanoutError } from '../domain/errors.js';
 import { PingFrame, type ReplyFrame } from '../domain/frames.js';
+import type { Observability } from '../observability/powertools.js';
 import { errorFrames } from './error-frames.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
 import { routeHandler } from './middy.js';
-import type { RouteObservability } from './observability.js';
 import { parseFrame, reply, validateFrame, withId } from './request.js';
 
 /** Every action a client may send (design 2.2); named in `unknown_action` replies. */
@@ -12,7 +12,7 @@ export const KNOWN_ACTIONS = ['subscribe', 'unsubscribe', 'ping'] as const;
 
 const MAX_SHOWN_ACTION = 64;
 
-export type DefaultDeps = RouteObservability;
+export type DefaultDeps = Observability;
 
 /**
  * The `$default` route: whatever route selection did not match. `ping` lives here (it needs no

@@ -1,10 +1,10 @@
 import type { MiddyfiedHandler } from '@middy/core';
+import type { Observability } from '../observability/powertools.js';
 import type { ConnectionStore } from '../store/store.js';
 import type { RouteResponse, WebSocketEvent, WebSocketRequestContext } from './events.js';
 import { logFailures, routeHandler } from './middy.js';
-import type { RouteObservability } from './observability.js';
 
-export interface DisconnectDeps extends RouteObservability {
+export interface DisconnectDeps extends Observability {
   store: ConnectionStore;
 }
 

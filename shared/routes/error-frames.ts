@@ -1,8 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import { isFanoutError } from '../domain/errors.js';
 import type { ReplyFrame } from '../domain/frames.js';
+import type { Observability } from '../observability/powertools.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
-import type { RouteObservability } from './observability.js';
 import { reply, requestIdOf, withId } from './request.js';
 
 /**
@@ -10,7 +10,7 @@ import { reply, requestIdOf, withId } from './request.js';
  * reply with its stable code; anything else is logged and becomes `internal`, without the stack or
  * message (those may name tables, ARNs or keys). The connection stays open either way.
  */
-export function errorFrames(options: RouteObservability): MiddlewareObj<WebSocketEvent, RouteResponse> {
+export function errorFrames(options: Observability): MiddlewareObj<WebSocketEvent, RouteResponse> {
   if (typeof options?.logger?.error !== 'function' || typeof options?.metrics?.addMetric !== 'function') {
     throw new TypeError('errorFrames needs { logger, metrics } (a Log and a MetricSink)');
   }

@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Log } from '../observability/ports.js';
-import type { RouteObservability } from './observability.js';
+import type { Observability } from '../observability/powertools.js';
 
 export type RouteFn<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
 
@@ -16,7 +16,7 @@ export type RouteFn<TEvent, TResult> = (event: TEvent, context: Context) => Prom
  */
 export function routeHandler<TEvent, TResult>(
   route: RouteFn<TEvent, TResult>,
-  { powertools }: RouteObservability,
+  { powertools }: Observability,
   ...edge: MiddlewareObj<TEvent, TResult>[]
 ): MiddyfiedHandler<TEvent, TResult> {
   const handler = middy<TEvent, TResult>(route);

@@ -2,15 +2,15 @@ import type { MiddyfiedHandler } from '@middy/core';
 import { type ReplyFrame, SubscribeFrame } from '../domain/frames.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS } from '../domain/limits.js';
 import { assertAllowed, assertPatterns } from '../domain/topics.js';
+import type { Observability } from '../observability/powertools.js';
 import type { ConnectionStore } from '../store/store.js';
 import { errorFrames } from './error-frames.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
 import { decodeGrants } from './grants.js';
 import { routeHandler } from './middy.js';
-import type { RouteObservability } from './observability.js';
 import { assertTopicCount, parseFrame, reply, validateFrame, withId } from './request.js';
 
-export interface SubscribeDeps extends RouteObservability {
+export interface SubscribeDeps extends Observability {
   store: ConnectionStore;
   /** Cap on subscriptions per connection (default DEFAULT_MAX_SUBSCRIPTIONS). */
   maxSubscriptions?: number;

@@ -1,14 +1,14 @@
 import type { MiddyfiedHandler } from '@middy/core';
 import { type ReplyFrame, UnsubscribeFrame } from '../domain/frames.js';
 import { assertPatterns } from '../domain/topics.js';
+import type { Observability } from '../observability/powertools.js';
 import type { ConnectionStore } from '../store/store.js';
 import { errorFrames } from './error-frames.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
 import { routeHandler } from './middy.js';
-import type { RouteObservability } from './observability.js';
 import { assertTopicCount, parseFrame, reply, validateFrame, withId } from './request.js';
 
-export interface UnsubscribeDeps extends RouteObservability {
+export interface UnsubscribeDeps extends Observability {
   store: ConnectionStore;
 }
 

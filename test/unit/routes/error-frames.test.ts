@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import { FanoutError } from '../../../shared/domain/errors.js';
 import { MemoryLog, MemoryMetrics } from '../../../shared/observability/ports.js';
+import type { Observability } from '../../../shared/observability/powertools.js';
 import { errorFrames } from '../../../shared/routes/error-frames.js';
 import type { RouteResponse, WebSocketEvent } from '../../../shared/routes/events.js';
-import type { RouteObservability } from '../../../shared/routes/observability.js';
 import { messageEvent } from '../../support/events.js';
 import { context, replyOf } from './harness.js';
 
@@ -72,10 +72,8 @@ describe('errorFrames middleware', () => {
   it('refuses to be built without a logger and metrics', () => {
     const metrics = new MemoryMetrics();
     const logger = new MemoryLog();
-    expect(() => errorFrames({ logger, metrics: {} } as unknown as RouteObservability)).toThrow(TypeError);
-    expect(() => errorFrames({ logger: undefined, metrics } as unknown as RouteObservability)).toThrow(
-      TypeError,
-    );
-    expect(() => errorFrames(undefined as unknown as RouteObservability)).toThrow(TypeError);
+    expect(() => errorFrames({ logger, metrics: {} } as unknown as Observability)).toThrow(TypeError);
+    expect(() => errorFrames({ logger: undefined, metrics } as unknown as Observability)).toThrow(TypeError);
+    expect(() => errorFrames(undefined as unknown as Observability)).toThrow(TypeError);
   });
 });

@@ -1,8 +1,7 @@
-import { observability } from '../../../shared/observability/powertools.js';
-import { createDefaultHandler } from '../../../shared/routes/default.js';
-import { fromPowertools } from '../../../shared/routes/observability.js';
-import { messageEvent } from '../../support/events.js';
-import { context } from './harness.js';
+import { fromPowertools, observability } from '../../shared/observability/powertools.js';
+import { createDefaultHandler } from '../../shared/routes/default.js';
+import { messageEvent } from '../support/events.js';
+import { context } from './routes/harness.js';
 
 /**
  * Captures what Powertools writes (JSON log lines and EMF documents on stdout, warnings and errors on
