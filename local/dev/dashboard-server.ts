@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PublishError, type Publisher } from '../../sdk/publisher/publisher.js';
 import { signToken } from '../../shared/auth/sign.js';
+import { readBody } from '../http/body.js';
 
 /**
  * Serves the local dashboard page, and does for it what a browser cannot: mint a token with the
@@ -119,16 +120,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+  const { data, size } = await readBody(req, MAX_BODY_BYTES);
+  if (size > MAX_BODY_BYTES)
+    throw new HttpError(413, 'too_large', `request body over ${MAX_BODY_BYTES} bytes`);
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const value: unknown = JSON.parse(data.toString('utf8') || '{}');
     if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // fall through to the error below

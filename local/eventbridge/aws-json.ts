@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../http/body.js';
 
 export const CONTENT_TYPE = 'application/x-amz-json-1.1';
 export const TARGET_PREFIX = 'AWSEvents.';
@@ -48,17 +49,11 @@ export function sendAwsError(res: ServerResponse, error: AwsJsonError): void {
  * PutEvents entry-size limit, which is checked (with AWS's own error) after parsing.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > maxBytes) {
-      throw new AwsJsonError('RequestEntityTooLargeException', `Request body exceeds ${maxBytes} bytes`, 413);
-    }
-    chunks.push(buffer);
+  const { data, size } = await readBody(req, maxBytes);
+  if (size > maxBytes) {
+    throw new AwsJsonError('RequestEntityTooLargeException', `Request body exceeds ${maxBytes} bytes`, 413);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = data.toString('utf8');
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);

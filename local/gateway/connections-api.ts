@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readBody } from '../http/body.js';
 import { type Connection, SERVER_CLOSE } from './connection.js';
 import { MANAGEMENT_ERRORS, sendManagementError, sendPlainError } from './errors.js';
 import { MAX_MESSAGE_BYTES } from './frames.js';
@@ -42,28 +43,6 @@ export function parseManagementPath(pathname: string, stage: string): Target {
   } catch {
     return { connectionId: rawId }; // undecodable: no such connection, answered with 410 below
   }
-}
-
-/** Reads a body up to `limit` bytes; past it, keeps draining (so keep-alive survives) but stops storing. */
-function readBody(req: IncomingMessage, limit: number): Promise<{ data: Buffer; size: number }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      if (size + chunk.length <= limit) chunks.push(chunk);
-      size += chunk.length;
-    });
-    let ended = false;
-    req.on('end', () => {
-      ended = true;
-      resolve({ data: Buffer.concat(chunks), size });
-    });
-    req.on('error', reject);
-    // A socket cut mid-body (client gone, gateway shutting down) must not leave this pending forever.
-    req.on('close', () => {
-      if (!ended) reject(new Error('request closed before its body ended'));
-    });
-  });
 }
 
 const METHODS = new Set<string>(['POST', 'GET', 'DELETE']);
