@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type EventMessage, FanoutClient, FanoutRequestError } from '../../sdk/client/client';
+import { waitUntil } from '../support/wait';
 
 /** A tiny server speaking the client frames, so the SDK is tested over a real socket. */
 async function startServer() {
@@ -44,14 +45,6 @@ const event = (id: string): EventMessage => ({
   data: { id },
 });
 
-const waitFor = async (predicate: () => boolean, ms = 3000) => {
-  const until = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 describe('FanoutClient', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   let client: FanoutClient | undefined;
@@ -85,7 +78,7 @@ describe('FanoutClient', () => {
     client.on('event', (e) => events.push(e));
     await client.connect();
     for (const id of ['a', 'a', 'b']) server.sockets[0]?.send(JSON.stringify(event(id)));
-    await waitFor(() => events.length === 2);
+    await waitUntil(() => events.length === 2, 'two events', 3000);
     await new Promise((r) => setTimeout(r, 50));
     expect(events.map((e) => e.id)).toEqual(['a', 'b']);
   });
@@ -93,7 +86,7 @@ describe('FanoutClient', () => {
   it('pings on its interval to keep the connection alive', async () => {
     client = new FanoutClient({ url: server.url(), token: 't', WebSocket, pingIntervalMs: 30 });
     await client.connect();
-    await waitFor(() => server.received.filter((f) => f.action === 'ping').length >= 2);
+    await waitUntil(() => server.received.filter((f) => f.action === 'ping').length >= 2, 'two pings', 3000);
   });
 
   it('reconnects with a fresh token and restores its subscriptions after the server drops it', async () => {
@@ -110,7 +103,11 @@ describe('FanoutClient', () => {
     await client.connect();
     await client.subscribe('demo/*', 'other');
     server.sockets[0]?.terminate();
-    await waitFor(() => server.sockets.length === 2 && server.received.length === 2);
+    await waitUntil(
+      () => server.sockets.length === 2 && server.received.length === 2,
+      'the reconnect and its subscribe',
+      3000,
+    );
     expect(server.tokens).toEqual(['token-1', 'token-2']);
     expect(server.received[1]).toMatchObject({ action: 'subscribe', topics: ['demo/*', 'other'] });
     expect(states).toEqual(['connecting', 'open', 'closed', 'connecting', 'open']);

@@ -22,6 +22,7 @@ import {
   type QueueWithDlq,
   startFauxqs,
 } from '../../local/sqs/queues.js';
+import { waitUntil } from '../support/wait';
 
 let server: LocalSqsServer;
 let sqs: SQSClient;
@@ -89,14 +90,6 @@ function recorder(respond: (event: SqsEvent, call: number) => unknown = () => ({
   };
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolveWait) => setTimeout(resolveWait, 20));
-  }
-}
-
 async function sendBodies(queueUrl: string, bodies: string[]): Promise<void> {
   for (let start = 0; start < bodies.length; start += 10) {
     await sqs.send(
@@ -143,7 +136,7 @@ describe('SQS event source mapping poller', () => {
     const { events, fn } = recorder();
 
     const poller = await poll(queues, fn);
-    await waitFor(() => poller.stats().messagesDeleted === 2);
+    await waitUntil(() => poller.stats().messagesDeleted === 2, 'poller.stats().messagesDeleted === 2', 5000);
 
     expect(events).toHaveLength(1);
     const records = events[0]?.event.Records ?? [];
@@ -206,7 +199,11 @@ describe('SQS event source mapping poller', () => {
     const { events, fn } = recorder();
 
     const poller = await poll(queues, fn, { batchSize: 5, maximumBatchingWindowMs: 300 });
-    await waitFor(() => poller.stats().messagesDeleted === 12);
+    await waitUntil(
+      () => poller.stats().messagesDeleted === 12,
+      'poller.stats().messagesDeleted === 12',
+      5000,
+    );
 
     expect(events.map(({ event }) => event.Records.length)).toEqual([5, 5, 2]);
   });
@@ -220,7 +217,7 @@ describe('SQS event source mapping poller', () => {
     await sendBodies(queues.queueUrl, ['first']);
     await new Promise((resolveWait) => setTimeout(resolveWait, 300));
     await sendBodies(queues.queueUrl, ['second']);
-    await waitFor(() => poller.stats().messagesDeleted === 2);
+    await waitUntil(() => poller.stats().messagesDeleted === 2, 'poller.stats().messagesDeleted === 2', 5000);
 
     expect(events).toHaveLength(1);
     expect(events[0]?.event.Records.map((record) => record.body)).toEqual(['first', 'second']);
@@ -234,7 +231,7 @@ describe('SQS event source mapping poller', () => {
 
     const sentAt = Date.now();
     await sendBodies(queues.queueUrl, ['a', 'b', 'c']);
-    await waitFor(() => poller.stats().messagesDeleted === 3);
+    await waitUntil(() => poller.stats().messagesDeleted === 3, 'poller.stats().messagesDeleted === 3', 5000);
 
     expect(events.map(({ event }) => event.Records.length)).toEqual([3]);
     expect((events[0]?.at ?? 0) - sentAt).toBeLessThan(1000);
@@ -249,7 +246,11 @@ describe('SQS event source mapping poller', () => {
     const { events, fn } = recorder();
 
     const poller = await poll(queues, fn, { batchSize: 20, maximumBatchingWindowMs: 1000 });
-    await waitFor(() => poller.stats().messagesDeleted === 10);
+    await waitUntil(
+      () => poller.stats().messagesDeleted === 10,
+      'poller.stats().messagesDeleted === 10',
+      5000,
+    );
 
     expect(events.map(({ event }) => event.Records.length)).toEqual([8, 2]);
     for (const { event } of events)
@@ -269,7 +270,11 @@ describe('SQS event source mapping poller', () => {
     }));
 
     const poller = await poll(queues, fn);
-    await waitFor(() => events.length === 2 && poller.stats().messagesDeleted === 3);
+    await waitUntil(
+      () => events.length === 2 && poller.stats().messagesDeleted === 3,
+      'events.length === 2 && poller.stats().messagesDeleted === 3',
+      5000,
+    );
 
     expect(events[0]?.event.Records.map((record) => record.body)).toEqual(['a', 'b', 'c']);
     expect(
@@ -318,7 +323,7 @@ describe('SQS event source mapping poller', () => {
     await sendBodies(queues.queueUrl, ['ok', 'fail-once']);
 
     const poller = await poll(queues, fn);
-    await waitFor(() => poller.stats().messagesDeleted === 2);
+    await waitUntil(() => poller.stats().messagesDeleted === 2, 'poller.stats().messagesDeleted === 2', 5000);
 
     const seen = lines
       .filter((entry) => entry.stream === 'stdout')

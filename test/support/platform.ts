@@ -18,6 +18,9 @@ import {
 import type { LogEntry } from '../../local/lambda/runner';
 import type { LocalConfig } from '../../sdk/cli/local-config';
 import { signToken } from '../../shared/auth/sign';
+import { waitUntil } from './wait';
+
+export { waitUntil };
 
 export const ROOT_DIR = resolve(__dirname, '../..');
 
@@ -35,25 +38,6 @@ export interface Row {
 export interface CloseInfo {
   code: number;
   reason: string;
-}
-
-/**
- * Polls `probe` until it returns something other than undefined/false; rejects after `timeoutMs`, or
- * at once when the probe throws (a probe that expects errors catches them itself).
- */
-export async function waitUntil<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 10_000,
-  intervalMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, intervalMs));
-  }
 }
 
 /** A WebSocket client of the platform, with every frame it received kept in order. */
