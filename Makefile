@@ -22,7 +22,7 @@ build: install ## bundle every function into dist/<name>/index.mjs and dist/<nam
 	node scripts/build.mjs
 
 dev: build ## run the whole platform locally (Ctrl+C stops it); endpoints go to .fanout/local.json
-	node bin/fanout.mjs dev
+	node sdk/cli/bin/fanout.mjs dev
 
 typecheck: install ## TypeScript, strict
 	$(BIN)/tsc -p tsconfig.json --noEmit

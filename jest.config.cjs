@@ -13,6 +13,9 @@ module.exports = {
   moduleNameMapper: {
     // fauxqs exports only an `import` condition, which jest's CommonJS resolver does not follow.
     '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js',
+    // The workspace packages, from their sources (as tsconfig.json's `paths` maps them).
+    '^@fanout/(protocol|client|publisher|cli)$': '<rootDir>/sdk/$1/src/index.ts',
+    '^@fanout/local$': '<rootDir>/local/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],

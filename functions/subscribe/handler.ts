@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_MAX_SUBSCRIPTIONS } from '@fanout/protocol';
 import { integer, requireString } from '../../shared/config.js';
-import { DEFAULT_MAX_SUBSCRIPTIONS } from '../../shared/domain/limits.js';
 import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { createSubscribeHandler } from '../../shared/routes/subscribe.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';

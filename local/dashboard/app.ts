@@ -1,4 +1,4 @@
-import { type ConnectionState, type EventMessage, FanoutClient } from '../../sdk/client/client.js';
+import { type ConnectionState, type EventFrame, FanoutClient } from '@fanout/client';
 
 /**
  * The local dashboard: talks to the platform exactly as a real dashboard would (token in the
@@ -56,12 +56,12 @@ function renderSubscriptions(): void {
   );
 }
 
-function renderEvent(event: EventMessage): void {
+function renderEvent(event: EventFrame): void {
   const item = document.createElement('li');
   item.dataset.eventId = event.id;
   const meta = document.createElement('div');
   meta.className = 'meta';
-  const via = event.user ? `user ${event.user}` : `${event.topic} via ${event.subscription}`;
+  const via = 'user' in event ? `user ${event.user}` : `${event.topic} via ${event.subscription}`;
   meta.textContent = `${event.time} · ${event.source}/${event.detailType} · ${via}`;
   const data = document.createElement('div');
   data.className = 'data';

@@ -2,8 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { PublishError, type Publisher } from '../../sdk/publisher/publisher.js';
-import { signToken } from '../../shared/auth/sign.js';
+import { PublishError, type Publisher, signToken } from '@fanout/publisher';
 import { readBody } from '../http/body.js';
 
 /**

@@ -1,3 +1,4 @@
+import { expandAllowedPatterns, topicError } from '@fanout/protocol';
 import {
   createRemoteJWKSet,
   customFetch,
@@ -8,7 +9,6 @@ import {
   type JWTVerifyResult,
   jwtVerify,
 } from 'jose';
-import { expandAllowedPatterns, topicError } from '../domain/topics.js';
 import { assertVerifierConfig, DEFAULT_CLOCK_TOLERANCE_SECONDS, type TokenVerifierConfig } from './config.js';
 import { AuthError } from './errors.js';
 

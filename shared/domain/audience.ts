@@ -1,5 +1,5 @@
+import { audiencePatterns } from '@fanout/protocol';
 import type { FanoutEvent } from './envelope.js';
-import { audiencePatterns } from './topics.js';
 
 /**
  * Where an event's audience comes from: one source per subscription pattern that matches any of

@@ -1,21 +1,9 @@
-/**
- * Stable error codes sent to clients in `{"type":"error","code":...}` frames (design 2.2).
- * Codes are part of the public contract: add new ones, never rename.
- */
-export const ERROR_CODES = [
-  'bad_request',
-  'unknown_action',
-  'invalid_topic',
-  'forbidden',
-  'too_many_subscriptions',
-  'internal',
-] as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[number];
+import type { ErrorCode } from '@fanout/protocol';
 
 /**
- * A domain error: something the caller did or asked for that the platform refuses.
- * Thrown by use cases; turned into an error frame only at the edge (the route handler).
+ * A domain error: something the caller did or asked for that the platform refuses, with one of the
+ * protocol's stable codes (`ERROR_CODES` in `@fanout/protocol`). Thrown by use cases; turned into an
+ * error frame only at the edge (the route handler).
  */
 export class FanoutError extends Error {
   override readonly name = 'FanoutError';

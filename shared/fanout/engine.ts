@@ -1,6 +1,6 @@
+import { MAX_MESSAGE_BYTES } from '@fanout/protocol';
 import { type AudienceMember, type AudienceSource, deliveredByEarlierSource } from '../domain/audience.js';
 import type { FanoutEvent, PageMessage, RetryMessage } from '../domain/envelope.js';
-import { MAX_MESSAGE_BYTES } from '../domain/limits.js';
 import type { ConnectionGateway } from '../gateway/gateway.js';
 import type { Log, MetricSink } from '../observability/ports.js';
 import type { WorkQueue } from '../queue/queue.js';

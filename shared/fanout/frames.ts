@@ -1,7 +1,6 @@
+import { type EventFrame, MAX_MESSAGE_BYTES } from '@fanout/protocol';
 import type { AudienceSource } from '../domain/audience.js';
 import type { FanoutEvent } from '../domain/envelope.js';
-import type { EventFrame } from '../domain/frames.js';
-import { MAX_MESSAGE_BYTES } from '../domain/limits.js';
 
 /** The server → client frame (design 2.3) for one audience source, in the documented field order. */
 export function eventFrame(event: FanoutEvent, source: AudienceSource): EventFrame {

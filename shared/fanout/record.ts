@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { check } from '@fanout/protocol';
 import { type AudienceSource, audienceSources } from '../domain/audience.js';
 import {
   EventBridgeEnvelope,
@@ -41,15 +41,15 @@ export function parseRecord(body: string): ParsedRecord {
   });
 
   if ('detail-type' in json) {
-    const parsed = EventBridgeEnvelope.safeParse(json);
-    if (!parsed.success) return malformed(`invalid EventBridge event: ${z.prettifyError(parsed.error)}`);
-    const event = toFanoutEvent(parsed.data);
+    const parsed = check(EventBridgeEnvelope, json);
+    if (!parsed.ok) return malformed(`invalid EventBridge event: ${parsed.problems.join('; ')}`);
+    const event = toFanoutEvent(parsed.value);
     return { kind: 'envelope', event, sources: audienceSources(event) };
   }
   if ('kind' in json) {
-    const parsed = WorkMessage.safeParse(json);
-    if (!parsed.success) return malformed(`invalid work message: ${z.prettifyError(parsed.error)}`);
-    const message = parsed.data;
+    const parsed = check(WorkMessage, json);
+    if (!parsed.ok) return malformed(`invalid work message: ${parsed.problems.join('; ')}`);
+    const message = parsed.value;
     const sources = audienceSources(message.event);
     // Indexes refer to audienceSources(event), which is deterministic; out of range means a foreign
     // or corrupted message, not a transient problem.

@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES } from '../domain/limits.js';
+import { MAX_MESSAGE_BYTES } from '@fanout/protocol';
 import {
   type ConnectionGateway,
   type ConnectionInfo,

@@ -1,14 +1,11 @@
+import { ACTIONS, PingFrame, type ReplyFrame } from '@fanout/protocol';
 import type { MiddyfiedHandler } from '@middy/core';
 import { FanoutError } from '../domain/errors.js';
-import { PingFrame, type ReplyFrame } from '../domain/frames.js';
 import type { Observability } from '../observability/powertools.js';
 import { errorFrames } from './error-frames.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
 import { routeHandler } from './middy.js';
 import { parseFrame, reply, validateFrame, withId } from './request.js';
-
-/** Every action a client may send (design 2.2); named in `unknown_action` replies. */
-export const KNOWN_ACTIONS = ['subscribe', 'unsubscribe', 'ping'] as const;
 
 const MAX_SHOWN_ACTION = 64;
 
@@ -27,7 +24,7 @@ export function handleDefault(deps: DefaultDeps, frame: Record<string, unknown>)
     const shown = action.length > MAX_SHOWN_ACTION ? `${action.slice(0, MAX_SHOWN_ACTION)}…` : action;
     throw new FanoutError(
       'unknown_action',
-      `unknown action "${shown}"; known actions: ${KNOWN_ACTIONS.join(', ')}`,
+      `unknown action "${shown}"; known actions: ${ACTIONS.join(', ')}`,
       { action: shown },
     );
   }

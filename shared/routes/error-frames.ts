@@ -1,6 +1,6 @@
+import type { ReplyFrame } from '@fanout/protocol';
 import type { MiddlewareObj } from '@middy/core';
 import { isFanoutError } from '../domain/errors.js';
-import type { ReplyFrame } from '../domain/frames.js';
 import type { Observability } from '../observability/powertools.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
 import { reply, requestIdOf, withId } from './request.js';

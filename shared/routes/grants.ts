@@ -1,5 +1,5 @@
+import { isPattern } from '@fanout/protocol';
 import type { Principal } from '../auth/verifier.js';
-import { isPattern } from '../domain/topics.js';
 import type { AuthorizerContext } from './events.js';
 
 /**

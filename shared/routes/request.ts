@@ -1,7 +1,6 @@
-import type { z } from 'zod';
+import { check, MAX_REQUEST_ID_LENGTH, MAX_TOPICS_PER_FRAME, type ReplyFrame } from '@fanout/protocol';
+import type * as z from 'zod/mini';
 import { FanoutError } from '../domain/errors.js';
-import { MAX_REQUEST_ID_LENGTH, type ReplyFrame } from '../domain/frames.js';
-import { MAX_TOPICS_PER_FRAME } from '../domain/limits.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
 
 /** The frame text: API Gateway base64-encodes binary WebSocket frames. */
@@ -26,14 +25,10 @@ export function parseFrame(event: WebSocketEvent): Record<string, unknown> {
 }
 
 /** Validates a parsed frame against its schema, or throws `bad_request` naming every problem. */
-export function validateFrame<S extends z.ZodType>(schema: S, frame: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(frame);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  throw new FanoutError('bad_request', `invalid ${what} frame: ${problems.join('; ')}`);
+export function validateFrame<S extends z.ZodMiniType>(schema: S, frame: unknown, what: string): z.output<S> {
+  const checked = check(schema, frame);
+  if (checked.ok) return checked.value;
+  throw new FanoutError('bad_request', `invalid ${what} frame: ${checked.problems.join('; ')}`);
 }
 
 /** Throws `bad_request` unless a frame lists 1..MAX_TOPICS_PER_FRAME topics. */

@@ -1,6 +1,5 @@
+import { DEFAULT_MAX_SUBSCRIPTIONS, type ReplyFrame, SubscribeFrame } from '@fanout/protocol';
 import type { MiddyfiedHandler } from '@middy/core';
-import { type ReplyFrame, SubscribeFrame } from '../domain/frames.js';
-import { DEFAULT_MAX_SUBSCRIPTIONS } from '../domain/limits.js';
 import { assertAllowed, assertPatterns } from '../domain/topics.js';
 import type { Observability } from '../observability/powertools.js';
 import type { ConnectionStore } from '../store/store.js';

@@ -1,5 +1,5 @@
+import { type ReplyFrame, UnsubscribeFrame } from '@fanout/protocol';
 import type { MiddyfiedHandler } from '@middy/core';
-import { type ReplyFrame, UnsubscribeFrame } from '../domain/frames.js';
 import { assertPatterns } from '../domain/topics.js';
 import type { Observability } from '../observability/powertools.js';
 import type { ConnectionStore } from '../store/store.js';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { type EventFrame, FanoutClient, FanoutRequestError } from '@fanout/client';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type EventMessage, FanoutClient, FanoutRequestError } from '../../sdk/client/client';
 import { waitUntil } from '../support/wait';
 
 /** A tiny server speaking the client frames, so the SDK is tested over a real socket. */
@@ -34,7 +34,7 @@ async function startServer() {
   return { wss, sockets, received, tokens, url };
 }
 
-const event = (id: string): EventMessage => ({
+const event = (id: string): EventFrame => ({
   type: 'event',
   id,
   topic: 'demo/a',
@@ -74,7 +74,7 @@ describe('FanoutClient', () => {
 
   it('delivers each event once even when the platform sends it twice', async () => {
     client = new FanoutClient({ url: server.url(), token: 't', WebSocket });
-    const events: EventMessage[] = [];
+    const events: EventFrame[] = [];
     client.on('event', (e) => events.push(e));
     await client.connect();
     for (const id of ['a', 'a', 'b']) server.sockets[0]?.send(JSON.stringify(event(id)));

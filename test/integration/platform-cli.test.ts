@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalConfig } from '../../sdk/cli/local-config';
-import { signToken } from '../../shared/auth/sign';
+import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
+import { signToken } from '@fanout/publisher';
 import { ROOT_DIR, waitUntil } from '../support/platform';
 import { handshakeStatus } from '../support/ws-client';
 
@@ -40,7 +40,7 @@ it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.
   const started = Date.now();
   const proc = spawn(
     process.execPath,
-    [join(ROOT_DIR, 'bin/fanout.mjs'), 'dev', '--port', '0', '--dashboard-port', '0'],
+    [join(ROOT_DIR, 'sdk/cli/bin/fanout.mjs'), 'dev', '--port', '0', '--dashboard-port', '0'],
     { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child = proc;

@@ -8,6 +8,8 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
+import { signToken } from '@fanout/publisher';
 import WebSocket, { type RawData } from 'ws';
 import {
   type FunctionName,
@@ -16,8 +18,6 @@ import {
   startLocalPlatform,
 } from '../../local/dev/platform';
 import type { LogEntry } from '../../local/lambda/runner';
-import type { LocalConfig } from '../../sdk/cli/local-config';
-import { signToken } from '../../shared/auth/sign';
 import { waitUntil } from './wait';
 
 export { waitUntil };

@@ -1,3 +1,4 @@
+import { signToken } from '@fanout/publisher';
 import {
   base64url,
   type CryptoKey,
@@ -9,7 +10,6 @@ import {
   SignJWT,
 } from 'jose';
 import { AuthError, type AuthFailureReason } from '../../../shared/auth/errors.js';
-import { signToken } from '../../../shared/auth/sign.js';
 import { createTokenVerifier, type TokenVerifier } from '../../../shared/auth/verifier.js';
 
 const SECRET = 'a-shared-secret-of-at-least-32-bytes!';

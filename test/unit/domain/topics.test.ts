@@ -1,7 +1,4 @@
-import { isFanoutError } from '../../../shared/domain/errors';
 import {
-  assertAllowed,
-  assertPatterns,
   audiencePatterns,
   covers,
   expandAllowedPatterns,
@@ -10,7 +7,9 @@ import {
   matches,
   patternError,
   topicError,
-} from '../../../shared/domain/topics';
+} from '@fanout/protocol';
+import { isFanoutError } from '../../../shared/domain/errors';
+import { assertAllowed, assertPatterns } from '../../../shared/domain/topics';
 
 const codeOf = (fn: () => void): string | undefined => {
   try {

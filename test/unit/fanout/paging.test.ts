@@ -1,4 +1,4 @@
-import type { TopicEventFrame, UserEventFrame } from '../../../shared/domain/frames';
+import type { TopicEventFrame, UserEventFrame } from '@fanout/protocol';
 import { addConnection, drain, envelopeBody, harness } from './fixtures';
 
 type Frame = Partial<TopicEventFrame & UserEventFrame>;

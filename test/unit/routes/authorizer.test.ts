@@ -1,5 +1,5 @@
+import { signToken } from '@fanout/publisher';
 import { base64url, SignJWT } from 'jose';
-import { signToken } from '../../../shared/auth/sign.js';
 import { createTokenVerifier, type TokenVerifier } from '../../../shared/auth/verifier.js';
 import { MemoryLog, MemoryMetrics } from '../../../shared/observability/ports.js';
 import { createAuthorizerHandler } from '../../../shared/routes/authorizer.js';

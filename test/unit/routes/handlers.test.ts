@@ -1,4 +1,4 @@
-import { signToken } from '../../../shared/auth/sign.js';
+import { signToken } from '@fanout/publisher';
 import { authorizerEvent, messageEvent } from '../../support/events.js';
 import { context } from './harness.js';
 

@@ -1,4 +1,4 @@
-import type { ReplyFrame } from '../../../shared/domain/frames.js';
+import type { ReplyFrame } from '@fanout/protocol';
 import { MemoryLog, MemoryMetrics } from '../../../shared/observability/ports.js';
 import type { RouteResponse } from '../../../shared/routes/events.js';
 import { MemoryConnectionStore } from '../../../shared/store/store-memory.js';

@@ -1,4 +1,4 @@
-import { MAX_TOPICS_PER_FRAME } from '../../../shared/domain/limits.js';
+import { MAX_TOPICS_PER_FRAME } from '@fanout/protocol';
 import { createUnsubscribeHandler } from '../../../shared/routes/unsubscribe.js';
 import { authorizerContext, CONNECTION_ID, messageEvent } from '../../support/events.js';
 import { connected, context, logged, replyOf, routeDeps } from './harness.js';

@@ -5,8 +5,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { decodeJwt } from 'jose';
 import 'aws-sdk-client-mock-jest';
-import { parseDuration } from '../../../sdk/cli/commands';
-import { main } from '../../../sdk/cli/main';
+import { main } from '@fanout/cli';
+import { parseDuration } from '../../../sdk/cli/src/commands';
 
 const eventBridge = mockClient(EventBridgeClient);
 const SECRET = 'cli-test-secret-0123456789abcdef0123';
@@ -24,9 +24,17 @@ function localConfigFile(): string {
     file,
     JSON.stringify({
       region: 'us-east-1',
+      websocketUrl: 'ws://127.0.0.1:9/local',
+      managementEndpoint: 'http://127.0.0.1:9/local',
       eventBridgeEndpoint: 'http://127.0.0.1:9/',
+      sqsEndpoint: 'http://127.0.0.1:9/',
+      dynamodbEndpoint: 'http://127.0.0.1:9/',
       eventBusName: 'fanout-local',
+      tableName: 'fanout-local-connections',
+      queueUrl: 'http://127.0.0.1:9/000000000000/fanout-local',
+      dlqUrl: 'http://127.0.0.1:9/000000000000/fanout-local-dlq',
       jwtSecret: SECRET,
+      token: 'npx fanout token',
     }),
   );
   return file;

@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { PublishError, Publisher } from '../../../sdk/publisher/publisher';
+import { PublishError, Publisher } from '@fanout/publisher';
 
 const eventBridge = mockClient(EventBridgeClient);
 const publisher = () =>

@@ -1,6 +1,13 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { MAX_MESSAGE_BYTES } from '../../shared/domain/limits.js';
-import { topicError } from '../../shared/domain/topics.js';
+import {
+  check,
+  EventDetail,
+  MAX_ENTRIES_PER_PUT,
+  MAX_ENTRY_BYTES,
+  MAX_MESSAGE_BYTES,
+  type TopicEventFrame,
+  type UserEventFrame,
+} from '@fanout/protocol';
 
 /**
  * Publisher SDK for internal services: validates a notification the way the platform will, then
@@ -8,9 +15,6 @@ import { topicError } from '../../shared/domain/topics.js';
  * 128 KB, entry over 256 KB) are thrown here, before anything is sent.
  */
 
-/** EventBridge's PutEvents limits: entries per call and bytes per entry. */
-export const MAX_ENTRIES_PER_CALL = 10;
-export const MAX_ENTRY_BYTES = 256 * 1024;
 /** Placeholder as long as an EventBridge event id, for sizing the delivered frame before it exists. */
 const EVENT_ID_PLACEHOLDER = '00000000-0000-0000-0000-000000000000';
 
@@ -71,8 +75,8 @@ export class Publisher {
   async publishAll(notifications: readonly Notification[]): Promise<string[]> {
     const entries = notifications.map((n) => this.toEntry(n));
     const ids: string[] = [];
-    for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_CALL) {
-      const chunk = entries.slice(i, i + MAX_ENTRIES_PER_CALL);
+    for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_PUT) {
+      const chunk = entries.slice(i, i + MAX_ENTRIES_PER_PUT);
       const result = await this.client.send(new PutEventsCommand({ Entries: chunk }));
       for (const entry of result.Entries ?? []) {
         if (!entry.EventId) {
@@ -117,47 +121,51 @@ export class Publisher {
   }
 }
 
-interface Detail {
-  topics?: string[];
-  users?: string[];
-  data: unknown;
-  expiresAt?: string;
-}
-
-function validateNotification(notification: Notification): Detail {
+/**
+ * The event's `Detail`, checked with the protocol's schema (the one the platform parses events
+ * with), so whatever the platform would refuse is refused here, before anything is sent.
+ */
+function validateNotification(notification: Notification): EventDetail {
+  // The platform accepts an absent `data` (it is delivered as nothing); a publisher that forgot it
+  // almost certainly made a mistake.
+  if (notification.data === undefined) {
+    throw new PublishError('invalid_event', 'data is required (use null for none)');
+  }
+  if (notification.expiresAt !== undefined && Number.isNaN(new Date(notification.expiresAt).getTime())) {
+    throw new PublishError('invalid_event', 'expiresAt is not a valid time');
+  }
   const topics = [...new Set(notification.topics ?? [])];
   const users = [...new Set(notification.users ?? [])];
   if (topics.length + users.length === 0) {
     throw new PublishError('invalid_event', 'a notification needs at least one topic or user');
   }
-  for (const topic of topics) {
-    const problem = topicError(topic);
-    if (problem) throw new PublishError('invalid_event', `topic "${topic}" ${problem}`);
-  }
-  for (const user of users) {
-    if (typeof user !== 'string' || user.length === 0) {
-      throw new PublishError('invalid_event', 'user ids must be non-empty strings');
-    }
-  }
-  if (notification.data === undefined)
-    throw new PublishError('invalid_event', 'data is required (use null for none)');
-  const detail: Detail = { data: notification.data };
-  if (topics.length) detail.topics = topics;
-  if (users.length) detail.users = users;
-  if (notification.expiresAt !== undefined) {
-    const at = new Date(notification.expiresAt);
-    if (Number.isNaN(at.getTime())) throw new PublishError('invalid_event', 'expiresAt is not a valid time');
-    detail.expiresAt = at.toISOString();
-  }
+  // `data` first: the order the README documents the Detail in.
+  const detail: EventDetail = {
+    data: notification.data,
+    ...(topics.length ? { topics } : {}),
+    ...(users.length ? { users } : {}),
+    ...(notification.expiresAt !== undefined
+      ? { expiresAt: new Date(notification.expiresAt).toISOString() }
+      : {}),
+  };
+  const checked = check(EventDetail, detail);
+  if (!checked.ok) throw new PublishError('invalid_event', checked.problems.join('; '));
   return detail;
 }
 
-/** Size of the biggest frame the fan-out will send for this event (design 2.3). */
-function largestFrameBytes(detail: Detail, source: string, detailType: string): number {
-  const base = { type: 'event', id: EVENT_ID_PLACEHOLDER, source, detailType, time: '2000-01-01T00:00:00Z' };
-  const sizes = [
-    ...(detail.topics ?? []).map((topic) => ({ topic, subscription: topic })),
-    ...(detail.users ?? []).map((user) => ({ user })),
-  ].map((target) => Buffer.byteLength(JSON.stringify({ ...base, ...target, data: detail.data })));
-  return Math.max(...sizes);
+/** Size of the biggest frame the fan-out will send for this event (the protocol's event frame). */
+function largestFrameBytes(detail: EventDetail, source: string, detailType: string): number {
+  const base = {
+    type: 'event' as const,
+    id: EVENT_ID_PLACEHOLDER,
+    source,
+    detailType,
+    time: '2000-01-01T00:00:00Z',
+    data: detail.data,
+  };
+  const frames: (TopicEventFrame | UserEventFrame)[] = [
+    ...(detail.topics ?? []).map((topic) => ({ ...base, topic, subscription: topic })),
+    ...(detail.users ?? []).map((user) => ({ ...base, user })),
+  ];
+  return Math.max(...frames.map((frame) => Buffer.byteLength(JSON.stringify(frame))));
 }

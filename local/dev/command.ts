@@ -1,11 +1,17 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalPlatform } from '../../local/dev/platform.js';
-import type { LogEntry } from '../../local/lambda/runner.js';
-import { signToken } from '../../shared/auth/sign.js';
-import type { Output } from './commands.js';
-import { DEFAULT_LOCAL_CONFIG } from './local-config.js';
+import { parseArgs } from 'node:util';
+import { LOCAL_ENDPOINTS_FILE } from '@fanout/protocol';
+import { signToken } from '@fanout/publisher';
+import type { LogEntry } from '../lambda/runner.js';
+import { startLocalPlatform } from './platform.js';
+
+/** Where `fanout dev` prints (the CLI passes its console; tests capture the lines). */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
 
 export interface DevOptions {
   port?: string;
@@ -76,7 +82,7 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
     logSink: compactLogSink(io, options.verbose ?? false),
     progress: (line) => io.out(`  ${line}`),
   });
-  const configPath = resolve(DEFAULT_LOCAL_CONFIG);
+  const configPath = resolve(LOCAL_ENDPOINTS_FILE);
   mkdirSync(dirname(configPath), { recursive: true });
   writeFileSync(configPath, `${JSON.stringify(platform.config, null, 2)}\n`);
 
@@ -88,7 +94,7 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   io.out(`
-fanout is running locally (ready in ${seconds} s). Endpoints are in ${join(DEFAULT_LOCAL_CONFIG)}.
+fanout is running locally (ready in ${seconds} s). Endpoints are in ${join(LOCAL_ENDPOINTS_FILE)}.
 ${platform.config.dashboardUrl ? `\n  Dashboard:  ${platform.config.dashboardUrl}\n` : ''}
   1. Connect (a token for user "demo", allowed demo/* and users/demo/*, valid 12 h):
        npx wscat -c "${platform.config.websocketUrl}?token=${token}"
@@ -117,4 +123,26 @@ ${platform.config.dashboardUrl ? `\n  Dashboard:  ${platform.config.dashboardUrl
   rmSync(configPath, { force: true });
   io.out('fanout: stopped.');
   return 0;
+}
+
+/** `fanout dev [options]`: parses the options, then runs the platform until SIGINT or SIGTERM. */
+export async function devMain(argv: readonly string[], io: Output): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      port: { type: 'string' },
+      'dashboard-port': { type: 'string' },
+      'no-dashboard': { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      secret: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+  });
+  const {
+    'dashboard-port': dashboardPort,
+    'no-dashboard': noDashboard,
+    'data-dir': dataDir,
+    ...others
+  } = values;
+  return devCommand({ ...others, dashboardPort, noDashboard, dataDir }, io);
 }

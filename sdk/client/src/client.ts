@@ -1,29 +1,27 @@
+import {
+  backoffDelay,
+  type ClientFrame,
+  type ErrorFrame,
+  type EventFrame,
+  parseServerFrame,
+  type ReplyFrame,
+} from '@fanout/protocol';
+
 /**
  * Client SDK for dashboards, in browsers and Node: connects with a token, subscribes to topics,
  * keeps the connection alive (API Gateway closes idle sockets after 10 minutes and every socket
  * after 2 hours), reconnects with backoff and re-subscribes, and drops duplicate deliveries by event
- * id (delivery is at-least-once).
+ * id (delivery is at-least-once). Every frame received is checked against the protocol before the
+ * application sees it.
  *
- * It has no dependencies: pass `WebSocket` from the `ws` package in Node 20 (browsers and Node 22
- * have a global one).
+ * Pass `WebSocket` from the `ws` package in Node 20 (browsers and Node 22 have a global one).
  */
 
-export interface EventMessage {
-  type: 'event';
-  id: string;
-  topic?: string;
-  subscription?: string;
-  user?: string;
-  source: string;
-  detailType: string;
-  time: string;
-  data: unknown;
-}
-
+/** The server refused a request: `code` is one of the protocol's stable error codes. */
 export class FanoutRequestError extends Error {
   override readonly name = 'FanoutRequestError';
   constructor(
-    readonly code: string,
+    readonly code: ErrorFrame['code'],
     message: string,
   ) {
     super(message);
@@ -68,12 +66,12 @@ type Listener<T> = (value: T) => void;
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 /** What `on()` can listen to, and the value each listener receives. */
 export interface ClientEvents {
-  event: EventMessage;
+  event: EventFrame;
   state: ConnectionState;
   error: Error;
 }
 interface Pending {
-  resolve: (frame: Record<string, unknown>) => void;
+  resolve: (frame: Exclude<ReplyFrame, ErrorFrame>) => void;
   reject: (err: Error) => void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -153,13 +151,13 @@ export class FanoutClient {
   async subscribe(...topics: string[]): Promise<string[]> {
     const reply = await this.request({ action: 'subscribe', topics });
     for (const topic of topics) this.subscriptions.add(topic);
-    return reply.topics as string[];
+    return 'topics' in reply ? reply.topics : [];
   }
 
   async unsubscribe(...topics: string[]): Promise<string[]> {
     const reply = await this.request({ action: 'unsubscribe', topics });
     for (const topic of topics) this.subscriptions.delete(topic);
-    return reply.topics as string[];
+    return 'topics' in reply ? reply.topics : [];
   }
 
   async ping(): Promise<void> {
@@ -173,7 +171,7 @@ export class FanoutClient {
     this.closed();
   }
 
-  private request(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private request(frame: ClientFrame): Promise<Exclude<ReplyFrame, ErrorFrame>> {
     const socket = this.socket;
     if (!socket || socket.readyState !== OPEN) return Promise.reject(new Error('not connected'));
     const id = `r${this.nextId++}`;
@@ -188,30 +186,26 @@ export class FanoutClient {
   }
 
   private receive(raw: unknown): void {
-    let frame: Record<string, unknown>;
-    try {
-      frame = JSON.parse(typeof raw === 'string' ? raw : String(raw));
-    } catch {
-      this.emit('error', new Error('received a frame that is not JSON'));
+    const parsed = parseServerFrame(typeof raw === 'string' ? raw : String(raw));
+    if (!parsed.ok) {
+      this.emit('error', new Error(`received a frame outside the protocol: ${parsed.problems.join('; ')}`));
       return;
     }
+    const frame = parsed.value;
     if (frame.type === 'event') {
-      const id = String(frame.id);
-      if (this.seenSet.has(id)) return;
-      this.remember(id);
-      this.emit('event', frame as unknown as EventMessage);
+      if (this.seenSet.has(frame.id)) return;
+      this.remember(frame.id);
+      this.emit('event', frame);
       return;
     }
-    const pending = typeof frame.id === 'string' ? this.pending.get(frame.id) : undefined;
-    if (!pending) {
-      if (frame.type === 'error')
-        this.emit('error', new FanoutRequestError(String(frame.code), String(frame.message)));
+    const pending = frame.id === undefined ? undefined : this.pending.get(frame.id);
+    if (!pending || frame.id === undefined) {
+      if (frame.type === 'error') this.emit('error', new FanoutRequestError(frame.code, frame.message));
       return;
     }
-    this.pending.delete(frame.id as string);
+    this.pending.delete(frame.id);
     clearTimeout(pending.timer);
-    if (frame.type === 'error')
-      pending.reject(new FanoutRequestError(String(frame.code), String(frame.message)));
+    if (frame.type === 'error') pending.reject(new FanoutRequestError(frame.code, frame.message));
     else pending.resolve(frame);
   }
 
@@ -239,17 +233,17 @@ export class FanoutClient {
 
   private scheduleReconnect(): void {
     if (this.closedByUser || !this.opts.reconnect) return;
-    const ceiling = Math.min(
-      this.opts.maxReconnectDelayMs,
-      this.opts.minReconnectDelayMs * 2 ** this.attempt++,
-    );
+    const delay = backoffDelay(this.attempt++, {
+      baseDelayMs: this.opts.minReconnectDelayMs,
+      maxDelayMs: this.opts.maxReconnectDelayMs,
+    });
     this.reconnectTimer = setTimeout(() => {
       this.connect().catch((err: Error) => {
         this.socket = undefined;
         this.emit('error', err);
         this.scheduleReconnect();
       });
-    }, Math.random() * ceiling);
+    }, delay);
   }
 
   private emit<K extends keyof ClientEvents>(kind: K, value: ClientEvents[K]): void {

@@ -1,18 +1,20 @@
 import { parseArgs } from 'node:util';
 import { type Output, publishCommand, tokenCommand, UsageError } from './commands.js';
-import { devCommand } from './dev.js';
+import { runDev } from './dev.js';
 
 const HELP = `fanout — event-driven WebSocket fan-out
 
 Usage:
   fanout dev     [--port 4510] [--dashboard-port 4500] [--no-dashboard] [--data-dir DIR] [--verbose]
+                 [--secret S]
   fanout token   --sub USER --topics PATTERNS [--ttl 1h] [--secret S]
   fanout publish --topic TOPIC [--user USER] --data JSON [--source S] [--detail-type T]
                  [--bus NAME] [--region R] [--endpoint URL] [--expires-in 30s] [--aws]
   fanout help
 
 dev      runs the whole platform locally (run \`make build\` first; \`make dev\` does both) and
-         writes the endpoints to .fanout/local.json.
+         writes the endpoints to .fanout/local.json. It comes with the local runtime
+         (@fanout/local), which a clone of the repository has.
 token    mints an HS256 JWT; PATTERNS is comma-separated, {sub} stands for the user id.
          The secret comes from --secret, FANOUT_JWT_SECRET, or .fanout/local.json.
 publish  sends one event with PutEvents. With .fanout/local.json present (written by the local
@@ -29,26 +31,8 @@ export async function main(
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'dev': {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            port: { type: 'string' },
-            'dashboard-port': { type: 'string' },
-            'no-dashboard': { type: 'boolean' },
-            'data-dir': { type: 'string' },
-            secret: { type: 'string' },
-            verbose: { type: 'boolean' },
-          },
-        });
-        const {
-          'dashboard-port': dashboardPort,
-          'no-dashboard': noDashboard,
-          'data-dir': dataDir,
-          ...others
-        } = values;
-        return await devCommand({ ...others, dashboardPort, noDashboard, dataDir }, io);
-      }
+      case 'dev':
+        return await runDev(rest, io);
       case 'token': {
         const { values } = parseArgs({
           args: rest,

@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { signToken } from '../../shared/auth/sign.js';
-import { Publisher } from '../publisher/publisher.js';
-import { type LocalConfig, readLocalConfig } from './local-config.js';
+import type { PlatformEndpoints } from '@fanout/protocol';
+import { Publisher, signToken } from '@fanout/publisher';
+import { readLocalConfig } from './local-config.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -89,7 +89,7 @@ export async function publishCommand(
       throw new UsageError(`--data must be JSON, got ${options.data}`);
     }
   }
-  const local: LocalConfig | undefined = options.aws ? undefined : readLocalConfig(options.config);
+  const local: PlatformEndpoints | undefined = options.aws ? undefined : readLocalConfig(options.config);
   const bus = options.bus ?? env.FANOUT_EVENT_BUS ?? local?.eventBusName;
   if (!bus) {
     throw new UsageError(

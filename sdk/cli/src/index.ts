@@ -1,0 +1,8 @@
+/**
+ * The `fanout` command line: `token`, `publish`, and `dev` (with the local runtime).
+ *
+ * @packageDocumentation
+ */
+
+export type { Output } from './commands.js';
+export { main } from './main.js';

@@ -1,0 +1,146 @@
+import * as z from 'zod/mini';
+import type { ErrorCode } from './errors.js';
+import { MAX_REQUEST_ID_LENGTH } from './limits.js';
+import { type Checked, check } from './validate.js';
+
+/**
+ * The frames of the WebSocket protocol, both ways. API Gateway picks the route by the frame's
+ * `action` (route selection `$request.body.action`); the schemas validate the rest of the frame
+ * once the route is known. Topic lists are `unknown[]` here on purpose: each entry is checked by
+ * the topic rules afterwards, so a bad topic gets `invalid_topic` rather than `bad_request`.
+ */
+
+const requestId = z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_REQUEST_ID_LENGTH)));
+
+// ----------------------------------------------------------------------------------------------
+// Client → server
+// ----------------------------------------------------------------------------------------------
+
+/** `{"action":"subscribe","topics":["orders/eu/*"],"id":"r1"}` */
+export const SubscribeFrame = z.object({
+  action: z.literal('subscribe'),
+  topics: z.array(z.unknown()),
+  id: requestId,
+});
+export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
+
+/** `{"action":"unsubscribe","topics":["orders/eu/*"],"id":"r2"}` */
+export const UnsubscribeFrame = z.object({
+  action: z.literal('unsubscribe'),
+  topics: z.array(z.unknown()),
+  id: requestId,
+});
+export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
+
+/** `{"action":"ping","id":"r3"}`: answered with `pong`; any frame resets API Gateway's idle timer. */
+export const PingFrame = z.object({ action: z.literal('ping'), id: requestId });
+export type PingFrame = z.infer<typeof PingFrame>;
+
+/** Every action a client may send, in the order the README lists them. */
+export const ACTIONS = ['subscribe', 'unsubscribe', 'ping'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Any frame a client sends. */
+export type ClientFrame = SubscribeFrame | UnsubscribeFrame | PingFrame;
+
+// ----------------------------------------------------------------------------------------------
+// Server → client
+// ----------------------------------------------------------------------------------------------
+
+/** Replies carry the request's `id` when it had one. */
+export type ReplyFrame =
+  | { type: 'subscribed'; id?: string; topics: string[] }
+  | { type: 'unsubscribed'; id?: string; topics: string[] }
+  | { type: 'pong'; id?: string }
+  | ErrorFrame;
+
+/** A refused request (or a frame the server could not read), with one of the stable codes. */
+export interface ErrorFrame {
+  type: 'error';
+  id?: string;
+  /**
+   * One of `ERROR_CODES`. Typed as text because a newer server may send a code this version does
+   * not list yet; `isErrorCode` tells them apart.
+   */
+  code: ErrorCode | (string & Record<never, never>);
+  message: string;
+}
+
+export interface EventFrameBase {
+  type: 'event';
+  /** The EventBridge event id. Delivery is at-least-once: drop duplicates by it. */
+  id: string;
+  /** EventBridge `Source` of the publisher, e.g. `orders`. */
+  source: string;
+  /** EventBridge `DetailType`, e.g. `OrderUpdated`. */
+  detailType: string;
+  /** When the event was published (EventBridge `time`, ISO 8601, to the second). */
+  time: string;
+  /** The publisher's `data`, unchanged. */
+  data: unknown;
+}
+
+/** Delivered because the connection subscribed to `subscription`, which matches `topic`. */
+export interface TopicEventFrame extends EventFrameBase {
+  topic: string;
+  subscription: string;
+}
+
+/** Delivered to every connection of `user` (the JWT `sub`). */
+export interface UserEventFrame extends EventFrameBase {
+  user: string;
+}
+
+export type EventFrame = TopicEventFrame | UserEventFrame;
+
+/** Any frame the server sends. */
+export type ServerFrame = ReplyFrame | EventFrame;
+
+// Loose objects: a newer server may add fields, and an older client must keep working (and pass
+// the fields on to the application).
+const topicsReply = z.array(z.string());
+const eventBase = {
+  type: z.literal('event'),
+  id: z.string().check(z.minLength(1)),
+  source: z.string(),
+  detailType: z.string(),
+  time: z.string(),
+  data: z.unknown(),
+};
+const ServerFrameSchema = z.union([
+  z.looseObject({ ...eventBase, topic: z.string(), subscription: z.string() }),
+  z.looseObject({ ...eventBase, user: z.string() }),
+  z.looseObject({ type: z.literal('subscribed'), id: z.optional(z.string()), topics: topicsReply }),
+  z.looseObject({ type: z.literal('unsubscribed'), id: z.optional(z.string()), topics: topicsReply }),
+  z.looseObject({ type: z.literal('pong'), id: z.optional(z.string()) }),
+  z.looseObject({
+    type: z.literal('error'),
+    id: z.optional(z.string()),
+    // An unknown code from a newer server is still an error: keep it as text.
+    code: z.string(),
+    message: z.string(),
+  }),
+]);
+
+/**
+ * Parses a frame received from the server: JSON text in, a typed frame out, or the problems that
+ * make it unusable. An error frame with a code this version does not know keeps that code.
+ */
+export function parseServerFrame(text: string): Checked<ServerFrame> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problems: ['the frame is not JSON'] };
+  }
+  // Every branch has a literal `type`; a frame whose type matches none is reported as such
+  // instead of as six unions of problems.
+  const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
+  if (!['event', 'subscribed', 'unsubscribed', 'pong', 'error'].includes(String(type))) {
+    return { ok: false, problems: [`unknown frame type ${JSON.stringify(type)}`] };
+  }
+  return check(ServerFrameSchema, json) as Checked<ServerFrame>;
+}
+
+/** Whether `frame` is an event frame (a delivery, as opposed to a reply). */
+export const isEventFrame = (frame: ServerFrame): frame is EventFrame => frame.type === 'event';
