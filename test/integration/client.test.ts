@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type EventFrame, FanoutClient, FanoutRequestError } from '@fanout/client';
 import WebSocket, { WebSocketServer } from 'ws';
-import { waitUntil } from '../support/wait';
+import { waitUntil } from '../../local/test/support/wait';
 
 /** A tiny server speaking the client frames, so the SDK is tested over a real socket. */
 async function startServer() {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
+import { handshakeStatus } from '../../local/test/support/ws-client';
 import { ROOT_DIR, waitUntil } from '../support/platform';
-import { handshakeStatus } from '../support/ws-client';
 
 let child: ChildProcess | undefined;
 let workDir: string;

@@ -20,7 +20,7 @@ describe('a fan-out function that throws', () => {
   beforeAll(async () => {
     h = await startHarness({
       overrides,
-      bundles: { fanout: resolve(ROOT_DIR, 'test/fixtures/lambdas/throws.mjs') },
+      bundles: { fanout: resolve(ROOT_DIR, 'local/test/fixtures/lambdas/throws.mjs') },
     });
   }, 60_000);
 

@@ -5,8 +5,8 @@
  * here; tests that need other platform options are in the other platform*.test.ts files.
  */
 import { GetConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { handshakeStatus } from '../../local/test/support/ws-client';
 import { type Frame, type PlatformHarness, type Row, startHarness, waitUntil } from '../support/platform';
-import { handshakeStatus } from '../support/ws-client';
 
 let h: PlatformHarness;
 

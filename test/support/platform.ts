@@ -18,7 +18,7 @@ import {
   startLocalPlatform,
 } from '../../local/dev/platform';
 import type { LogEntry } from '../../local/lambda/runner';
-import { waitUntil } from './wait';
+import { waitUntil } from '../../local/test/support/wait';
 
 export { waitUntil };
 

@@ -1,10 +1,10 @@
-import { AwsJsonError } from '../../../local/eventbridge/aws-json.js';
+import { AwsJsonError } from '../../eventbridge/aws-json.js';
 import {
   buildEnvelope,
   entrySize,
   formatEventTime,
   parsePutEventsRequest,
-} from '../../../local/eventbridge/put-events.js';
+} from '../../eventbridge/put-events.js';
 
 const LIMIT = 256 * 1024;
 const context = {

@@ -15,7 +15,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type LocalEventBridge, startEventBridge } from '../../local/eventbridge/server.js';
+import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.js';
 
 /**
  * The local EventBridge between the real SDK clients and fauxqs (the local SQS), both in this

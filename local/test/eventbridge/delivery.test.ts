@@ -1,5 +1,5 @@
-import { Deliveries, type DeliveryJob } from '../../../local/eventbridge/delivery.js';
-import type { LogEntry } from '../../../local/eventbridge/log.js';
+import { Deliveries, type DeliveryJob } from '../../eventbridge/delivery.js';
+import type { LogEntry } from '../../eventbridge/log.js';
 
 function job(send: DeliveryJob['send']): DeliveryJob {
   return { eventId: 'e1', busName: 'bus', ruleName: 'rule', target: 'queue-url', body: '{}', send };

@@ -6,9 +6,9 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
-import { startGateway } from '../../local/gateway/index.js';
-import type { GatewayHandle, GatewayOptions, Integration } from '../../local/gateway/types.js';
-import { handshakeStatus, openClient, type TestClient } from '../support/ws-client.js';
+import { startGateway } from '../gateway/index.js';
+import type { GatewayHandle, GatewayOptions, Integration } from '../gateway/types.js';
+import { handshakeStatus, openClient, type TestClient } from './support/ws-client.js';
 
 type Event = Record<string, unknown>;
 interface Call {

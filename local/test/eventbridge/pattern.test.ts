@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePattern, InvalidEventPatternError, matches } from '../../../local/eventbridge/pattern.js';
+import { compilePattern, InvalidEventPatternError, matches } from '../../eventbridge/pattern.js';
 
 /**
  * Patterns are copied from the EventBridge documentation and the event-ruler README

@@ -5,9 +5,9 @@ import {
   LambdaInvocationError,
   type LogEntry,
   loadFunction,
-} from '../../local/lambda/runner.js';
+} from '../lambda/runner.js';
 
-const fixture = (name: string): string => resolve(__dirname, '../fixtures/lambdas', `${name}.mjs`);
+const fixture = (name: string): string => resolve(__dirname, 'fixtures/lambdas', `${name}.mjs`);
 
 const opened: LambdaFunction[] = [];
 const logs: LogEntry[] = [];

@@ -7,22 +7,22 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type LambdaFunction, type LogEntry, loadFunction } from '../../local/lambda/runner.js';
+import { type LambdaFunction, type LogEntry, loadFunction } from '../lambda/runner.js';
 import {
   interpretBatchResponse,
   type Poller,
   type PollerOptions,
   type SqsEvent,
   startPoller,
-} from '../../local/sqs/poller.js';
+} from '../sqs/poller.js';
 import {
   createQueueWithDlq,
   type LocalSqsServer,
   localSqsClient,
   type QueueWithDlq,
   startFauxqs,
-} from '../../local/sqs/queues.js';
-import { waitUntil } from '../support/wait';
+} from '../sqs/queues.js';
+import { waitUntil } from './support/wait';
 
 let server: LocalSqsServer;
 let sqs: SQSClient;
@@ -315,7 +315,7 @@ describe('SQS event source mapping poller', () => {
     const lines: LogEntry[] = [];
     const fn = loadFunction({
       name: 'sqs-consumer',
-      bundlePath: resolve(__dirname, '../fixtures/lambdas/sqs-batch.mjs'),
+      bundlePath: resolve(__dirname, 'fixtures/lambdas/sqs-batch.mjs'),
       timeoutMs: 1000,
       logSink: (entry) => lines.push(entry),
     });
