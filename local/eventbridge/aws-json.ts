@@ -1,5 +1,5 @@
 /**
- * The AWS JSON 1.1 wire protocol as the local EventBridge speaks it (aws-reference/05: botocore
+ * The AWS JSON 1.1 wire protocol as the local EventBridge speaks it (AWS page "PutEvents", EventBridge API Reference; botocore
  * metadata `"protocol":"json"`, `"jsonVersion":"1.1"`, `"targetPrefix":"AWSEvents"`): every call is
  * `POST /` with `X-Amz-Target: AWSEvents.<Operation>`; errors carry their type both in the
  * `x-amzn-ErrorType` header and as `__type` in the body, which is how SDK v3 picks the error class.

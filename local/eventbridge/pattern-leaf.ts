@@ -1,6 +1,6 @@
 /**
  * One element of a pattern leaf array (`"state": [ <element>, ... ]`) compiled to a test over one
- * event value. Semantics follow aws/event-ruler (aws-reference/07 P3 and its JsonRuleCompiler /
+ * event value. Semantics follow aws/event-ruler (its README, and its JsonRuleCompiler /
  * ByteMachine sources), cross-checked with AWS-recorded TestEventPattern cases (localstack
  * tests/aws/services/events/event_pattern_templates):
  * - prefix / suffix / equals-ignore-case / wildcard / cidr only ever match strings;

@@ -1,7 +1,7 @@
 /**
  * String-shaped operators of event patterns that need more than `startsWith`: wildcards and CIDR
  * blocks. Rules and messages follow aws/event-ruler, the matcher EventBridge documents its syntax
- * against (aws-reference/07 P3); the quoted messages are the ones AWS returns (recorded by
+ * against (the aws/event-ruler README); the quoted messages are the ones AWS returns (recorded by
  * localstack/localstack tests/aws/services/events/test_events_patterns.snapshot.json).
  */
 import { BlockList, isIP } from 'node:net';

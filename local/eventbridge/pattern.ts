@@ -1,5 +1,5 @@
 /**
- * EventBridge event-pattern matcher for the local event bus (design section 5; aws-reference/07).
+ * EventBridge event-pattern matcher for the local event bus (docs/architecture.md, "The local runtime"; AWS page "Comparison operators for use in event patterns in Amazon EventBridge").
  *
  * A pattern mirrors the event's nesting; every leaf is an array of alternatives (OR within a field),
  * every named field must match (AND across fields), fields the pattern does not name are ignored, and

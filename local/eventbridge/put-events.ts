@@ -1,5 +1,5 @@
 /**
- * PutEvents request validation and the event envelope EventBridge delivers (aws-reference/05).
+ * PutEvents request validation and the event envelope EventBridge delivers (AWS pages "PutEventsRequestEntry" and "Event structure reference").
  *
  * Sourced: entries answered in order with `EventId` or `ErrorCode` + `ErrorMessage`; an entry without
  * Source, DetailType or Detail fails alone, and the whole request fails when no entry has all three
@@ -44,7 +44,7 @@ const Request = z.object({ Entries: z.array(RequestEntry) });
 
 export type ResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
-/** The envelope delivered to targets; key order is the wire order (aws-reference/05 E4, E5). */
+/** The envelope delivered to targets; key order is the wire order (AWS page "Event structure reference"). */
 export interface EventEnvelope {
   version: '0';
   id: string;
@@ -165,7 +165,7 @@ function parseDetail(text: string): Record<string, unknown> | undefined {
   return undefined;
 }
 
-/** `YYYY-MM-DDThh:mm:ssZ`: second precision, as in every delivered event seen (aws-reference/05). */
+/** `YYYY-MM-DDThh:mm:ssZ`: second precision, as in every delivered event seen ("Event structure reference"). */
 export function formatEventTime(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

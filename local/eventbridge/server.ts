@@ -1,5 +1,5 @@
 /**
- * A local EventBridge endpoint (design section 5): PutEvents over AWS JSON 1.1, an event-pattern
+ * A local EventBridge endpoint (docs/architecture.md, "The local runtime"): PutEvents over AWS JSON 1.1, an event-pattern
  * matcher per rule, and SQS targets that receive the envelope exactly as EventBridge sends it, so
  * the real `@aws-sdk/client-eventbridge` and the fan-out Lambda see what they see on AWS.
  * DescribeEventBus and ListRules answer minimally, for tools that check what is configured.
@@ -75,7 +75,7 @@ export async function startEventBridge(options: EventBridgeOptions): Promise<Loc
       if ('error' in built) return built.error;
       const busName = entry.EventBusName || 'default';
       const bus = findBus(buses, busName, scope);
-      // AWS's per-entry code for an unknown bus is not in the sources read (aws-reference/05 gap);
+      // AWS's per-entry code for an unknown bus is not documented ("PutEvents", EventBridge API Reference);
       // ResourceNotFoundException with this text is what EventBridge's bus APIs say for one.
       if (!bus)
         return {
@@ -93,7 +93,7 @@ export async function startEventBridge(options: EventBridgeOptions): Promise<Loc
 
   function route(bus: Bus, envelope: EventEnvelope): void {
     const eventId = envelope.id;
-    // Serialized once, compact, keys in wire order: the SQS message body (aws-reference/05 E5).
+    // Serialized once, compact, keys in wire order: the SQS message body ("Event structure reference").
     const body = JSON.stringify(envelope);
     for (const rule of bus.rules) {
       if (!matches(rule.pattern, envelope)) continue;

@@ -1,5 +1,5 @@
 /**
- * The `$connect` REQUEST authorizer flow, as shared/aws-reference/02 describes it:
+ * The `$connect` REQUEST authorizer flow, as the AWS page "Control access to WebSocket APIs with AWS Lambda REQUEST authorizers" describes it:
  * missing identity source → 401 without invoking; error `Unauthorized` → 401; any other error → 500;
  * Deny (or no Allow for the method ARN) → 403; Allow → the context goes on to every route.
  */

@@ -1,5 +1,5 @@
 /**
- * The `@connections` management API (aws-reference/04): `POST|GET|DELETE /{stage}/@connections/{id}`.
+ * The `@connections` management API (AWS page "Use @connections commands in your backend service"): `POST|GET|DELETE /{stage}/@connections/{id}`.
  * The real `@aws-sdk/client-apigatewaymanagementapi` talks to it unchanged: SigV4 headers are accepted
  * without verification, success statuses are 200/200/204, errors carry `x-amzn-ErrorType`.
  */
@@ -104,7 +104,7 @@ export async function handleManagementRequest(
     return;
   }
   if (method === 'GET') {
-    // Wire keys are camelCase and times ISO 8601 (service model `locationName`s, aws-reference/04).
+    // Wire keys are camelCase and times ISO 8601 (service model `locationName`s of the ApiGatewayManagementApi).
     const json = JSON.stringify({
       connectedAt: new Date(conn.connectedAt).toISOString(),
       identity: { sourceIp: conn.sourceIp, ...(conn.userAgent ? { userAgent: conn.userAgent } : {}) },

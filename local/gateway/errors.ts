@@ -3,7 +3,7 @@ import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { newHttpRequestId } from './ids.js';
 
-/** Model texts from the `@connections` service model (botocore service-2.json, aws-reference/04 M1). */
+/** Model texts from the `@connections` service model (botocore `apigatewaymanagementapi/2018-11-29/service-2.json`). */
 export const MANAGEMENT_ERRORS = {
   gone: {
     status: 410,
@@ -19,7 +19,7 @@ export const MANAGEMENT_ERRORS = {
 
 /**
  * An AWS-shaped error: the SDK (v3) picks the error class from `x-amzn-ErrorType` first
- * (aws-reference/04 M4), so the header alone makes `GoneException` etc.; the JSON body supplies
+ * (the SDK reads `x-amzn-ErrorType` first), so the header alone makes `GoneException` etc.; the JSON body supplies
  * `message` and keeps the JSON error parser happy (a non-JSON body would throw a SyntaxError).
  */
 export function sendManagementError(
@@ -57,7 +57,7 @@ export function sendPlainError(
 /**
  * Refuses a WebSocket upgrade before any 101 is written: the client sees the HTTP status
  * (`Unexpected server response: 401` in wscat, as in the AWS authorizer docs). The body text of these
- * responses on AWS is not documented (aws-reference/02 gap); a JSON `message` is the REST convention.
+ * responses on AWS is not documented; a JSON `message` is the REST convention.
  */
 export function rejectUpgrade(socket: Duplex, status: number, message?: string): void {
   if (socket.destroyed) return;

@@ -1,7 +1,7 @@
 /**
  * Lambda-proxy events for WebSocket routes, shaped after the captures in
- * shared/aws-reference/01 (S1 `$disconnect`, S2/S5 MESSAGE, S4/S5 `$connect`) and the REQUEST
- * authorizer input in shared/aws-reference/02. Key order follows the captures, for readable diffs.
+ * the captures listed in docs/architecture.md ("The local runtime") and the REQUEST authorizer
+ * input on the AWS page "Control access to WebSocket APIs with AWS Lambda REQUEST authorizers". Key order follows the captures, for readable diffs.
  */
 import type { IncomingMessage } from 'node:http';
 import { clfTime, newAwsId, newTraceId } from './ids.js';
@@ -149,7 +149,7 @@ function withoutHopByHop(req: RequestInfo): { headers: HeaderMap; multiValueHead
   return { headers, multiValueHeaders };
 }
 
-/** REQUEST authorizer input (shared/aws-reference/02): the connection id is already assigned. */
+/** REQUEST authorizer input ("Control access to WebSocket APIs with AWS Lambda REQUEST authorizers"): the connection id is already assigned. */
 export function authorizerEvent(
   api: ApiInfo,
   conn: ConnectionInfo,

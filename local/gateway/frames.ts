@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { WebSocket } from 'ws';
 
 export const MAX_FRAME_BYTES = 32 * 1024;
-/** Also the `@connections` `Data` maximum in the service model (131072, aws-reference/04). */
+/** Also the `@connections` `Data` maximum in the service model (131072, ApiGatewayManagementApi service model). */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for an API Gateway WebSocket API (DESIGN.md §5): one HTTP server on loopback that
+ * A local stand-in for an API Gateway WebSocket API (docs/architecture.md, "The local runtime"): one HTTP server on loopback that
  * serves the WebSocket upgrade at `/{stage}` and the `@connections` API at `/{stage}/@connections/{id}`,
  * invoking in-process integrations with the same Lambda-proxy events AWS sends.
  */

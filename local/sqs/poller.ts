@@ -2,7 +2,7 @@
  * Local SQS → Lambda event source mapping: polls a queue with the real `@aws-sdk/client-sqs` and invokes a
  * function with Lambda's SQS event, as the AWS event source mapping does (docs: "Using Lambda with Amazon SQS",
  * "Lambda parameters for Amazon SQS event source mappings", "Handling errors for an SQS event source";
- * shapes in shared/aws-reference/06-sqs-lambda-event-and-batch-response.md):
+ * shapes on the AWS pages "Using Lambda with Amazon SQS" and "Handling errors for an SQS event source in Lambda"):
  * - one receiver gathers a batch: a single ReceiveMessage when MaximumBatchingWindowInSeconds is 0 (the
  *   default: "invokes your function as soon as records are available"), otherwise receives until the batch is
  *   full (BatchSize), the window expires (counted from the first record), or the next record would take the

@@ -29,7 +29,7 @@ export type DeadLetterReason = 'malformed' | 'payload_too_large' | 'delivery_fai
 type Handled = Exclude<ParsedRecord, { kind: 'malformed' }>;
 
 /**
- * The fan-out use case (design section 3): one SQS record in, frames out to its audience.
+ * The fan-out use case (docs/architecture.md, "The fan-out algorithm"): one SQS record in, frames out to its audience.
  *
  * `handleRecord` resolves once the record is done with: delivered, dropped (expired), dead-lettered
  * (malformed, too large, out of retries) or handed on as page/retry messages that SQS has accepted.

@@ -2,7 +2,7 @@ import { type EventFrame, MAX_MESSAGE_BYTES } from '@fanout/protocol';
 import type { AudienceSource } from '../domain/audience.js';
 import type { FanoutEvent } from '../domain/envelope.js';
 
-/** The server → client frame (design 2.3) for one audience source, in the documented field order. */
+/** The server → client frame (`EventFrame` in @fanout/protocol) for one audience source, in the documented field order. */
 export function eventFrame(event: FanoutEvent, source: AudienceSource): EventFrame {
   const common = { source: event.source, detailType: event.detailType, time: event.time, data: event.data };
   return source.kind === 'pattern'

@@ -6,7 +6,7 @@ import {
   type GatewayErrorKind,
 } from './gateway.js';
 
-/** The HTTP status API Gateway answers with for each kind (see aws-reference/04). */
+/** The HTTP status API Gateway answers with for each kind (AWS page "Use @connections commands in your backend service"). */
 export const STATUS_BY_KIND: Readonly<Record<GatewayErrorKind, number>> = {
   gone: 410,
   throttled: 429,

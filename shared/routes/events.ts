@@ -1,6 +1,6 @@
 /**
- * The API Gateway WebSocket event and result shapes the routes read and return, as captured in
- * aws-reference/01 and 02. `@types/aws-lambda` models neither `identity`, `authorizer` nor the
+ * The API Gateway WebSocket event and result shapes the routes read and return, as listed in
+ * docs/architecture.md ("The local runtime"). `@types/aws-lambda` models neither `identity`, `authorizer` nor the
  * disconnect fields on WebSocket events, hence these local types. Only fields we read are required.
  */
 

@@ -3,7 +3,7 @@ import { rowExpiry } from '../domain/limits.js';
 import type { ConnectionRecord, NewConnection } from './store.js';
 
 /**
- * Row layout of the connections table (design 2.5) and the conversions between rows and the port's
+ * Row layout of the connections table (docs/architecture.md, "Data model") and the conversions between rows and the port's
  * types. Attribute names are the ones in table.ts (`pk`, `sk`, `expiresAt`).
  *
  * | row                       | pk                 | sk               | attributes                                  |

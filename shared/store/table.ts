@@ -1,7 +1,7 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
- * The connections table's key definition (design 2.5). One place, so the DynamoDB store, the local
+ * The connections table's key definition (docs/architecture.md, "Data model"). One place, so the DynamoDB store, the local
  * runtime (which creates the table in dynalite) and the Terraform checks agree on names.
  */
 export const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;

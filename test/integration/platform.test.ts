@@ -119,7 +119,7 @@ describe('the local platform, driven by real clients', () => {
     expect(keysOf(rows, client.connectionId)).toEqual(['CONN#<id> META', 'USER#fiona <id>']);
   });
 
-  it('delivers a PutEvents event as exactly the frame of design 2.3, with the EventId PutEvents returned', async () => {
+  it('delivers a PutEvents event as exactly the documented event frame, with the EventId PutEvents returned', async () => {
     const client = await h.connect('olga', ['orders/*']);
     await h.subscribe(client, ['orders/eu/*']);
 

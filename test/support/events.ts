@@ -6,7 +6,7 @@ import type {
 } from '../../shared/routes/events.js';
 
 /**
- * API Gateway WebSocket events as AWS sends them (shapes from aws-reference/01 and 02: the S4/S5
+ * API Gateway WebSocket events as AWS sends them (shapes from the captures listed in docs/architecture.md, "Sources the local stand-ins follow": the S4/S5
  * `$connect` captures, the S2 MESSAGE event, the S1 `$disconnect` event, the docs' REQUEST authorizer
  * input). Defaults describe one connection; override only what a test is about.
  */

@@ -4,13 +4,13 @@ import { compilePattern, InvalidEventPatternError, matches } from '../../eventbr
 
 /**
  * Patterns are copied from the EventBridge documentation and the event-ruler README
- * (shared/aws-reference/07, one block per row of its operator table); events marked AWS were
+ * (AWS page "Comparison operators for use in event patterns in Amazon EventBridge", one block per row of its operator table); events marked AWS were
  * recorded against AWS by localstack's event_pattern_templates; the rest apply the documented rules.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** The event-ruler README sample event (aws-reference/07). */
+/** The event-ruler README sample event (aws/event-ruler). */
 const BASE = {
   version: '0',
   id: 'ddddd4-aaaa-7777-4444-345dd43cc333',

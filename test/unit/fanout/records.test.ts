@@ -4,7 +4,7 @@ import { addConnection, envelopeBody, fanoutEvent, harness, NOW } from './fixtur
 const TOPIC = 'orders/eu/1234';
 
 describe('fan-out records', () => {
-  it('sends the exact frame of design 2.3 for topic and user deliveries', async () => {
+  it('sends the exact documented event frame for topic and user deliveries', async () => {
     const h = harness();
     await addConnection(h, 'sub', ['orders/eu/*']);
     await addConnection(h, 'direct', [], { userId: 'alice' });
