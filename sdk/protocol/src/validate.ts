@@ -1,3 +1,5 @@
+// The English locale alone: `z.locales` would pull every language into a browser bundle.
+import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 
 /**
@@ -6,7 +8,7 @@ import * as z from 'zod/mini';
  * generic unless given a locale; the English one is passed per call, so the host application's own
  * zod configuration is never changed.
  */
-const english = z.locales.en();
+const english = en();
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
