@@ -3,10 +3,12 @@ import type { PlatformEndpoints } from '@fanout/protocol';
 import { Publisher, signToken } from '@fanout/publisher';
 import { readLocalConfig } from './local-config.js';
 
+/** A command line the CLI cannot run as given: exit code 2 and a hint to `fanout help`. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Where the CLI prints: the console, or a capture in tests. */
 export interface Output {
   out(line: string): void;
   err(line: string): void;
@@ -20,6 +22,7 @@ export function parseDuration(value: string): number {
   return Number(match[1]) * unit;
 }
 
+/** `--topics a,b --topics c` → `['a', 'b', 'c']`: repeated and comma-separated values, trimmed. */
 export function splitList(values: readonly string[] | undefined): string[] {
   return (values ?? [])
     .flatMap((v) => v.split(','))
@@ -27,6 +30,7 @@ export function splitList(values: readonly string[] | undefined): string[] {
     .filter(Boolean);
 }
 
+/** Options of `fanout token`, as parsed from the command line. */
 export interface TokenOptions {
   sub?: string;
   topics?: string[];
@@ -61,6 +65,7 @@ export async function tokenCommand(
   return 0;
 }
 
+/** Options of `fanout publish`, as parsed from the command line. */
 export interface PublishOptions {
   topic?: string[];
   user?: string[];

@@ -23,6 +23,14 @@ publish  sends one event with PutEvents. With .fanout/local.json present (writte
 
 const consoleOutput: Output = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
+/**
+ * Runs one `fanout` command and resolves with its exit code: 0 done, 1 failed, 2 usage error.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2));
+ * ```
+ */
 export async function main(
   argv: readonly string[],
   io: Output = consoleOutput,

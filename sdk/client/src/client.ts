@@ -44,6 +44,7 @@ export interface SocketLike {
  */
 export type SocketFactory = new (url: string) => object;
 
+/** How a FanoutClient connects; only `url` and `token` are required. */
 export interface ClientOptions {
   /** The WebSocket URL (`websocket_url` output, or `websocketUrl` in .fanout/local.json). */
   url: string;
@@ -63,6 +64,7 @@ export interface ClientOptions {
 }
 
 type Listener<T> = (value: T) => void;
+/** The connection as the client sees it; listen with `client.on('state', …)`. */
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 /** What `on()` can listen to, and the value each listener receives. */
 export interface ClientEvents {
@@ -78,6 +80,17 @@ interface Pending {
 
 const OPEN = 1;
 
+/**
+ * A dashboard's connection to fanout. One instance per connection; it reconnects by itself.
+ *
+ * @example
+ * ```ts
+ * const client = new FanoutClient({ url, token: () => fetchToken() });
+ * client.on('event', (event) => console.log(event.id, event.data));
+ * await client.connect();
+ * await client.subscribe('orders/*');
+ * ```
+ */
 export class FanoutClient {
   private socket: SocketLike | undefined;
   private readonly subscriptions = new Set<string>();
@@ -97,6 +110,7 @@ export class FanoutClient {
   private readonly opts: Required<Omit<ClientOptions, 'WebSocket' | 'token'>> & Pick<ClientOptions, 'token'>;
   private readonly Socket: SocketFactory;
 
+  /** Throws when no WebSocket implementation is available (Node 20 without `ws`). */
   constructor(options: ClientOptions) {
     const Socket = options.WebSocket ?? (globalThis as { WebSocket?: SocketFactory }).WebSocket;
     if (!Socket)
@@ -114,6 +128,7 @@ export class FanoutClient {
     };
   }
 
+  /** Listens to `event`, `state` or `error`; returns a function that stops listening. */
   on<K extends keyof ClientEvents>(kind: K, listener: Listener<ClientEvents[K]>): () => void {
     const set: Set<Listener<ClientEvents[K]>> = this.listeners[kind];
     set.add(listener);
@@ -154,16 +169,19 @@ export class FanoutClient {
     return 'topics' in reply ? reply.topics : [];
   }
 
+  /** Drops subscriptions (patterns not held are not an error); resolves with the topics asked. */
   async unsubscribe(...topics: string[]): Promise<string[]> {
     const reply = await this.request({ action: 'unsubscribe', topics });
     for (const topic of topics) this.subscriptions.delete(topic);
     return 'topics' in reply ? reply.topics : [];
   }
 
+  /** Round trip to the server; the client pings by itself every `pingIntervalMs`. */
   async ping(): Promise<void> {
     await this.request({ action: 'ping' });
   }
 
+  /** Closes the connection for good (no reconnect); pending requests reject. */
   close(): void {
     this.closedByUser = true;
     clearTimeout(this.reconnectTimer);

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'internal',
 ] as const;
 
+/** One of the stable error codes. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Whether `value` is one of the stable error codes. */

@@ -18,6 +18,15 @@ export const TopicSchema = z.string().check((ctx) => {
 /** A user id: the JWT `sub` of the connections to deliver to. */
 export const UserIdSchema = z.string().check(z.minLength(1), z.maxLength(MAX_TOPIC_LENGTH));
 
+/**
+ * The `Detail` schema: at least one topic or user, at most 20 topics and 100 users, any JSON `data`,
+ * an optional ISO 8601 `expiresAt`.
+ *
+ * @example
+ * ```ts
+ * check(EventDetail, { topics: ['orders/eu/1'], data: { status: 'shipped' } }); // { ok: true, … }
+ * ```
+ */
 export const EventDetail = z
   .object({
     /** Topics to publish on; subscribers of each topic, or of a wildcard above it, receive the event. */
@@ -34,4 +43,5 @@ export const EventDetail = z
       message: 'detail needs at least one of "topics" or "users"',
     }),
   );
+/** A valid `Detail`, as parsed. */
 export type EventDetail = z.infer<typeof EventDetail>;

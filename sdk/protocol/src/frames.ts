@@ -22,6 +22,7 @@ export const SubscribeFrame = z.object({
   topics: z.array(z.unknown()),
   id: requestId,
 });
+/** A subscribe frame, as parsed (topics still to be checked one by one). */
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 
 /** `{"action":"unsubscribe","topics":["orders/eu/*"],"id":"r2"}` */
@@ -30,14 +31,17 @@ export const UnsubscribeFrame = z.object({
   topics: z.array(z.unknown()),
   id: requestId,
 });
+/** An unsubscribe frame, as parsed. */
 export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
 
 /** `{"action":"ping","id":"r3"}`: answered with `pong`; any frame resets API Gateway's idle timer. */
 export const PingFrame = z.object({ action: z.literal('ping'), id: requestId });
+/** A ping frame, as parsed. */
 export type PingFrame = z.infer<typeof PingFrame>;
 
 /** Every action a client may send, in the order the README lists them. */
 export const ACTIONS = ['subscribe', 'unsubscribe', 'ping'] as const;
+/** The `action` of a client frame. */
 export type Action = (typeof ACTIONS)[number];
 
 /** Any frame a client sends. */
@@ -66,6 +70,7 @@ export interface ErrorFrame {
   message: string;
 }
 
+/** What every event frame carries, whichever way it was addressed. */
 export interface EventFrameBase {
   type: 'event';
   /** The EventBridge event id. Delivery is at-least-once: drop duplicates by it. */
@@ -91,6 +96,7 @@ export interface UserEventFrame extends EventFrameBase {
   user: string;
 }
 
+/** A delivered event: `topic` and `subscription` when it came through a subscription, `user` when addressed to a user. */
 export type EventFrame = TopicEventFrame | UserEventFrame;
 
 /** Any frame the server sends. */

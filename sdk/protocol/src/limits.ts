@@ -25,15 +25,19 @@ export const DEFAULT_MAX_SUBSCRIPTIONS = 50;
 /** Longest request id (`id` of a client frame) echoed back in a reply. */
 export const MAX_REQUEST_ID_LENGTH = 128;
 
-/** A topic: 1–8 segments, each `[A-Za-z0-9_.:-]{1,64}`, 256 characters in all. */
+/** A topic has 1–8 segments joined by `/`. */
 export const MAX_TOPIC_SEGMENTS = 8;
+/** A segment is `[A-Za-z0-9_.:-]{1,64}`. */
 export const MAX_SEGMENT_LENGTH = 64;
+/** A topic (or pattern) is 256 characters at most; so is a user id. */
 export const MAX_TOPIC_LENGTH = 256;
 
-/** Topics and users one published event may name. */
+/** Topics one published event may name. */
 export const MAX_TOPICS_PER_EVENT = 20;
+/** Users one published event may name. */
 export const MAX_USERS_PER_EVENT = 100;
 
-/** EventBridge PutEvents: entries per call and bytes per entry ("Amazon EventBridge quotas"). */
+/** EventBridge PutEvents: entries per call ("Amazon EventBridge quotas"). */
 export const MAX_ENTRIES_PER_PUT = 10;
+/** EventBridge PutEvents: bytes per entry, Source + DetailType + Detail ("Amazon EventBridge quotas"). */
 export const MAX_ENTRY_BYTES = 256 * 1024;

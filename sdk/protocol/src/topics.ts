@@ -9,6 +9,7 @@ import { MAX_SEGMENT_LENGTH, MAX_TOPIC_LENGTH, MAX_TOPIC_SEGMENTS } from './limi
  */
 
 const SEGMENT = /^[A-Za-z0-9_.:-]+$/;
+/** The pattern that matches every topic (granted only when a token's `topics` allow `*`). */
 export const WILDCARD = '*';
 const WILDCARD_SUFFIX = '/*';
 
@@ -48,7 +49,9 @@ export function patternError(value: unknown): string | undefined {
   return topicError(value);
 }
 
+/** Whether `value` is a valid topic (not a pattern). */
 export const isTopic = (value: unknown): value is string => topicError(value) === undefined;
+/** Whether `value` is a valid subscription pattern: a topic, `prefix/*`, or `*`. */
 export const isPattern = (value: unknown): value is string => patternError(value) === undefined;
 
 /**

@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
  */
 const english = en();
 
+/** The outcome of `check` and `parseServerFrame`: the value, or what is wrong with it. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
 /** `value` checked against `schema`: the parsed value, or one `path: message` line per problem. */

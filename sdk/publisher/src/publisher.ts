@@ -18,8 +18,10 @@ import {
 /** Placeholder as long as an EventBridge event id, for sizing the delivered frame before it exists. */
 const EVENT_ID_PLACEHOLDER = '00000000-0000-0000-0000-000000000000';
 
+/** Why a publish failed: refused before sending (`invalid_event`, `too_large`), or by EventBridge (`rejected`). */
 export type PublishErrorCode = 'invalid_event' | 'too_large' | 'rejected';
 
+/** A publish that failed, with a stable `code`. */
 export class PublishError extends Error {
   override readonly name = 'PublishError';
   constructor(
@@ -32,6 +34,7 @@ export class PublishError extends Error {
   }
 }
 
+/** One event to publish: where it goes (topics and/or users) and what it carries. */
 export interface Notification {
   topics?: readonly string[];
   users?: readonly string[];
@@ -42,6 +45,7 @@ export interface Notification {
   expiresAt?: Date | string;
 }
 
+/** Which bus a Publisher puts events on, and as which source. */
 export interface PublisherOptions {
   eventBusName: string;
   /** EventBridge Source: the publishing service, e.g. `orders`. */
@@ -51,9 +55,19 @@ export interface PublisherOptions {
   client?: EventBridgeClient;
 }
 
+/**
+ * Publishes events on fanout's EventBridge bus. Build one per process and reuse it.
+ *
+ * @example
+ * ```ts
+ * const publisher = new Publisher({ eventBusName: 'fanout-prod', source: 'orders' });
+ * const id = await publisher.publish({ topics: ['orders/eu/1234'], data: { status: 'shipped' } });
+ * ```
+ */
 export class Publisher {
   private readonly client: EventBridgeClient;
 
+  /** Throws `invalid_event` without a bus or a source. */
   constructor(private readonly options: PublisherOptions) {
     if (!options.eventBusName) throw new PublishError('invalid_event', 'eventBusName is required');
     if (!options.source) throw new PublishError('invalid_event', 'source is required');

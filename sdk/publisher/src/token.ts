@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 
+/** The claims and lifetime of a token to mint. */
 export interface SignTokenInput {
   /** HS256 shared secret (the same AUTH_JWT_SECRET the authorizer uses). */
   secret: string;
