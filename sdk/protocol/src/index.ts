@@ -1,7 +1,7 @@
 /**
  * The fanout wire protocol, shared by the client SDK, the publisher SDK and the platform: the
  * frames both ways, the published event's shape, the stable error codes, the limits and the topic
- * rules. See the package README for the protocol in prose.
+ * rules. The package README lists the modules; the repository README has the protocol in prose.
  *
  * @packageDocumentation
  */

@@ -6,7 +6,7 @@
 
 /**
  * Largest frame a WebSocket connection can receive, and the `Data` limit of PostToConnection
- * ("Amazon API Gateway quotas for configuring and running a WebSocket API": 128 KB message payload).
+ * ("Quotas for configuring and running a WebSocket in API Gateway": 128 KB message payload).
  */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 
