@@ -1,19 +1,4 @@
 /**
- * Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"): spreading
- * retries uniformly over [0, cap) keeps thousands of throttled posts from retrying in lockstep against
- * the account-wide API Gateway limit. `retry` counts from 0 for the first retry.
- */
-export function fullJitterDelay(
-  retry: number,
-  baseDelayMs: number,
-  maxDelayMs: number,
-  random: () => number,
-): number {
-  const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** retry);
-  return random() * cap;
-}
-
-/**
  * A counting semaphore: at most `limit` tasks run at once, the rest wait in FIFO order. One limiter
  * is shared by every record an engine handles, because Powertools runs a batch's records in parallel
  * and the bound is about sockets and the account's API Gateway rate, not about one record.

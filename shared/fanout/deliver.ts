@@ -1,7 +1,8 @@
+import { backoffDelay } from '@fanout/protocol';
 import { type ConnectionGateway, GatewayError, isGatewayError } from '../gateway/gateway.js';
 import type { Log } from '../observability/ports.js';
 import type { ConnectionStore } from '../store/store.js';
-import { fullJitterDelay, type Limiter } from './backoff.js';
+import type { Limiter } from './backoff.js';
 import type { EventFrames } from './frames.js';
 import type { FanoutOptions } from './options.js';
 
@@ -55,8 +56,11 @@ export async function deliver(
   const deliverOne = async (delivery: Delivery): Promise<void> => {
     const frame = frames.get(delivery.source);
     const { maxAttempts, baseDelayMs, maxDelayMs } = deps.options;
+    // Full jitter: thousands of throttled posts must not retry in lock step against the account-wide
+    // API Gateway limit (AWS Architecture Blog, "Exponential Backoff And Jitter").
+    const policy = { baseDelayMs, maxDelayMs, jitter: 'full' } as const;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await deps.sleep(fullJitterDelay(attempt - 1, baseDelayMs, maxDelayMs, deps.random));
+      if (attempt > 0) await deps.sleep(backoffDelay(attempt - 1, policy, deps.random));
       if (fatal || outcome.tooLarge) return;
       const error = await deps.limiter.run(() => post(deps, delivery.connectionId, frame, eventId));
       switch (error?.kind) {

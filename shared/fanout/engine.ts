@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES } from '@fanout/protocol';
+import { MAX_MESSAGE_BYTES, sleep } from '@fanout/protocol';
 import { type AudienceMember, type AudienceSource, deliveredByEarlierSource } from '../domain/audience.js';
 import type { FanoutEvent, PageMessage, RetryMessage } from '../domain/envelope.js';
 import type { ConnectionGateway } from '../gateway/gateway.js';
@@ -60,7 +60,7 @@ export class FanoutEngine {
       limiter: this.limiter,
       log: deps.log,
       random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      sleep: deps.sleep ?? sleep,
       options: this.options,
     };
   }

@@ -3,6 +3,7 @@ import {
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { type BackoffPolicy, backoffDelay, sleep } from '@fanout/protocol';
 
 /** BatchWriteItem takes at most 25 requests per call. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -10,11 +11,9 @@ export const BATCH_WRITE_LIMIT = 25;
 export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
 /** Backoff for retried DynamoDB calls. `sleep` is injectable so tests do not wait for real time. */
-export interface RetryPolicy {
+export interface RetryPolicy extends Required<BackoffPolicy> {
   /** Calls in all, the first included. */
   attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
   sleep: (ms: number) => Promise<void>;
 }
 
@@ -22,17 +21,11 @@ export const DEFAULT_RETRY: RetryPolicy = {
   attempts: 8,
   baseDelayMs: 25,
   maxDelayMs: 1000,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  // Equal jitter: half the pause is fixed so retries always back off, half is random so writers that
+  // collided once (on a revision, or on a throttled partition) do not collide again in lock step.
+  jitter: 'equal',
+  sleep,
 };
-
-/**
- * Exponential backoff with "equal jitter": half the delay is fixed so retries always back off, half
- * is random so writers that collided once do not collide again in lock step.
- */
-export function backoffDelay(attempt: number, policy: RetryPolicy): number {
-  const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return delay / 2 + Math.random() * (delay / 2);
-}
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];

@@ -6,8 +6,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { backoffDelay } from '@fanout/protocol';
 import {
-  backoffDelay,
   batchWriteAll,
   forEachBounded,
   isConditionalCheckFailed,

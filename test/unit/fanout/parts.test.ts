@@ -1,5 +1,6 @@
+import { backoffDelay } from '@fanout/protocol';
 import { audienceSources } from '../../../shared/domain/audience';
-import { fullJitterDelay, Limiter } from '../../../shared/fanout/backoff';
+import { Limiter } from '../../../shared/fanout/backoff';
 import { EventFrames, eventFrame } from '../../../shared/fanout/frames';
 import { pageMessage, retryMessages } from '../../../shared/fanout/handoff';
 import { DEFAULT_FANOUT_OPTIONS, resolveFanoutOptions } from '../../../shared/fanout/options';
@@ -26,10 +27,11 @@ describe('fan-out options', () => {
 
 describe('backoff and the concurrency limiter', () => {
   it('draws a full-jitter delay below the exponential cap', () => {
-    expect(fullJitterDelay(0, 50, 2000, () => 0.999)).toBeCloseTo(49.95);
-    expect(fullJitterDelay(3, 50, 2000, () => 1)).toBe(400);
-    expect(fullJitterDelay(10, 50, 2000, () => 1)).toBe(2000);
-    expect(fullJitterDelay(10, 50, 2000, () => 0)).toBe(0);
+    const policy = { baseDelayMs: 50, maxDelayMs: 2000, jitter: 'full' } as const;
+    expect(backoffDelay(0, policy, () => 0.999)).toBeCloseTo(49.95);
+    expect(backoffDelay(3, policy, () => 1)).toBe(400);
+    expect(backoffDelay(10, policy, () => 1)).toBe(2000);
+    expect(backoffDelay(10, policy, () => 0)).toBe(0);
   });
 
   it('never runs more tasks than its limit, and runs them all', async () => {

@@ -1,4 +1,5 @@
-import { backoffDelay, chunk, DEFAULT_RETRY, forEachBounded } from '../../../shared/store/dynamodb-batch.js';
+import { backoffDelay } from '@fanout/protocol';
+import { chunk, DEFAULT_RETRY, forEachBounded } from '../../../shared/store/dynamodb-batch.js';
 import { decodeCursor, encodeCursor, parseMeta } from '../../../shared/store/dynamodb-rows.js';
 import { createTableInput, TABLE_KEY } from '../../../shared/store/table.js';
 
