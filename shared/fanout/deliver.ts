@@ -1,8 +1,8 @@
 import { backoffDelay } from '@fanout/protocol';
+import { forEachBounded, type Limiter } from '../concurrency.js';
 import { type ConnectionGateway, GatewayError, isGatewayError } from '../gateway/gateway.js';
 import type { Log } from '../observability/ports.js';
 import type { ConnectionStore } from '../store/store.js';
-import type { Limiter } from './backoff.js';
 import type { EventFrames } from './frames.js';
 import type { FanoutOptions } from './options.js';
 
@@ -51,7 +51,6 @@ export async function deliver(
 ): Promise<DeliveryOutcome> {
   const outcome: DeliveryOutcome = { attempted: 0, delivered: 0, pruned: 0, throttled: 0, failed: [] };
   let fatal: GatewayError | undefined;
-  let next = 0;
 
   const deliverOne = async (delivery: Delivery): Promise<void> => {
     const frame = frames.get(delivery.source);
@@ -86,17 +85,16 @@ export async function deliver(
     outcome.failed.push(delivery);
   };
 
-  const worker = async (): Promise<void> => {
-    while (!fatal && !outcome.tooLarge) {
-      const delivery = deliveries[next++];
-      if (!delivery) return;
+  await forEachBounded(
+    deliveries,
+    deps.options.concurrency,
+    async (delivery) => {
       outcome.attempted++;
       await deliverOne(delivery);
-    }
-  };
-
-  const workers = Math.min(deps.options.concurrency, deliveries.length);
-  await Promise.all(Array.from({ length: workers }, worker));
+    },
+    // Once the role may not post, or the frame is too large, no other connection can get it either.
+    { stop: () => fatal !== undefined || outcome.tooLarge !== undefined },
+  );
   if (fatal) throw fatal;
   return outcome;
 }

@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { type BackoffPolicy, backoffDelay, sleep } from '@fanout/protocol';
+import { forEachBounded } from '../concurrency.js';
 
 /** BatchWriteItem takes at most 25 requests per call. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -31,33 +32,6 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
-}
-
-/**
- * Runs `task` for every item with at most `limit` in flight. After a failure no new task starts; the
- * ones in flight are awaited (so nothing keeps writing after we report) and the first error is thrown.
- */
-export async function forEachBounded<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  // One iterator shared by every worker: each item is taken exactly once.
-  const queue = items.values();
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    for (const item of queue) {
-      if (failure) return;
-      try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  const workers = Math.max(1, Math.min(limit, items.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  if (failure) throw failure.error;
 }
 
 /**

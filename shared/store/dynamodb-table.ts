@@ -7,9 +7,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay } from '@fanout/protocol';
+import { forEachBounded } from '../concurrency.js';
 import {
   batchWriteAll,
-  forEachBounded,
   isConditionalCheckFailed,
   type RetryPolicy,
   type WriteRequest,
