@@ -42,7 +42,7 @@ export class ConnectionTable {
   ) {}
 
   /** The connection's META row, read consistently (it decides revisions and limits). */
-  async readMeta(connectionId: string): Promise<ReturnType<typeof parseMeta> | undefined> {
+  async readMeta(connectionId: string): Promise<ConnectionState | undefined> {
     const result = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: metaKey(connectionId), ConsistentRead: true }),
     );
