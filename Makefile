@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 
 ENV ?= dev
 
-.PHONY: help install build dev typecheck lint format unit check-build test clean \
+.PHONY: help install build dev typecheck lint deps format unit check-build test clean \
 	tf-check tf-fmt tf-docs plan apply destroy
 
 help: ## list the targets
@@ -31,6 +31,9 @@ typecheck: install ## TypeScript, strict
 lint: install ## formatter + linter (biome)
 	$(BIN)/biome check .
 
+deps: install ## import direction: the layer rules of .dependency-cruiser.cjs (docs/architecture.md)
+	$(BIN)/depcruise --config .dependency-cruiser.cjs functions shared sdk local
+
 format: install ## apply formatting and safe lint fixes
 	$(BIN)/biome check --write .
 
@@ -40,7 +43,7 @@ unit: build ## jest: unit, integration (local platform), e2e and Terraform tests
 check-build: build ## build, then check every bundle loads and a rebuild is byte-identical
 	node scripts/check-bundles.mjs
 
-test: typecheck lint unit check-build ## everything CI runs
+test: typecheck lint deps unit check-build ## everything CI runs
 
 tf-check: install ## offline Terraform checks (no terraform needed): checker, fixtures, policy tests, README tables
 	$(BIN)/jest test/terraform

@@ -7,6 +7,7 @@
  * drops the event or moves it to the rule's dead-letter queue; a local bus only needs a few attempts
  * to ride out a stand-in that is still starting.
  */
+import { backoffDelay } from '@fanout/protocol';
 import type { LogFn } from './log.js';
 
 export interface RetryPolicy {
@@ -150,10 +151,12 @@ export class Deliveries {
     this.timers.add(timer);
   }
 
-  /** Full exponential backoff with jitter in [50%, 100%] of the step, capped. */
+  /**
+   * The pause after failed attempt number `attempt` (from 1). Equal jitter: a stand-in that is still
+   * starting needs a pause that really grows, and a few buses retrying at once still spread out.
+   */
   private backoff(attempt: number): number {
-    const step = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(step * (0.5 + Math.random() / 2));
+    return Math.round(backoffDelay(attempt - 1, { ...this.policy, jitter: 'equal' }));
   }
 
   private finish(): void {

@@ -245,27 +245,3 @@ export async function createQueueWithDlq(
     dlqArn,
   };
 }
-
-export interface LocalSqs extends QueueWithDlq {
-  endpoint: string;
-  region: string;
-  /** Stops fauxqs (all queues and messages are gone: fauxqs keeps state in memory). */
-  stop(): Promise<void>;
-}
-
-/** Starts fauxqs and creates the fan-out queue and its DLQ. */
-export async function startLocalSqs(
-  options: StartFauxqsOptions & QueueWithDlqOptions = {},
-): Promise<LocalSqs> {
-  const server = await startFauxqs(options);
-  const sqs = localSqsClient(server.endpoint, server.region);
-  try {
-    const queues = await createQueueWithDlq(sqs, options);
-    return { ...queues, endpoint: server.endpoint, region: server.region, stop: server.stop };
-  } catch (error) {
-    await server.stop();
-    throw error;
-  } finally {
-    sqs.destroy();
-  }
-}

@@ -1,7 +1,8 @@
+import { backoffDelay } from '@fanout/protocol';
+import { forEachBounded, type Limiter } from '../concurrency.js';
 import { type ConnectionGateway, GatewayError, isGatewayError } from '../gateway/gateway.js';
 import type { Log } from '../observability/ports.js';
 import type { ConnectionStore } from '../store/store.js';
-import { fullJitterDelay, type Limiter } from './backoff.js';
 import type { EventFrames } from './frames.js';
 import type { FanoutOptions } from './options.js';
 
@@ -50,13 +51,15 @@ export async function deliver(
 ): Promise<DeliveryOutcome> {
   const outcome: DeliveryOutcome = { attempted: 0, delivered: 0, pruned: 0, throttled: 0, failed: [] };
   let fatal: GatewayError | undefined;
-  let next = 0;
 
   const deliverOne = async (delivery: Delivery): Promise<void> => {
     const frame = frames.get(delivery.source);
     const { maxAttempts, baseDelayMs, maxDelayMs } = deps.options;
+    // Full jitter: thousands of throttled posts must not retry in lock step against the account-wide
+    // API Gateway limit (AWS Architecture Blog, "Exponential Backoff And Jitter").
+    const policy = { baseDelayMs, maxDelayMs, jitter: 'full' } as const;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await deps.sleep(fullJitterDelay(attempt - 1, baseDelayMs, maxDelayMs, deps.random));
+      if (attempt > 0) await deps.sleep(backoffDelay(attempt - 1, policy, deps.random));
       if (fatal || outcome.tooLarge) return;
       const error = await deps.limiter.run(() => post(deps, delivery.connectionId, frame, eventId));
       switch (error?.kind) {
@@ -82,17 +85,16 @@ export async function deliver(
     outcome.failed.push(delivery);
   };
 
-  const worker = async (): Promise<void> => {
-    while (!fatal && !outcome.tooLarge) {
-      const delivery = deliveries[next++];
-      if (!delivery) return;
+  await forEachBounded(
+    deliveries,
+    deps.options.concurrency,
+    async (delivery) => {
       outcome.attempted++;
       await deliverOne(delivery);
-    }
-  };
-
-  const workers = Math.min(deps.options.concurrency, deliveries.length);
-  await Promise.all(Array.from({ length: workers }, worker));
+    },
+    // Once the role may not post, or the frame is too large, no other connection can get it either.
+    { stop: () => fatal !== undefined || outcome.tooLarge !== undefined },
+  );
   if (fatal) throw fatal;
   return outcome;
 }

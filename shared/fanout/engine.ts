@@ -1,11 +1,11 @@
-import { MAX_MESSAGE_BYTES } from '@fanout/protocol';
+import { MAX_MESSAGE_BYTES, sleep } from '@fanout/protocol';
+import { Limiter } from '../concurrency.js';
 import { type AudienceMember, type AudienceSource, deliveredByEarlierSource } from '../domain/audience.js';
 import type { FanoutEvent, PageMessage, RetryMessage } from '../domain/envelope.js';
 import type { ConnectionGateway } from '../gateway/gateway.js';
 import type { Log, MetricSink } from '../observability/ports.js';
 import type { WorkQueue } from '../queue/queue.js';
 import type { ConnectionStore } from '../store/store.js';
-import { Limiter } from './backoff.js';
 import { asError, type Delivery, type DeliveryDeps, deliver } from './deliver.js';
 import { EventFrames } from './frames.js';
 import { pageMessage, retryMessages } from './handoff.js';
@@ -43,6 +43,10 @@ type Handled = Exclude<ParsedRecord, { kind: 'malformed' }>;
  */
 export class FanoutEngine {
   readonly options: FanoutOptions;
+  /**
+   * Shared by every record this engine handles: Powertools runs a batch's records in parallel, and
+   * the bound is about sockets and the account's API Gateway rate, not about one record.
+   */
   private readonly limiter: Limiter;
   private readonly now: () => number;
   private readonly delivery: DeliveryDeps;
@@ -60,7 +64,7 @@ export class FanoutEngine {
       limiter: this.limiter,
       log: deps.log,
       random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      sleep: deps.sleep ?? sleep,
       options: this.options,
     };
   }

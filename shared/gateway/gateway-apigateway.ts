@@ -2,18 +2,10 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GetConnectionCommand,
-  type GetConnectionCommandOutput,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
-import {
-  type ConnectionGateway,
-  type ConnectionInfo,
-  GatewayError,
-  type GatewayErrorKind,
-} from './gateway.js';
+import { type ConnectionGateway, GatewayError, type GatewayErrorKind } from './gateway.js';
 
 export interface ManagementClientOptions {
   /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` (or the local gateway's). */
@@ -104,31 +96,5 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
     } catch (err) {
       throw toGatewayError(err, 'PostToConnection', connectionId);
     }
-  }
-
-  async delete(connectionId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
-    } catch (err) {
-      throw toGatewayError(err, 'DeleteConnection', connectionId);
-    }
-  }
-
-  async get(connectionId: string): Promise<ConnectionInfo> {
-    let output: GetConnectionCommandOutput;
-    try {
-      output = await this.client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
-    } catch (err) {
-      throw toGatewayError(err, 'GetConnection', connectionId);
-    }
-    if (!output.ConnectedAt) {
-      throw new GatewayError('other', `GetConnection ${connectionId}: response has no connectedAt`);
-    }
-    return {
-      connectedAt: output.ConnectedAt,
-      lastActiveAt: output.LastActiveAt ?? output.ConnectedAt,
-      ...(output.Identity?.SourceIp ? { sourceIp: output.Identity.SourceIp } : {}),
-      ...(output.Identity?.UserAgent ? { userAgent: output.Identity.UserAgent } : {}),
-    };
   }
 }

@@ -1,10 +1,5 @@
 import { MAX_MESSAGE_BYTES } from '@fanout/protocol';
-import {
-  type ConnectionGateway,
-  type ConnectionInfo,
-  GatewayError,
-  type GatewayErrorKind,
-} from './gateway.js';
+import { type ConnectionGateway, GatewayError, type GatewayErrorKind } from './gateway.js';
 
 /** The HTTP status API Gateway answers with for each kind (AWS page "Use @connections commands in your backend service"). */
 export const STATUS_BY_KIND: Readonly<Record<GatewayErrorKind, number>> = {
@@ -40,7 +35,7 @@ export class MemoryConnectionGateway implements ConnectionGateway {
   fault: FaultHook | undefined;
   latencyMs: number;
 
-  private readonly live = new Map<string, Date>();
+  private readonly live = new Set<string>();
   private readonly frames = new Map<string, unknown[]>();
   private readonly scripted = new Map<string, GatewayErrorKind[]>();
   private readonly decoder = new TextDecoder();
@@ -51,17 +46,13 @@ export class MemoryConnectionGateway implements ConnectionGateway {
   }
 
   connect(...connectionIds: string[]): this {
-    for (const id of connectionIds) this.live.set(id, new Date());
+    for (const id of connectionIds) this.live.add(id);
     return this;
   }
 
   disconnect(...connectionIds: string[]): this {
     for (const id of connectionIds) this.live.delete(id);
     return this;
-  }
-
-  isConnected(connectionId: string): boolean {
-    return this.live.has(connectionId);
   }
 
   /** The next `times` posts to `connectionId` fail with `kind` (before the fault hook is asked). */
@@ -105,18 +96,6 @@ export class MemoryConnectionGateway implements ConnectionGateway {
     } finally {
       this.inFlight--;
     }
-  }
-
-  async delete(connectionId: string): Promise<void> {
-    await this.delay();
-    if (!this.live.delete(connectionId)) throw fault('gone', 'DeleteConnection', connectionId);
-  }
-
-  async get(connectionId: string): Promise<ConnectionInfo> {
-    await this.delay();
-    const connectedAt = this.live.get(connectionId);
-    if (!connectedAt) throw fault('gone', 'GetConnection', connectionId);
-    return { connectedAt, lastActiveAt: new Date(), sourceIp: '127.0.0.1' };
   }
 
   private outcome(connectionId: string, attempt: number, data: Uint8Array): GatewayErrorKind | undefined {

@@ -32,15 +32,6 @@ export class GatewayError extends Error {
 
 export const isGatewayError = (err: unknown): err is GatewayError => err instanceof GatewayError;
 
-export interface ConnectionInfo {
-  connectedAt: Date;
-  lastActiveAt: Date;
-  sourceIp?: string;
-  userAgent?: string;
-}
-
 export interface ConnectionGateway {
   post(connectionId: string, data: Uint8Array): Promise<void>;
-  delete(connectionId: string): Promise<void>;
-  get(connectionId: string): Promise<ConnectionInfo>;
 }

@@ -5,6 +5,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { backoffDelay, sleep } from '@fanout/protocol';
 import type { WorkMessage } from '../domain/envelope.js';
 import type { DeadLetter, WorkQueue } from './queue.js';
 
@@ -46,7 +47,7 @@ export class SqsWorkQueue implements WorkQueue {
   ) {
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseDelayMs = options.baseDelayMs ?? 50;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleep;
   }
 
   async send(messages: readonly WorkMessage[]): Promise<void> {
@@ -78,7 +79,7 @@ export class SqsWorkQueue implements WorkQueue {
     let pending = chunk;
     let failures: BatchResultErrorEntry[] = [];
     for (let attempt = 0; attempt < this.maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 0) await this.sleep(this.baseDelayMs * 2 ** (attempt - 1));
+      if (attempt > 0) await this.sleep(this.pause(attempt - 1));
       const output = await this.client.send(
         new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...pending] }),
       );
@@ -90,6 +91,18 @@ export class SqsWorkQueue implements WorkQueue {
       pending = pending.filter((entry) => failedIds.has(entry.Id));
     }
     if (pending.length > 0) throw batchError(queueUrl, failures, this.maxAttempts);
+  }
+
+  /**
+   * Plain doubling, no jitter: one sender retries its own chunk, nothing to spread out. No cap either:
+   * maxAttempts bounds the pauses (50 + 100 + 200 ms by default).
+   */
+  private pause(retry: number): number {
+    return backoffDelay(retry, {
+      baseDelayMs: this.baseDelayMs,
+      maxDelayMs: Number.POSITIVE_INFINITY,
+      jitter: 'none',
+    });
   }
 }
 

@@ -3,6 +3,8 @@ import {
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { type BackoffPolicy, backoffDelay, sleep } from '@fanout/protocol';
+import { forEachBounded } from '../concurrency.js';
 
 /** BatchWriteItem takes at most 25 requests per call. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -10,11 +12,9 @@ export const BATCH_WRITE_LIMIT = 25;
 export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
 /** Backoff for retried DynamoDB calls. `sleep` is injectable so tests do not wait for real time. */
-export interface RetryPolicy {
+export interface RetryPolicy extends Required<BackoffPolicy> {
   /** Calls in all, the first included. */
   attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
   sleep: (ms: number) => Promise<void>;
 }
 
@@ -22,49 +22,16 @@ export const DEFAULT_RETRY: RetryPolicy = {
   attempts: 8,
   baseDelayMs: 25,
   maxDelayMs: 1000,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  // Equal jitter: half the pause is fixed so retries always back off, half is random so writers that
+  // collided once (on a revision, or on a throttled partition) do not collide again in lock step.
+  jitter: 'equal',
+  sleep,
 };
-
-/**
- * Exponential backoff with "equal jitter": half the delay is fixed so retries always back off, half
- * is random so writers that collided once do not collide again in lock step.
- */
-export function backoffDelay(attempt: number, policy: RetryPolicy): number {
-  const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return delay / 2 + Math.random() * (delay / 2);
-}
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
-}
-
-/**
- * Runs `task` for every item with at most `limit` in flight. After a failure no new task starts; the
- * ones in flight are awaited (so nothing keeps writing after we report) and the first error is thrown.
- */
-export async function forEachBounded<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  // One iterator shared by every worker: each item is taken exactly once.
-  const queue = items.values();
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    for (const item of queue) {
-      if (failure) return;
-      try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  const workers = Math.max(1, Math.min(limit, items.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  if (failure) throw failure.error;
 }
 
 /**

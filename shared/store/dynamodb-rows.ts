@@ -1,6 +1,6 @@
 import type { AudienceMember, AudienceSource } from '../domain/audience.js';
 import { rowExpiry } from '../domain/limits.js';
-import type { ConnectionRecord, NewConnection } from './store.js';
+import type { NewConnection } from './store.js';
 
 /**
  * Row layout of the connections table (docs/architecture.md, "Data model") and the conversions between rows and the port's
@@ -98,35 +98,20 @@ export const patternOfSubKey = (sk: string): string | undefined =>
 
 export const isMetaKey = (sk: string): boolean => sk === META_SK;
 
-export function parseMeta(
-  connectionId: string,
-  item: Item,
-): { record: ConnectionRecord; state: ConnectionState } {
+/** The state index rows follow, from a META row. */
+export function parseMeta(connectionId: string, item: Item): ConnectionState {
   const connectedAt = item.connectedAt;
   if (typeof connectedAt !== 'number') {
     throw new Error(`row ${connectionPartition(connectionId)}/${META_SK} has no numeric connectedAt`);
   }
   const userId = optionalString(item.userId);
-  const sourceIp = optionalString(item.sourceIp);
-  const subscriptions = strings(item.subscriptions);
-  const expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : rowExpiry(connectedAt);
-  const record: ConnectionRecord = {
-    connectionId,
-    connectedAt,
-    ...(userId ? { userId } : {}),
-    ...(sourceIp ? { sourceIp } : {}),
-    allowedTopics: strings(item.allowedTopics),
-    subscriptions,
-    expiresAt,
-  };
-  const state: ConnectionState = {
+  return {
     connectionId,
     ...(userId ? { userId } : {}),
-    subscriptions: [...subscriptions],
+    subscriptions: strings(item.subscriptions),
     rev: typeof item.rev === 'number' ? item.rev : 0,
-    expiresAt,
+    expiresAt: typeof item.expiresAt === 'number' ? item.expiresAt : rowExpiry(connectedAt),
   };
-  return { record, state };
 }
 
 /** The attributes META and index rows share: who the connection is and what it subscribed to. */

@@ -44,7 +44,7 @@ export async function syncIndex(table: ConnectionTable, first: SyncPlan): Promis
   let plan = first;
   for (let round = 0; round < MAX_SYNC_ROUNDS; round++) {
     await writeIndexRows(table, plan);
-    const latest = (await table.readMeta(plan.state.connectionId))?.state;
+    const latest = await table.readMeta(plan.state.connectionId);
     if (!latest) {
       await deleteLeftovers(table, plan.state, touched);
       return;

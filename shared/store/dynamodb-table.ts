@@ -6,10 +6,10 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { backoffDelay } from '@fanout/protocol';
+import { forEachBounded } from '../concurrency.js';
 import {
-  backoffDelay,
   batchWriteAll,
-  forEachBounded,
   isConditionalCheckFailed,
   type RetryPolicy,
   type WriteRequest,
@@ -42,7 +42,7 @@ export class ConnectionTable {
   ) {}
 
   /** The connection's META row, read consistently (it decides revisions and limits). */
-  async readMeta(connectionId: string): Promise<ReturnType<typeof parseMeta> | undefined> {
+  async readMeta(connectionId: string): Promise<ConnectionState | undefined> {
     const result = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: metaKey(connectionId), ConsistentRead: true }),
     );

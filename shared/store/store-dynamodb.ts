@@ -22,13 +22,7 @@ import {
 } from './dynamodb-rows.js';
 import { syncIndex } from './dynamodb-sync.js';
 import { ConnectionTable, deleteRequest, putRequest } from './dynamodb-table.js';
-import type {
-  AudiencePage,
-  ConnectionRecord,
-  ConnectionStore,
-  NewConnection,
-  SubscribeResult,
-} from './store.js';
+import type { AudiencePage, ConnectionStore, NewConnection, SubscribeResult } from './store.js';
 
 export interface DynamoDbStoreOptions {
   /** Single-item writes (and BatchWrite chunks) in flight at once per call. Default 16. */
@@ -56,13 +50,9 @@ export class DynamoDbConnectionStore implements ConnectionStore {
 
   async registerConnection(connection: NewConnection): Promise<void> {
     const meta = metaItem(connection);
-    const { state } = parseMeta(connection.connectionId, meta);
+    const state = parseMeta(connection.connectionId, meta);
     const rows = [meta, ...(connection.userId ? [userItem(state, connection.userId)] : [])];
     await this.table.batchWrite(rows.map(putRequest));
-  }
-
-  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
-    return (await this.table.readMeta(connectionId))?.record;
   }
 
   async subscribe(
@@ -167,7 +157,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     change: (held: readonly string[]) => string[],
   ): Promise<{ before: ConnectionState; after: ConnectionState }> {
     for (let attempt = 0; attempt < MAX_REVISION_ATTEMPTS; attempt++) {
-      const before = (await this.table.readMeta(connectionId))?.state;
+      const before = await this.table.readMeta(connectionId);
       if (!before) throw new FanoutError('internal', `connection ${connectionId} is not registered`);
       const subscriptions = change(before.subscriptions);
       if (sameList(subscriptions, before.subscriptions)) return { before, after: before };

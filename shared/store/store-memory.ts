@@ -1,21 +1,20 @@
 import type { AudienceMember, AudienceSource } from '../domain/audience.js';
 import { FanoutError } from '../domain/errors.js';
-import { rowExpiry } from '../domain/limits.js';
-import type {
-  AudiencePage,
-  ConnectionRecord,
-  ConnectionStore,
-  NewConnection,
-  SubscribeResult,
-} from './store.js';
+import type { AudiencePage, ConnectionStore, NewConnection, SubscribeResult } from './store.js';
+
+/** What the port lets anyone read back about a connection: who it is and what it subscribed to. */
+interface HeldConnection {
+  userId?: string;
+  subscriptions: string[];
+}
 
 /**
  * In-memory ConnectionStore for unit tests and single-process use. It keeps the same guarantees as
- * the DynamoDB store (see store.ts); audience order is subscription order, like a sort key would not
- * promise but a test can rely on.
+ * the DynamoDB store (see store.ts; it has no rows to expire); audience order is subscription order,
+ * like a sort key would not promise but a test can rely on.
  */
 export class MemoryConnectionStore implements ConnectionStore {
-  private readonly connections = new Map<string, ConnectionRecord>();
+  private readonly connections = new Map<string, HeldConnection>();
   /** pattern → connection ids, in subscription order. */
   private readonly byPattern = new Map<string, Set<string>>();
   /** user id → connection ids. */
@@ -26,18 +25,10 @@ export class MemoryConnectionStore implements ConnectionStore {
   async registerConnection(connection: NewConnection): Promise<void> {
     this.calls.push('registerConnection');
     this.connections.set(connection.connectionId, {
-      ...connection,
-      allowedTopics: [...connection.allowedTopics],
+      ...(connection.userId ? { userId: connection.userId } : {}),
       subscriptions: [],
-      expiresAt: rowExpiry(connection.connectedAt),
     });
     if (connection.userId) indexAdd(this.byUser, connection.userId, connection.connectionId);
-  }
-
-  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
-    this.calls.push('getConnection');
-    const record = this.connections.get(connectionId);
-    return record ? structuredClone(record) : undefined;
   }
 
   async subscribe(
@@ -113,7 +104,7 @@ export class MemoryConnectionStore implements ConnectionStore {
     return rows;
   }
 
-  private requireConnection(connectionId: string): ConnectionRecord {
+  private requireConnection(connectionId: string): HeldConnection {
     const record = this.connections.get(connectionId);
     if (!record) throw new FanoutError('internal', `connection ${connectionId} is not registered`);
     return record;

@@ -30,11 +30,6 @@ export interface NewConnection {
   allowedTopics: readonly string[];
 }
 
-export interface ConnectionRecord extends NewConnection {
-  subscriptions: string[];
-  expiresAt: number;
-}
-
 export interface SubscribeResult {
   /** Patterns now subscribed that were requested (including ones already held). */
   subscriptions: string[];
@@ -50,7 +45,6 @@ export interface AudiencePage {
 
 export interface ConnectionStore {
   registerConnection(connection: NewConnection): Promise<void>;
-  getConnection(connectionId: string): Promise<ConnectionRecord | undefined>;
   /**
    * Adds `patterns` to the connection's subscriptions. Throws FanoutError `too_many_subscriptions`
    * when the result would hold more than `maxSubscriptions`, and `internal` when the connection is

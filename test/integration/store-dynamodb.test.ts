@@ -1,6 +1,7 @@
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb/dynamodb.js';
+import { rowExpiry } from '../../shared/domain/limits.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
 import { describeConnectionStoreContract } from '../support/store-contract.js';
@@ -52,14 +53,65 @@ describeConnectionStoreContract('DynamoDbConnectionStore on dynalite', async () 
   return {
     store: new DynamoDbConnectionStore(client, tableName),
     rowCount: async () => (await scanAll(tableName)).length,
-    rows: () => scanAll(tableName),
     cleanup: async () => {
       await raw.send(new DeleteTableCommand({ TableName: tableName }));
     },
   };
 });
 
+/** A connection's META row among `rows`: the source of truth for what it holds. */
+const metaRow = (rows: readonly Record<string, unknown>[], connectionId: string) =>
+  rows.find((row) => row.pk === `CONN#${connectionId}` && row.sk === 'META');
+
 describe('DynamoDbConnectionStore on dynalite', () => {
+  const CONNECTED_AT = Date.UTC(2026, 10, 24, 10, 0, 0);
+
+  it('stores a connection with its user, source ip, allowed topics, no subscriptions and its expiry', async () => {
+    const tableName = await createTable();
+    const store = new DynamoDbConnectionStore(client, tableName);
+    const allowedTopics = ['orders/*', 'users/{sub}/*'];
+    await store.registerConnection({
+      connectionId: 'c1',
+      connectedAt: CONNECTED_AT,
+      userId: 'alice',
+      sourceIp: '203.0.113.7',
+      allowedTopics,
+    });
+    await store.registerConnection({ connectionId: 'c2', connectedAt: CONNECTED_AT, allowedTopics });
+
+    const rows = await scanAll(tableName);
+    expect(metaRow(rows, 'c1')).toEqual({
+      pk: 'CONN#c1',
+      sk: 'META',
+      connectedAt: CONNECTED_AT,
+      userId: 'alice',
+      sourceIp: '203.0.113.7',
+      allowedTopics,
+      subscriptions: [],
+      rev: 0,
+      expiresAt: rowExpiry(CONNECTED_AT),
+    });
+    expect(metaRow(rows, 'c2')).toMatchObject({ subscriptions: [], expiresAt: rowExpiry(CONNECTED_AT) });
+    expect(metaRow(rows, 'c2')).not.toHaveProperty('userId');
+  });
+
+  it('stamps every stored row with the connection expiry', async () => {
+    const tableName = await createTable();
+    const store = new DynamoDbConnectionStore(client, tableName);
+    await store.registerConnection({
+      connectionId: 'c1',
+      connectedAt: CONNECTED_AT,
+      userId: 'alice',
+      allowedTopics: ['*'],
+    });
+    await store.subscribe('c1', ['a', 'b'], 10);
+    await store.unsubscribe('c1', ['a']);
+
+    const rows = await scanAll(tableName);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toMatchObject({ expiresAt: rowExpiry(CONNECTED_AT) });
+  });
+
   it('leaves a numeric expiresAt on every item of the table', async () => {
     const tableName = await createTable();
     const store = new DynamoDbConnectionStore(client, tableName);
@@ -130,7 +182,7 @@ describe('DynamoDbConnectionStore on dynalite', () => {
         expect(rows).toEqual([]);
         continue;
       }
-      const held = ((await store.getConnection(id))?.subscriptions ?? []).sort();
+      const held = [...((metaRow(items, id)?.subscriptions as string[] | undefined) ?? [])].sort();
       const topicRows = rows.filter((row) => String(row.pk).startsWith('TOPIC#'));
       expect(topicRows.map((row) => String(row.pk).slice('TOPIC#'.length)).sort()).toEqual(held);
       for (const row of [...topicRows, ...rows.filter((row) => row.pk === 'USER#u')]) {

@@ -1,14 +1,11 @@
 import type { AudienceMember, AudienceSource } from '../../shared/domain/audience.js';
 import { FanoutError } from '../../shared/domain/errors.js';
-import { rowExpiry } from '../../shared/domain/limits.js';
 import type { ConnectionStore, NewConnection } from '../../shared/store/store.js';
 
 export interface StoreFixture {
   store: ConnectionStore;
   /** Rows the store holds in all (leak checks). */
   rowCount?: () => Promise<number>;
-  /** Every stored row, for implementations that have rows to show (checks `expiresAt` on each). */
-  rows?: () => Promise<Record<string, unknown>[]>;
   cleanup?: () => Promise<void>;
 }
 
@@ -74,28 +71,37 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
     const patternSource = (pattern: string): AudienceSource => ({ kind: 'pattern', pattern, topic: pattern });
     const ids = (members: readonly AudienceMember[]): string[] => sorted(members.map((m) => m.connectionId));
 
+    /**
+     * The subscription list of `connectionId` as the fan-out reads it: every audience member carries
+     * the connection's whole list, so its entry in any source it belongs to shows what it holds.
+     */
+    async function held(source: AudienceSource, connectionId = 'c1'): Promise<readonly string[] | undefined> {
+      const { members } = await readAudience(source);
+      return members.find((m) => m.connectionId === connectionId)?.subscriptions;
+    }
+
     async function expectRowCount(expected: number): Promise<void> {
       if (fixture.rowCount) expect(await fixture.rowCount()).toBe(expected);
     }
 
-    it('registers a connection and reads it back with no subscriptions and its expiry', async () => {
+    it('registers a connection with its user and no subscriptions, and knows no unregistered one', async () => {
       await store.registerConnection(connection('c1', { userId: 'alice', sourceIp: '203.0.113.7' }));
       await store.registerConnection(connection('c2'));
 
-      expect(await store.getConnection('c1')).toEqual({
-        connectionId: 'c1',
-        connectedAt: CONNECTED_AT,
-        userId: 'alice',
-        sourceIp: '203.0.113.7',
-        allowedTopics: ['orders/*', 'users/{sub}/*'],
-        subscriptions: [],
-        expiresAt: rowExpiry(CONNECTED_AT),
-      });
-      const anonymous = await store.getConnection('c2');
-      expect(anonymous).toMatchObject({ connectionId: 'c2', subscriptions: [] });
-      expect(anonymous?.userId).toBeUndefined();
-      expect(await store.getConnection('unknown')).toBeUndefined();
+      // Registered and holding nothing: subscribing to nothing succeeds and counts none held.
+      expect(await store.subscribe('c1', [], 10)).toEqual({ subscriptions: [], total: 0 });
+      expect(await store.subscribe('c2', [], 10)).toEqual({ subscriptions: [], total: 0 });
+      expect(await fanoutCode(store.subscribe('unknown', [], 10))).toBe('internal');
+      expect((await readAudience({ kind: 'user', userId: 'alice' })).members).toEqual([
+        { connectionId: 'c1', userId: 'alice', subscriptions: [] },
+      ]);
       await expectRowCount(3);
+
+      await store.subscribe('c2', ['orders/eu'], 10);
+      const [anonymous, ...others] = (await readAudience(patternSource('orders/eu'))).members;
+      expect(anonymous).toMatchObject({ connectionId: 'c2', subscriptions: ['orders/eu'] });
+      expect(anonymous).not.toHaveProperty('userId');
+      expect(others).toEqual([]);
     });
 
     it('adds subscriptions, de-duplicating the request, and is idempotent', async () => {
@@ -114,7 +120,7 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
         total: 3,
       });
 
-      expect((await store.getConnection('c1'))?.subscriptions).toEqual([
+      expect(await held({ kind: 'user', userId: 'alice' })).toEqual([
         'orders/eu/*',
         'orders/us',
         'orders/asia',
@@ -132,7 +138,7 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       expect(error).toBeInstanceOf(FanoutError);
       expect(error).toMatchObject({ code: 'too_many_subscriptions', details: { limit: 3 } });
 
-      expect((await store.getConnection('c1'))?.subscriptions).toEqual(['a', 'b']);
+      expect(await held(patternSource('a'))).toEqual(['a', 'b']);
       expect((await readAudience(patternSource('c'))).members).toEqual([]);
       expect((await readAudience(patternSource('d'))).members).toEqual([]);
       await expectRowCount(1 + 2 * 2);
@@ -154,7 +160,7 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       expect(await store.unsubscribe('c1', ['b', 'not-held', 'b'])).toEqual(['b']);
       expect(await store.unsubscribe('c1', ['b'])).toEqual([]);
 
-      expect((await store.getConnection('c1'))?.subscriptions).toEqual(['a', 'c']);
+      expect(await held({ kind: 'user', userId: 'alice' })).toEqual(['a', 'c']);
       expect((await readAudience(patternSource('b'))).members).toEqual([]);
       expect(ids((await readAudience(patternSource('a'))).members)).toEqual(['c1']);
       await expectRowCount(1 + 2 * 2 + 1);
@@ -215,13 +221,17 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       ]);
 
       const expected = ['base', 'p1', 'p2', 'p3', 'p4'];
-      expect(sorted((await store.getConnection('c1'))?.subscriptions ?? [])).toEqual(expected);
+      expect((await store.subscribe('c1', [], 10)).total).toBe(expected.length);
       for (const source of [...expected.map(patternSource), { kind: 'user', userId: 'alice' } as const]) {
         const { members } = await readAudience(source);
         expect(members.map((m) => [m.connectionId, sorted(m.subscriptions)])).toEqual([['c1', expected]]);
       }
       expect((await readAudience(patternSource('gone'))).members).toEqual([]);
       await expectRowCount(1 + 2 * expected.length + 1);
+
+      // The connection itself holds exactly that list: unsubscribing it and more removes just that.
+      expect(sorted(await store.unsubscribe('c1', [...expected, 'gone']))).toEqual(expected);
+      await expectRowCount(1 + 1);
     });
 
     it('removes every row of a connection, and removing again is harmless', async () => {
@@ -233,7 +243,7 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
 
       await store.removeConnection('c1');
 
-      expect(await store.getConnection('c1')).toBeUndefined();
+      expect(await fanoutCode(store.subscribe('c1', [], 10))).toBe('internal');
       expect(ids((await readAudience(patternSource('a'))).members)).toEqual(['c2']);
       expect((await readAudience(patternSource('b'))).members).toEqual([]);
       expect(ids((await readAudience({ kind: 'user', userId: 'alice' })).members)).toEqual(['c2']);
@@ -244,19 +254,6 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       await store.removeConnection('c2');
       await expectRowCount(0);
       expect((await readAudience({ kind: 'user', userId: 'alice' })).members).toEqual([]);
-    });
-
-    it('stamps every stored row with the connection expiry', async () => {
-      await store.registerConnection(connection('c1', { userId: 'alice' }));
-      await store.subscribe('c1', ['a', 'b'], 10);
-      await store.unsubscribe('c1', ['a']);
-
-      expect((await store.getConnection('c1'))?.expiresAt).toBe(rowExpiry(CONNECTED_AT));
-      if (fixture.rows) {
-        const rows = await fixture.rows();
-        expect(rows.length).toBeGreaterThan(0);
-        for (const row of rows) expect(row).toMatchObject({ expiresAt: rowExpiry(CONNECTED_AT) });
-      }
     });
   });
 }

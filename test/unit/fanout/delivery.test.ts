@@ -8,6 +8,7 @@ describe('fan-out delivery', () => {
     const h = harness({ concurrency: 16 });
     const live: string[] = [];
     const gone: string[] = [];
+    const goneUsers: string[] = [];
     for (let i = 0; i < 1000; i++) {
       const id = `c${String(i).padStart(4, '0')}`;
       const isGone = i % 10 === 0;
@@ -17,6 +18,7 @@ describe('fan-out delivery', () => {
         ...(isGone ? { userId: `user-${i}` } : {}),
       });
       (isGone ? gone : live).push(id);
+      if (isGone) goneUsers.push(`user-${i}`);
     }
     const throttled = live.filter((_, i) => i % 18 === 0).slice(0, 50);
     for (const id of throttled) h.gateway.failNext(id, 'throttled', 1);
@@ -27,9 +29,10 @@ describe('fan-out delivery', () => {
     await drain(h);
 
     for (const id of live) expect(h.gateway.received(id)).toHaveLength(1);
-    for (const id of gone) {
-      expect(h.gateway.received(id)).toHaveLength(0);
-      expect(await h.store.getConnection(id)).toBeUndefined();
+    for (const id of gone) expect(h.gateway.received(id)).toHaveLength(0);
+    // Their user index rows went with them, like every other row (rowCount below).
+    for (const userId of goneUsers) {
+      expect((await h.store.audiencePage({ kind: 'user', userId }, 10)).members).toEqual([]);
     }
     expect([...h.store.removed].sort()).toEqual([...gone].sort());
     expect(h.store.rowCount()).toBe(live.length * 3);

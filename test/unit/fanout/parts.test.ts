@@ -1,10 +1,10 @@
+import { backoffDelay } from '@fanout/protocol';
 import { audienceSources } from '../../../shared/domain/audience';
-import { fullJitterDelay, Limiter } from '../../../shared/fanout/backoff';
 import { EventFrames, eventFrame } from '../../../shared/fanout/frames';
 import { pageMessage, retryMessages } from '../../../shared/fanout/handoff';
 import { DEFAULT_FANOUT_OPTIONS, resolveFanoutOptions } from '../../../shared/fanout/options';
 import { isExpired, parseRecord } from '../../../shared/fanout/record';
-import { envelopeBody, fanoutEvent, yieldOnce } from './fixtures';
+import { envelopeBody, fanoutEvent } from './fixtures';
 
 describe('fan-out options', () => {
   it('fills in the defaults', () => {
@@ -24,37 +24,13 @@ describe('fan-out options', () => {
   });
 });
 
-describe('backoff and the concurrency limiter', () => {
+describe('backoff between posts', () => {
   it('draws a full-jitter delay below the exponential cap', () => {
-    expect(fullJitterDelay(0, 50, 2000, () => 0.999)).toBeCloseTo(49.95);
-    expect(fullJitterDelay(3, 50, 2000, () => 1)).toBe(400);
-    expect(fullJitterDelay(10, 50, 2000, () => 1)).toBe(2000);
-    expect(fullJitterDelay(10, 50, 2000, () => 0)).toBe(0);
-  });
-
-  it('never runs more tasks than its limit, and runs them all', async () => {
-    const limiter = new Limiter(3);
-    let running = 0;
-    let peak = 0;
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        limiter.run(async () => {
-          running++;
-          peak = Math.max(peak, running);
-          await yieldOnce();
-          running--;
-          return i;
-        }),
-      ),
-    );
-    expect(peak).toBe(3);
-    expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i));
-  });
-
-  it('frees the slot of a task that throws', async () => {
-    const limiter = new Limiter(1);
-    await expect(limiter.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    await expect(limiter.run(async () => 'next')).resolves.toBe('next');
+    const policy = { baseDelayMs: 50, maxDelayMs: 2000, jitter: 'full' } as const;
+    expect(backoffDelay(0, policy, () => 0.999)).toBeCloseTo(49.95);
+    expect(backoffDelay(3, policy, () => 1)).toBe(400);
+    expect(backoffDelay(10, policy, () => 1)).toBe(2000);
+    expect(backoffDelay(10, policy, () => 0)).toBe(0);
   });
 });
 

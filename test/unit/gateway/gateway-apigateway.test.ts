@@ -2,9 +2,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import {
   ApiGatewayManagementApiClient,
   ApiGatewayManagementApiServiceException,
-  DeleteConnectionCommand,
   ForbiddenException,
-  GetConnectionCommand,
   GoneException,
   LimitExceededException,
   PayloadTooLargeException,
@@ -94,33 +92,6 @@ describe('ApiGatewayConnectionGateway', () => {
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ kind: 'gone', statusCode: 410, cause });
     expect((err as GatewayError).message).toContain('PostToConnection c1');
-  });
-
-  it('deletes a connection', async () => {
-    api.on(DeleteConnectionCommand).resolves({});
-    await gateway.delete('c1');
-    expect(api).toHaveReceivedCommandWith(DeleteConnectionCommand, { ConnectionId: 'c1' });
-  });
-
-  it('reads connection info', async () => {
-    const connectedAt = new Date('2026-11-24T10:00:00Z');
-    const lastActiveAt = new Date('2026-11-24T10:05:00Z');
-    api.on(GetConnectionCommand).resolves({
-      ConnectedAt: connectedAt,
-      LastActiveAt: lastActiveAt,
-      Identity: { SourceIp: '203.0.113.9', UserAgent: 'dash/1.0' },
-    });
-    await expect(gateway.get('c1')).resolves.toEqual({
-      connectedAt,
-      lastActiveAt,
-      sourceIp: '203.0.113.9',
-      userAgent: 'dash/1.0',
-    });
-  });
-
-  it('reports a gone connection on get', async () => {
-    api.on(GetConnectionCommand).rejects(unnamed(410));
-    await expect(gateway.get('c1')).rejects.toMatchObject({ kind: 'gone', statusCode: 410 });
   });
 });
 

@@ -45,13 +45,4 @@ describe('MemoryConnectionGateway', () => {
     expect(gateway.inFlight).toBe(0);
     expect(gateway.deliveredCount()).toBe(3);
   });
-
-  it('gets and deletes live connections', async () => {
-    const gateway = new MemoryConnectionGateway().connect('a');
-    await expect(gateway.get('a')).resolves.toMatchObject({ connectedAt: expect.any(Date) });
-    await gateway.delete('a');
-    expect(gateway.isConnected('a')).toBe(false);
-    await expect(gateway.delete('a')).rejects.toMatchObject({ kind: 'gone' });
-    await expect(gateway.get('a')).rejects.toMatchObject({ kind: 'gone' });
-  });
 });

@@ -10,36 +10,40 @@ import {
   messageEvent,
   SOURCE_IP,
 } from '../../support/events.js';
-import { context, logged, routeDeps } from './harness.js';
+import { context, logged, routeDeps, subscriptionsOf } from './harness.js';
 
 describe('$connect route', () => {
   it('registers the connection with its user, source ip and allowed topics', async () => {
     const deps = routeDeps();
+    const register = jest.spyOn(deps.store, 'registerConnection');
     const handler = createConnectHandler(deps);
     const event = connectEvent({
       authorizer: authorizerContext({ userId: 'alice', topics: ['users/alice/*'] }, { onConnect: true }),
     });
     await expect(handler(event, context)).resolves.toEqual({ statusCode: 200 });
-    expect(await deps.store.getConnection(CONNECTION_ID)).toMatchObject({
+    expect(register).toHaveBeenCalledWith({
       connectionId: CONNECTION_ID,
       connectedAt: CONNECTED_AT,
       userId: 'alice',
       sourceIp: SOURCE_IP,
       allowedTopics: ['users/alice/*'],
-      subscriptions: [],
     });
+    expect(await subscriptionsOf(deps.store, 'alice')).toEqual([]);
     expect(deps.metrics.total('Connected')).toBe(1);
   });
 
   it('registers an anonymous connection without a user id', async () => {
     const deps = routeDeps();
+    const register = jest.spyOn(deps.store, 'registerConnection');
     const event = connectEvent({
       authorizer: authorizerContext({ topics: ['public/*'] }, { onConnect: true }),
     });
     await createConnectHandler(deps)(event, context);
-    const record = await deps.store.getConnection(CONNECTION_ID);
-    expect(record?.userId).toBeUndefined();
-    expect(record?.allowedTopics).toEqual(['public/*']);
+    expect(register).toHaveBeenCalledTimes(1);
+    const registered = register.mock.calls[0]?.[0];
+    expect(registered?.userId).toBeUndefined();
+    expect(registered?.allowedTopics).toEqual(['public/*']);
+    expect(deps.store.rowCount()).toBe(1);
   });
 
   it.each([
@@ -87,7 +91,8 @@ describe('$disconnect route', () => {
     const response = await createDisconnectHandler(deps)(disconnectEvent({ authorizer }), context);
     expect(response).toEqual({ statusCode: 200 });
     expect(deps.store.rowCount()).toBe(0);
-    expect(await deps.store.getConnection(CONNECTION_ID)).toBeUndefined();
+    // No longer registered: the store refuses to change its subscriptions.
+    await expect(deps.store.subscribe(CONNECTION_ID, [], 50)).rejects.toMatchObject({ code: 'internal' });
     expect(deps.metrics.total('Disconnected')).toBe(1);
   });
 

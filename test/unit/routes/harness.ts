@@ -30,6 +30,19 @@ export async function connected(
   });
 }
 
+/**
+ * The patterns a connection holds, as the fan-out reads them: the subscription list on its entry in
+ * its user's audience. Undefined when that audience does not list it.
+ */
+export async function subscriptionsOf(
+  store: MemoryConnectionStore,
+  userId: string,
+  connectionId = CONNECTION_ID,
+): Promise<readonly string[] | undefined> {
+  const { members } = await store.audiencePage({ kind: 'user', userId }, 1000);
+  return members.find((member) => member.connectionId === connectionId)?.subscriptions;
+}
+
 /** Log entries at `level` whose message matches. */
 export const logged = (
   logger: MemoryLog,

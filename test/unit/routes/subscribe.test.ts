@@ -1,7 +1,7 @@
 import { MAX_TOPICS_PER_FRAME } from '@fanout/protocol';
 import { createSubscribeHandler } from '../../../shared/routes/subscribe.js';
 import { authorizerContext, CONNECTION_ID, messageEvent } from '../../support/events.js';
-import { connected, context, logged, replyOf, routeDeps } from './harness.js';
+import { connected, context, logged, replyOf, routeDeps, subscriptionsOf } from './harness.js';
 
 const ALICE = { userId: 'alice', topics: ['users/alice/*', 'orders/eu/*', 'news'] };
 
@@ -19,10 +19,7 @@ describe('subscribe route', () => {
     const { send, store, metrics } = await setup();
     const reply = await send({ action: 'subscribe', topics: ['orders/eu/*', 'users/alice/x'], id: 'r1' });
     expect(reply).toEqual({ type: 'subscribed', id: 'r1', topics: ['orders/eu/*', 'users/alice/x'] });
-    expect((await store.getConnection(CONNECTION_ID))?.subscriptions).toEqual([
-      'orders/eu/*',
-      'users/alice/x',
-    ]);
+    expect(await subscriptionsOf(store, 'alice')).toEqual(['orders/eu/*', 'users/alice/x']);
     expect(metrics.total('Subscribed')).toBe(1);
   });
 
@@ -42,7 +39,7 @@ describe('subscribe route', () => {
       id: 'again',
       topics: ['news'],
     });
-    expect((await store.getConnection(CONNECTION_ID))?.subscriptions).toEqual(['news']);
+    expect(await subscriptionsOf(store, 'alice')).toEqual(['news']);
   });
 
   describe('{sub} grants', () => {
@@ -176,13 +173,13 @@ describe('subscribe route', () => {
       const topics = Array.from({ length: 10 }, (_, i) => `t${batch}/${i}`);
       expect(await send({ action: 'subscribe', topics })).toMatchObject({ type: 'subscribed' });
     }
-    expect((await store.getConnection(CONNECTION_ID))?.subscriptions).toHaveLength(50);
+    expect(await subscriptionsOf(store, 'ops')).toHaveLength(50);
     expect(await send({ action: 'subscribe', topics: ['one/more'], id: 'r51' })).toMatchObject({
       type: 'error',
       id: 'r51',
       code: 'too_many_subscriptions',
     });
-    expect((await store.getConnection(CONNECTION_ID))?.subscriptions).toHaveLength(50);
+    expect(await subscriptionsOf(store, 'ops')).toHaveLength(50);
     expect(metrics.total('RouteErrors')).toBe(1);
   });
 

@@ -1,7 +1,7 @@
 import { MAX_TOPICS_PER_FRAME } from '@fanout/protocol';
 import { createUnsubscribeHandler } from '../../../shared/routes/unsubscribe.js';
 import { authorizerContext, CONNECTION_ID, messageEvent } from '../../support/events.js';
-import { connected, context, logged, replyOf, routeDeps } from './harness.js';
+import { connected, context, logged, replyOf, routeDeps, subscriptionsOf } from './harness.js';
 
 async function setup(held: string[] = ['orders/eu/*', 'news']) {
   const deps = routeDeps();
@@ -21,7 +21,7 @@ describe('unsubscribe route', () => {
       id: 'r2',
       topics: ['news'],
     });
-    expect((await store.getConnection(CONNECTION_ID))?.subscriptions).toEqual(['orders/eu/*']);
+    expect(await subscriptionsOf(store, 'alice')).toEqual(['orders/eu/*']);
     expect(metrics.total('Unsubscribed')).toBe(1);
   });
 

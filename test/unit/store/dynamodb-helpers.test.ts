@@ -1,4 +1,5 @@
-import { backoffDelay, chunk, DEFAULT_RETRY, forEachBounded } from '../../../shared/store/dynamodb-batch.js';
+import { backoffDelay } from '@fanout/protocol';
+import { chunk, DEFAULT_RETRY } from '../../../shared/store/dynamodb-batch.js';
 import { decodeCursor, encodeCursor, parseMeta } from '../../../shared/store/dynamodb-rows.js';
 import { createTableInput, TABLE_KEY } from '../../../shared/store/table.js';
 
@@ -17,42 +18,6 @@ describe('table definition', () => {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
     });
-  });
-});
-
-describe('forEachBounded', () => {
-  it('runs every item once with at most the limit in flight', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const seen: number[] = [];
-    await forEachBounded(
-      Array.from({ length: 40 }, (_, i) => i),
-      16,
-      async (i) => {
-        inFlight += 1;
-        peak = Math.max(peak, inFlight);
-        await new Promise((resolve) => setImmediate(resolve));
-        seen.push(i);
-        inFlight -= 1;
-      },
-    );
-    expect(peak).toBe(16);
-    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
-  });
-
-  it('starts nothing new after a failure, waits for the calls in flight, and throws the first error', async () => {
-    const started: number[] = [];
-    let finished = 0;
-    const run = forEachBounded([0, 1, 2, 3, 4, 5], 2, async (i) => {
-      started.push(i);
-      await new Promise((resolve) => setImmediate(resolve));
-      finished += 1;
-      if (i === 0) throw new Error('first');
-      if (i === 1) throw new Error('second');
-    });
-    await expect(run).rejects.toThrow('first');
-    expect(started).toEqual([0, 1]);
-    expect(finished).toBe(2);
   });
 });
 

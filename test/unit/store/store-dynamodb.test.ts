@@ -123,22 +123,11 @@ describe('DynamoDbConnectionStore requests', () => {
     expect(input?.RequestItems?.[TABLE]).toHaveLength(1);
   });
 
-  it('reads a connection with a consistent GetItem on CONN#id/META', async () => {
-    ddb
-      .on(GetCommand)
-      .resolvesOnce(meta(['a'], 1))
-      .resolves({});
-    const store = makeStore();
+  it('reads a connection with a consistent GetItem on CONN#id/META, and refuses one it does not find', async () => {
+    ddb.on(GetCommand).resolves({});
 
-    expect(await store.getConnection('c1')).toEqual({
-      connectionId: 'c1',
-      connectedAt: CONNECTED_AT,
-      userId: 'u1',
-      allowedTopics: ['*'],
-      subscriptions: ['a'],
-      expiresAt: EXPIRES,
-    });
-    expect(await store.getConnection('c1')).toBeUndefined();
+    await expect(makeStore().subscribe('c1', ['a'], 10)).rejects.toMatchObject({ code: 'internal' });
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
     expect(ddb).toHaveReceivedCommandWith(GetCommand, {
       TableName: TABLE,
       Key: { pk: 'CONN#c1', sk: 'META' },

@@ -1,0 +1,107 @@
+import { forEachBounded, Limiter } from '../../shared/concurrency';
+
+/** Resolves at once but still yields to the event loop, so concurrent tasks really overlap. */
+const yieldOnce = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('Limiter', () => {
+  it('never runs more tasks than its limit, and runs them all', async () => {
+    const limiter = new Limiter(3);
+    let running = 0;
+    let peak = 0;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        limiter.run(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await yieldOnce();
+          running--;
+          return i;
+        }),
+      ),
+    );
+    expect(peak).toBe(3);
+    expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('starts waiting tasks in the order they asked', async () => {
+    const limiter = new Limiter(1);
+    const started: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        limiter.run(async () => {
+          started.push(i);
+          await yieldOnce();
+        }),
+      ),
+    );
+    expect(started).toEqual([0, 1, 2, 3]);
+  });
+
+  it('frees the slot of a task that throws', async () => {
+    const limiter = new Limiter(1);
+    await expect(limiter.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(limiter.run(async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe('forEachBounded', () => {
+  it('runs every item once with at most the limit in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const seen: number[] = [];
+    await forEachBounded(
+      Array.from({ length: 40 }, (_, i) => i),
+      16,
+      async (i) => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        seen.push(i);
+        inFlight -= 1;
+      },
+    );
+    expect(peak).toBe(16);
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('starts nothing new after a failure, waits for the calls in flight, and throws the first error', async () => {
+    const started: number[] = [];
+    let finished = 0;
+    const run = forEachBounded([0, 1, 2, 3, 4, 5], 2, async (i) => {
+      started.push(i);
+      await new Promise((resolve) => setImmediate(resolve));
+      finished += 1;
+      if (i === 0) throw new Error('first');
+      if (i === 1) throw new Error('second');
+    });
+    await expect(run).rejects.toThrow('first');
+    expect(started).toEqual([0, 1]);
+    expect(finished).toBe(2);
+  });
+
+  it('starts nothing new once asked to stop, lets the tasks in flight finish, and resolves', async () => {
+    const started: number[] = [];
+    let finished = 0;
+    let stopped = false;
+    await forEachBounded(
+      [0, 1, 2, 3, 4, 5],
+      2,
+      async (i) => {
+        started.push(i);
+        await yieldOnce();
+        if (i === 2) stopped = true;
+        finished += 1;
+      },
+      { stop: () => stopped },
+    );
+    // 0 and 1 start together; 2 and 3 replace them; once 2 asked to stop, neither worker takes 4.
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(finished).toBe(4);
+  });
+
+  it('resolves at once for an empty list', async () => {
+    const task = jest.fn(async () => {});
+    await forEachBounded([], 4, task);
+    expect(task).not.toHaveBeenCalled();
+  });
+});
