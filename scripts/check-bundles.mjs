@@ -45,7 +45,11 @@ const sha = (file) => createHash('sha256').update(readFileSync(file)).digest('he
 const zipOf = (name) => join(root, 'dist', `${name}.zip`);
 
 function importBundle(dir, env) {
-  const probe = `const m = await import(${JSON.stringify(join(dir, 'index.mjs'))});
+  // The error is printed by the probe, message only: Node's own report of an uncaught error quotes
+  // the minified source line (hundreds of KB), which can arrive cut off before the message.
+  const probe = `let m;
+    try { m = await import(${JSON.stringify(join(dir, 'index.mjs'))}); }
+    catch (err) { console.error(err instanceof Error ? err.name + ': ' + err.message : String(err)); process.exit(2); }
     if (typeof m.handler !== 'function') { console.error('handler export is ' + typeof m.handler); process.exit(3); }`;
   const childEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
   return spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
