@@ -59,6 +59,8 @@ export const PageMessage = z.object({
   event: FanoutEvent,
   source: Index,
   cursor: z.optional(z.string()),
+  /** When the event's audience reading began (epoch ms): de-duplication trusts only older lists. */
+  startedAt: z.optional(z.number()),
 });
 export type PageMessage = z.infer<typeof PageMessage>;
 

@@ -1,6 +1,11 @@
 import { MAX_MESSAGE_BYTES, sleep } from '@fanout/protocol';
 import { Limiter } from '../concurrency.js';
-import { type AudienceMember, type AudienceSource, deliveredByEarlierSource } from '../domain/audience.js';
+import {
+  type AudienceMember,
+  type AudienceReading,
+  type AudienceSource,
+  deliveredByEarlierSource,
+} from '../domain/audience.js';
 import type { FanoutEvent, PageMessage, RetryMessage } from '../domain/envelope.js';
 import type { ConnectionGateway } from '../gateway/gateway.js';
 import type { Log, MetricSink } from '../observability/ports.js';
@@ -134,19 +139,29 @@ export class FanoutEngine {
     let budget = this.options.pageSize;
     const deliveries: Delivery[] = [];
     const handoff: PageMessage[] = [];
+    const startedAt = this.now();
+    const complete = new Set<number>();
+    const reading: AudienceReading = { startedAt, complete };
+    // Connections this invocation delivers to already: a second source holding one adds nothing.
+    const taken = new Set<string>();
     for (let index = 0; index < sources.length; index++) {
       const source = sources[index];
       if (!source) continue;
       if (budget === 0 || handoff.length > 0) {
-        handoff.push(pageMessage(event, index));
+        handoff.push(pageMessage(event, index, { startedAt }));
         continue;
       }
       const page = await this.deps.store.audiencePage(source, budget);
       budget = Math.max(0, budget - page.members.length);
-      deliveries.push(...this.fresh(page.members, sources, index));
+      for (const delivery of this.fresh(page.members, sources, index, reading)) {
+        if (taken.has(delivery.connectionId)) continue;
+        taken.add(delivery.connectionId);
+        deliveries.push(delivery);
+      }
       // A cursor means this source has more: it continues in a page message, and so does every later
       // source, so the record's work stays bounded by pageSize.
-      if (page.cursor !== undefined) handoff.push(pageMessage(event, index, page.cursor));
+      if (page.cursor === undefined) complete.add(index);
+      else handoff.push(pageMessage(event, index, { cursor: page.cursor, startedAt }));
     }
     if (handoff.length > 0) {
       await this.deps.queue.send(handoff);
@@ -168,10 +183,14 @@ export class FanoutEngine {
     const source = sources[message.source];
     if (!source) return;
     const page = await this.deps.store.audiencePage(source, this.options.pageSize, message.cursor);
+    // Messages written before readings were timed have no start: their claims are never trusted.
+    const startedAt = message.startedAt ?? Number.NEGATIVE_INFINITY;
     if (page.cursor !== undefined) {
-      await this.deps.queue.send([pageMessage(message.event, message.source, page.cursor)]);
+      await this.deps.queue.send([
+        pageMessage(message.event, message.source, { cursor: page.cursor, startedAt }),
+      ]);
     }
-    const deliveries = this.fresh(page.members, sources, message.source);
+    const deliveries = this.fresh(page.members, sources, message.source, { startedAt, complete: new Set() });
     await this.deliverAndSettle(body, message.event, frames, deliveries, 0);
   }
 
@@ -194,9 +213,10 @@ export class FanoutEngine {
     members: readonly AudienceMember[],
     sources: readonly AudienceSource[],
     index: number,
+    reading: AudienceReading,
   ): Delivery[] {
     return members
-      .filter((member) => !deliveredByEarlierSource(member, sources, index))
+      .filter((member) => !deliveredByEarlierSource(member, sources, index, reading))
       .map((member) => ({ connectionId: member.connectionId, source: index }));
   }
 

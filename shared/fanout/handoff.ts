@@ -7,8 +7,21 @@ import type { Delivery } from './deliver.js';
  */
 export const MAX_IDS_PER_RETRY_MESSAGE = 1000;
 
-export function pageMessage(event: FanoutEvent, source: number, cursor?: string): PageMessage {
-  return { kind: 'fanout.page', event, source, ...(cursor === undefined ? {} : { cursor }) };
+/** Source `source` of `event` (from `cursor`, when given) for another invocation to deliver. */
+export function pageMessage(
+  event: FanoutEvent,
+  source: number,
+  at: { cursor?: string; startedAt?: number } = {},
+): PageMessage {
+  const { cursor, startedAt } = at;
+  return {
+    kind: 'fanout.page',
+    event,
+    source,
+    ...(cursor === undefined ? {} : { cursor }),
+    // JSON has no infinity: an unknown start is simply left out.
+    ...(startedAt === undefined || !Number.isFinite(startedAt) ? {} : { startedAt }),
+  };
 }
 
 /**

@@ -52,6 +52,8 @@ export const sourcePartition = (source: AudienceSource): string =>
 export interface ConnectionState {
   connectionId: string;
   userId?: string;
+  /** Epoch ms; copied onto index rows so the fan-out can tell a connection still opening. */
+  connectedAt: number;
   subscriptions: string[];
   rev: number;
   expiresAt: number;
@@ -75,21 +77,31 @@ export const subItem = (state: ConnectionState, pattern: string): Item => ({
   expiresAt: state.expiresAt,
 });
 
-export const topicItem = (state: ConnectionState, pattern: string): Item => ({
-  ...topicKey(pattern, state.connectionId),
-  ...(state.userId ? { userId: state.userId } : {}),
+/**
+ * An index row's copy of the connection's list. `listedAt` says when the copy was written, once
+ * every row it names is known to exist: only then may the fan-out trust the list to skip the
+ * connection at a later source (`deliveredByEarlierSource`). A row written without it is delivered
+ * through regardless until its list is refreshed.
+ */
+const listFields = (state: ConnectionState, listedAt: number | undefined): Item => ({
   subscriptions: [...state.subscriptions],
   rev: state.rev,
+  connectedAt: state.connectedAt,
+  ...(listedAt === undefined ? {} : { listedAt }),
   expiresAt: state.expiresAt,
 });
 
-export const userItem = (state: ConnectionState, userId: string): Item => ({
+export const topicItem = (state: ConnectionState, pattern: string, listedAt?: number): Item => ({
+  ...topicKey(pattern, state.connectionId),
+  ...(state.userId ? { userId: state.userId } : {}),
+  ...listFields(state, listedAt),
+});
+
+export const userItem = (state: ConnectionState, userId: string, listedAt?: number): Item => ({
   ...userKey(userId, state.connectionId),
   // Redundant with the key, but audience members read it like a topic row's.
   userId,
-  subscriptions: [...state.subscriptions],
-  rev: state.rev,
-  expiresAt: state.expiresAt,
+  ...listFields(state, listedAt),
 });
 
 /** The pattern of a `SUB#<pattern>` sort key, or undefined for any other row of the connection. */
@@ -108,6 +120,7 @@ export function parseMeta(connectionId: string, item: Item): ConnectionState {
   return {
     connectionId,
     ...(userId ? { userId } : {}),
+    connectedAt,
     subscriptions: strings(item.subscriptions),
     rev: typeof item.rev === 'number' ? item.rev : 0,
     expiresAt: typeof item.expiresAt === 'number' ? item.expiresAt : rowExpiry(connectedAt),
@@ -123,7 +136,12 @@ export function subscriptionFields(item: Item): { userId?: string; subscriptions
 /** A topic or user index row, as an audience member. */
 export function parseMember(item: Item): AudienceMember {
   if (typeof item.sk !== 'string') throw new Error('audience row without a string sort key');
-  return { connectionId: item.sk, ...subscriptionFields(item) };
+  return {
+    connectionId: item.sk,
+    ...subscriptionFields(item),
+    ...(typeof item.listedAt === 'number' ? { listedAt: item.listedAt } : {}),
+    ...(typeof item.connectedAt === 'number' ? { connectedAt: item.connectedAt } : {}),
+  };
 }
 
 /** The opaque audience cursor: the Query's LastEvaluatedKey as base64url JSON. */

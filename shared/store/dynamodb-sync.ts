@@ -20,12 +20,20 @@ import { type ConnectionTable, deleteRequest } from './dynamodb-table.js';
  * writer re-reads META after its writes and, if it was overtaken, rewrites the rows it touched from
  * the newest state (or deletes them if the connection is gone). The writer whose check finds META
  * unchanged wrote last, from the newest state: the rows converge without transactions.
+ *
+ * Every step may be the last one (a Lambda dies, a call times out) and the caller may retry the
+ * whole operation: a retry re-derives every row from META, whatever step the first try reached.
+ * The rows in between are never a loss: a list may name only rows that exist, and a row whose list
+ * is not yet trusted (`listedAt`, see dynamodb-rows.ts) is delivered through, not skipped.
  */
 
 /** Index-row changes derived from one state of the connection, applied in this order. */
 export interface SyncPlan {
   state: ConnectionState;
-  /** New patterns: their SUB and TOPIC rows are written first, so no list names a missing row. */
+  /**
+   * New patterns: their SUB and TOPIC rows are written first, so no list names a missing row. The
+   * TOPIC rows are written untrusted, then trusted with the refreshed ones once all of them exist.
+   */
   create: readonly string[];
   /** Held patterns whose TOPIC row only needs the new list. */
   refresh: readonly string[];
@@ -61,10 +69,12 @@ export async function syncIndex(table: ConnectionTable, first: SyncPlan): Promis
 }
 
 /**
- * Three phases, so that a reader never finds a list naming a pattern whose row is missing (the
- * fan-out would skip the connection there, trusting the other source to deliver): create rows,
- * then rewrite lists, then delete rows. A list may briefly omit a pattern whose row still exists,
- * which at worst delivers one event twice (delivery is at-least-once; clients drop by id).
+ * Three phases, so that a reader never trusts a list naming a pattern whose row is missing (the
+ * fan-out would skip the connection there, trusting the other source to deliver): create rows
+ * (untrusted: a new row's list names the other new rows, which may not exist yet), then write every
+ * list trusted, stamped after all the rows it names exist, then delete rows. A list may briefly omit
+ * a pattern whose row still exists, which at worst delivers one event twice (delivery is
+ * at-least-once; clients drop by id).
  */
 async function writeIndexRows(
   table: ConnectionTable,
@@ -76,9 +86,11 @@ async function writeIndexRows(
     ...create.map((p) => () => table.putIndexRow(topicItem(state, p), state.rev)),
   ]);
   const userId = refreshUser ? state.userId : undefined;
+  const listedAt = table.now();
+  const lists = [...new Set([...create, ...refresh])];
   await table.run([
-    ...refresh.map((p) => () => table.putIndexRow(topicItem(state, p), state.rev)),
-    ...(userId ? [() => table.putIndexRow(userItem(state, userId), state.rev)] : []),
+    ...lists.map((p) => () => table.putIndexRow(topicItem(state, p, listedAt), state.rev)),
+    ...(userId ? [() => table.putIndexRow(userItem(state, userId, listedAt), state.rev)] : []),
   ]);
   await table.run([
     ...remove.map((p) => () => table.deleteIndexRow(topicKey(p, id), state.rev)),

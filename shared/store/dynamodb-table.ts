@@ -23,6 +23,8 @@ const NAMES = {
   '#userId': 'userId',
   '#subscriptions': 'subscriptions',
   '#rev': 'rev',
+  '#listedAt': 'listedAt',
+  '#connectedAt': 'connectedAt',
 };
 
 export interface QueryPage {
@@ -38,7 +40,7 @@ export class ConnectionTable {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly options: { concurrency: number; retry: RetryPolicy },
+    private readonly options: { concurrency: number; retry: RetryPolicy; now: () => number },
   ) {}
 
   /** The connection's META row, read consistently (it decides revisions and limits). */
@@ -85,12 +87,14 @@ export class ConnectionTable {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#pk = :pk',
-        ProjectionExpression: '#sk, #userId, #subscriptions',
+        ProjectionExpression: '#sk, #userId, #subscriptions, #listedAt, #connectedAt',
         ExpressionAttributeNames: {
           '#pk': NAMES['#pk'],
           '#sk': NAMES['#sk'],
           '#userId': NAMES['#userId'],
           '#subscriptions': NAMES['#subscriptions'],
+          '#listedAt': NAMES['#listedAt'],
+          '#connectedAt': NAMES['#connectedAt'],
         },
         ExpressionAttributeValues: { ':pk': partition },
         ...(page.limit !== undefined ? { Limit: page.limit } : {}),
@@ -112,15 +116,24 @@ export class ConnectionTable {
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key }));
   }
 
-  /** Writes an index row unless it already holds `rev` or newer (then a newer writer owns it). */
+  /**
+   * Writes an index row unless it already holds `rev` or newer (then a newer writer owns it). A row
+   * with a trusted list (`listedAt`) also replaces an untrusted one of the same revision: that is
+   * the second half of creating a row (dynamodb-sync.ts).
+   */
   async putIndexRow(item: Item, rev: number): Promise<void> {
+    const trusted = item.listedAt !== undefined;
     await ignoringStale(
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
-          ConditionExpression: 'attribute_not_exists(#rev) OR #rev < :rev',
-          ExpressionAttributeNames: { '#rev': NAMES['#rev'] },
+          ConditionExpression: trusted
+            ? 'attribute_not_exists(#rev) OR #rev < :rev OR (#rev = :rev AND attribute_not_exists(#listedAt))'
+            : 'attribute_not_exists(#rev) OR #rev < :rev',
+          ExpressionAttributeNames: trusted
+            ? { '#rev': NAMES['#rev'], '#listedAt': NAMES['#listedAt'] }
+            : { '#rev': NAMES['#rev'] },
           ExpressionAttributeValues: { ':rev': rev },
         }),
       ),
@@ -153,6 +166,11 @@ export class ConnectionTable {
   }
 
   /** Waits before retry number `attempt` (0-based) of a conflicting write. */
+  /** The clock that stamps trusted lists (`listedAt`). */
+  now(): number {
+    return this.options.now();
+  }
+
   async backoff(attempt: number): Promise<void> {
     await this.options.retry.sleep(backoffDelay(attempt, this.options.retry));
   }

@@ -29,6 +29,8 @@ export interface DynamoDbStoreOptions {
   concurrency?: number;
   /** Backoff for UnprocessedItems and revision conflicts (tests inject `sleep`). */
   retry?: Partial<RetryPolicy>;
+  /** The clock that stamps index rows' lists (default Date.now). */
+  now?: () => number;
 }
 
 /** Optimistic META updates before giving up with `internal` (the client may retry the frame). */
@@ -45,6 +47,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     this.table = new ConnectionTable(client, tableName, {
       concurrency: Math.max(1, options.concurrency ?? 16),
       retry: { ...DEFAULT_RETRY, ...options.retry },
+      now: options.now ?? Date.now,
     });
   }
 
@@ -75,11 +78,13 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     const changed = after.rev !== before.rev;
     await syncIndex(this.table, {
       state: after,
-      // Unchanged: re-create the requested rows anyway. That repairs the retry of a subscribe that
-      // crashed between its META update and its index writes; conditional puts make it a no-op else.
-      create: changed ? after.subscriptions.filter((p) => !before.subscriptions.includes(p)) : requested,
-      refresh: changed ? before.subscriptions : [],
-      refreshUser: changed,
+      // Unchanged: the retry of a subscribe that may have stopped anywhere after its META update, so
+      // every row is written again from META. Conditional puts make rows already right a no-op.
+      create: changed
+        ? after.subscriptions.filter((p) => !before.subscriptions.includes(p))
+        : after.subscriptions,
+      refresh: after.subscriptions,
+      refreshUser: true,
       remove: [],
     });
     return { subscriptions: requested, total: after.subscriptions.length };
@@ -93,10 +98,12 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     const changed = after.rev !== before.rev;
     await syncIndex(this.table, {
       state: after,
-      create: [],
-      refresh: changed ? after.subscriptions : [],
-      refreshUser: changed,
-      // Patterns not held are deleted too: that finishes an unsubscribe that crashed half-way.
+      // Unchanged: perhaps the retry of an unsubscribe that stopped after its META update. The lists
+      // must stop naming the dropped patterns before their rows go, so every row is rewritten from
+      // META first (a no-op for rows already right), then the requested rows are deleted.
+      create: changed ? [] : after.subscriptions,
+      refresh: after.subscriptions,
+      refreshUser: true,
       remove: requested,
     });
     return requested.filter((p) => before.subscriptions.includes(p));
@@ -137,10 +144,12 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       throw new RangeError(`audience page limit must be a positive integer, got ${limit}`);
     }
     const partition = sourcePartition(source);
-    // Eventually consistent (half the read cost): a subscription made a moment ago may miss one event.
+    // Strongly consistent: a subscription acknowledged before an event was published must be in its
+    // audience. Reads cost twice an eventually consistent one, still far below the posts they feed.
     const page = await this.table.queryPage(partition, {
       limit,
       startKey: cursor === undefined ? undefined : decodeCursor(cursor, partition),
+      consistent: true,
     });
     const members = page.items.map(parseMember);
     return page.lastEvaluatedKey ? { members, cursor: encodeCursor(page.lastEvaluatedKey) } : { members };

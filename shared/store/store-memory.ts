@@ -5,7 +5,15 @@ import type { AudiencePage, ConnectionStore, NewConnection, SubscribeResult } fr
 /** What the port lets anyone read back about a connection: who it is and what it subscribed to. */
 interface HeldConnection {
   userId?: string;
+  connectedAt: number;
   subscriptions: string[];
+  /** When `subscriptions` last changed: every "row" here shows the same list, written then. */
+  listedAt: number;
+}
+
+export interface MemoryStoreOptions {
+  /** The clock that stamps subscription changes (default Date.now). */
+  now?: () => number;
 }
 
 /**
@@ -21,12 +29,19 @@ export class MemoryConnectionStore implements ConnectionStore {
   private readonly byUser = new Map<string, Set<string>>();
   /** Calls made, by method name: lets tests assert that nothing was touched. */
   readonly calls: string[] = [];
+  private readonly now: () => number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
 
   async registerConnection(connection: NewConnection): Promise<void> {
     this.calls.push('registerConnection');
     this.connections.set(connection.connectionId, {
       ...(connection.userId ? { userId: connection.userId } : {}),
+      connectedAt: connection.connectedAt,
       subscriptions: [],
+      listedAt: this.now(),
     });
     if (connection.userId) indexAdd(this.byUser, connection.userId, connection.connectionId);
   }
@@ -48,6 +63,7 @@ export class MemoryConnectionStore implements ConnectionStore {
       );
     }
     record.subscriptions.push(...added);
+    if (added.length > 0) record.listedAt = this.now();
     for (const pattern of added) indexAdd(this.byPattern, pattern, connectionId);
     return { subscriptions: [...new Set(patterns)], total };
   }
@@ -57,6 +73,7 @@ export class MemoryConnectionStore implements ConnectionStore {
     const record = this.requireConnection(connectionId);
     const removed = [...new Set(patterns)].filter((p) => record.subscriptions.includes(p));
     record.subscriptions = record.subscriptions.filter((p) => !removed.includes(p));
+    if (removed.length > 0) record.listedAt = this.now();
     for (const pattern of removed) indexDelete(this.byPattern, pattern, connectionId);
     return removed;
   }
@@ -89,6 +106,8 @@ export class MemoryConnectionStore implements ConnectionStore {
         connectionId: id,
         ...(record.userId ? { userId: record.userId } : {}),
         subscriptions: [...record.subscriptions],
+        listedAt: record.listedAt,
+        connectedAt: record.connectedAt,
       });
     }
     const next = start + slice.length;

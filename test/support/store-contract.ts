@@ -92,9 +92,11 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       expect(await store.subscribe('c1', [], 10)).toEqual({ subscriptions: [], total: 0 });
       expect(await store.subscribe('c2', [], 10)).toEqual({ subscriptions: [], total: 0 });
       expect(await fanoutCode(store.subscribe('unknown', [], 10))).toBe('internal');
-      expect((await readAudience({ kind: 'user', userId: 'alice' })).members).toEqual([
-        { connectionId: 'c1', userId: 'alice', subscriptions: [] },
-      ]);
+      expect((await readAudience({ kind: 'user', userId: 'alice' })).members).toEqual(
+        [{ connectionId: 'c1', userId: 'alice', subscriptions: [], connectedAt: CONNECTED_AT }].map(
+          (member) => expect.objectContaining(member),
+        ),
+      );
       await expectRowCount(3);
 
       await store.subscribe('c2', ['orders/eu'], 10);
@@ -187,6 +189,22 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
         expect(pages).toBeGreaterThanOrEqual(3);
       });
     }
+
+    it('stamps each member with when its list was written and when the connection opened', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice' }));
+      const before = Date.now();
+      await store.subscribe('c1', ['a', 'b'], 10);
+      for (const source of [
+        patternSource('a'),
+        patternSource('b'),
+        { kind: 'user', userId: 'alice' } as const,
+      ]) {
+        const [member] = (await readAudience(source)).members;
+        expect(member?.connectedAt).toBe(CONNECTED_AT);
+        // The stamp comes after every row the list names was written: never before the call began.
+        expect(member?.listedAt).toBeGreaterThanOrEqual(before);
+      }
+    });
 
     it('gives members their full subscription list, after later subscribes and unsubscribes too', async () => {
       await store.registerConnection(connection('c1', { userId: 'alice' }));

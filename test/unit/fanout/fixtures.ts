@@ -42,7 +42,8 @@ export interface Harness {
 }
 
 export function harness(options: Partial<FanoutOptions> = {}): Harness {
-  const store = new TrackingStore();
+  // Subscriptions in these tests are made a minute before the events they are checked against.
+  const store = new TrackingStore({ now: () => NOW - 60_000 });
   const gateway = new MemoryConnectionGateway();
   const queue = new MemoryWorkQueue();
   const log = new MemoryLog();

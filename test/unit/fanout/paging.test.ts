@@ -1,5 +1,8 @@
 import type { TopicEventFrame, UserEventFrame } from '@fanout/protocol';
-import { addConnection, drain, envelopeBody, harness } from './fixtures';
+import type { AudienceSource } from '../../../shared/domain/audience';
+import { FanoutEngine } from '../../../shared/fanout/engine';
+import type { AudiencePage } from '../../../shared/store/store';
+import { addConnection, drain, envelopeBody, harness, NOW, TrackingStore, yieldOnce } from './fixtures';
 
 type Frame = Partial<TopicEventFrame & UserEventFrame>;
 
@@ -103,5 +106,62 @@ describe('fan-out paging and de-duplication', () => {
     h.queue.failNext('send');
     await expect(h.engine.handleRecord(envelopeBody({ topics: ['t/x'] }))).rejects.toThrow('injected send');
     expect(h.gateway.log).toHaveLength(0);
+  });
+});
+
+describe('de-duplication while subscriptions change', () => {
+  /**
+   * The store reports its reads, so a subscription can land between two source reads of one event,
+   * as a route invocation running beside the fan-out does.
+   */
+  class RacingStore extends TrackingStore {
+    betweenReads: (() => Promise<void>) | undefined;
+    override async audiencePage(
+      source: AudienceSource,
+      limit: number,
+      cursor?: string,
+    ): Promise<AudiencePage> {
+      const page = await super.audiencePage(source, limit, cursor);
+      const between = this.betweenReads;
+      this.betweenReads = undefined;
+      await between?.();
+      return page;
+    }
+  }
+
+  it('delivers a direct message to a user whose subscribe lands between two source reads', async () => {
+    const store = new RacingStore({ now: () => NOW });
+    const h = { ...harness(), store };
+    const engine = new FanoutEngine(
+      {
+        store,
+        gateway: h.gateway,
+        queue: h.queue,
+        log: h.log,
+        metrics: h.metrics,
+        now: () => NOW,
+        sleep: yieldOnce,
+      },
+      {},
+    );
+    await addConnection({ store, gateway: h.gateway }, 'c', ['dr/*'], { userId: 'u' });
+    // Sources: dr/y, dr/*, *, user u. dr/y is read before the subscribe, dr/* and u after it, and
+    // their lists then name dr/y: the reader must not trust that claim.
+    store.betweenReads = async () => {
+      await store.subscribe('c', ['dr/y'], 10);
+    };
+
+    await engine.handleRecord(envelopeBody({ topics: ['dr/y'], users: ['u'] }));
+    await drain({ engine, queue: h.queue });
+
+    expect(h.gateway.received('c')).toHaveLength(1);
+  });
+
+  it('delivers once across page messages when the lists were written before the event', async () => {
+    const h = harness({ pageSize: 1 });
+    await addConnection(h, 'c', ['dr/*', 'dr/y'], { userId: 'u' });
+    await h.engine.handleRecord(envelopeBody({ topics: ['dr/y'], users: ['u'] }));
+    await drain(h);
+    expect(h.gateway.received('c')).toHaveLength(1);
   });
 });

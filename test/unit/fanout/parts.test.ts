@@ -110,7 +110,23 @@ describe('hand-off messages', () => {
 
   it('omits the cursor of a page message that starts a source', () => {
     expect(pageMessage(event, 1)).toEqual({ kind: 'fanout.page', event, source: 1 });
-    expect(pageMessage(event, 1, 'k')).toEqual({ kind: 'fanout.page', event, source: 1, cursor: 'k' });
+    expect(pageMessage(event, 1, { cursor: 'k' })).toEqual({
+      kind: 'fanout.page',
+      event,
+      source: 1,
+      cursor: 'k',
+    });
+    expect(pageMessage(event, 1, { startedAt: 5 })).toEqual({
+      kind: 'fanout.page',
+      event,
+      source: 1,
+      startedAt: 5,
+    });
+    expect(pageMessage(event, 1, { startedAt: Number.NEGATIVE_INFINITY })).toEqual({
+      kind: 'fanout.page',
+      event,
+      source: 1,
+    });
   });
 });
 

@@ -23,8 +23,12 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 let delays: number[];
 
+/** The store's clock: when lists are written. */
+const LISTED_AT = CONNECTED_AT + 30_000;
+
 function makeStore(): DynamoDbConnectionStore {
   return new DynamoDbConnectionStore(client, TABLE, {
+    now: () => LISTED_AT,
     retry: {
       sleep: async (ms) => {
         delays.push(ms);
@@ -104,7 +108,15 @@ describe('DynamoDbConnectionStore requests', () => {
           },
           {
             PutRequest: {
-              Item: { pk: 'USER#u1', sk: 'c1', userId: 'u1', subscriptions: [], rev: 0, expiresAt: EXPIRES },
+              Item: {
+                pk: 'USER#u1',
+                sk: 'c1',
+                userId: 'u1',
+                subscriptions: [],
+                rev: 0,
+                connectedAt: CONNECTED_AT,
+                expiresAt: EXPIRES,
+              },
             },
           },
         ],
@@ -136,7 +148,7 @@ describe('DynamoDbConnectionStore requests', () => {
   });
 
   describe('subscribe', () => {
-    it('updates META on its revision, then creates SUB and TOPIC rows before refreshing the others', async () => {
+    it('updates META on its revision, creates SUB and untrusted TOPIC rows, then writes every list trusted', async () => {
       ddb
         .on(GetCommand)
         .resolvesOnce(meta(['a'], 3))
@@ -154,39 +166,45 @@ describe('DynamoDbConnectionStore requests', () => {
         ConditionExpression: '#rev = :expected',
         ExpressionAttributeValues: { ':subscriptions': ['a', 'b'], ':next': 4, ':expected': 3 },
       });
-      const condition = {
+      const untrusted = {
         ConditionExpression: 'attribute_not_exists(#rev) OR #rev < :rev',
         ExpressionAttributeNames: { '#rev': 'rev' },
         ExpressionAttributeValues: { ':rev': 4 },
       };
+      const trusted = {
+        ConditionExpression:
+          'attribute_not_exists(#rev) OR #rev < :rev OR (#rev = :rev AND attribute_not_exists(#listedAt))',
+        ExpressionAttributeNames: { '#rev': 'rev', '#listedAt': 'listedAt' },
+        ExpressionAttributeValues: { ':rev': 4 },
+      };
+      const list = { subscriptions: ['a', 'b'], rev: 4, connectedAt: CONNECTED_AT, expiresAt: EXPIRES };
       expect(ddb).toHaveReceivedCommandWith(PutCommand, {
         Item: { pk: 'CONN#c1', sk: 'SUB#b', expiresAt: EXPIRES },
       });
+      // The new row first, its list not yet to be trusted: the rows it names may not all exist.
+      expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+        Item: { pk: 'TOPIC#b', sk: 'c1', userId: 'u1', ...list },
+        ...untrusted,
+      });
       for (const pk of ['TOPIC#b', 'TOPIC#a']) {
         expect(ddb).toHaveReceivedCommandWith(PutCommand, {
-          Item: { pk, sk: 'c1', userId: 'u1', subscriptions: ['a', 'b'], rev: 4, expiresAt: EXPIRES },
-          ...condition,
+          Item: { pk, sk: 'c1', userId: 'u1', ...list, listedAt: LISTED_AT },
+          ...trusted,
         });
       }
       expect(ddb).toHaveReceivedCommandWith(PutCommand, {
-        Item: {
-          pk: 'USER#u1',
-          sk: 'c1',
-          userId: 'u1',
-          subscriptions: ['a', 'b'],
-          rev: 4,
-          expiresAt: EXPIRES,
-        },
-        ...condition,
+        Item: { pk: 'USER#u1', sk: 'c1', userId: 'u1', ...list, listedAt: LISTED_AT },
+        ...trusted,
       });
-      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 4);
-      // The new row exists before any list names it.
-      expect(callIndex((i) => keyOf(i) === 'TOPIC#b/c1')).toBeLessThan(
-        callIndex((i) => keyOf(i) === 'TOPIC#a/c1'),
-      );
-      expect(callIndex((i) => keyOf(i) === 'TOPIC#b/c1')).toBeLessThan(
-        callIndex((i) => keyOf(i) === 'USER#u1/c1'),
-      );
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 5);
+      // The new row exists before any trusted list names it.
+      const firstWrite = (key: string, listed: boolean) =>
+        callIndex(
+          (i) => keyOf(i) === key && ((i.Item as { listedAt?: number }).listedAt !== undefined) === listed,
+        );
+      expect(firstWrite('TOPIC#b/c1', false)).toBeLessThan(firstWrite('TOPIC#a/c1', true));
+      expect(firstWrite('TOPIC#b/c1', false)).toBeLessThan(firstWrite('USER#u1/c1', true));
+      expect(firstWrite('TOPIC#b/c1', false)).toBeLessThan(firstWrite('TOPIC#b/c1', true));
       // META is read again at the end to check nobody overtook this write.
       expect(ddb).toHaveReceivedCommandTimes(GetCommand, 2);
     });
@@ -360,13 +378,19 @@ describe('DynamoDbConnectionStore requests', () => {
   });
 
   describe('audiencePage', () => {
-    it('queries one partition with Limit and round-trips ExclusiveStartKey through the cursor', async () => {
+    it('queries one partition consistently with Limit and round-trips ExclusiveStartKey through the cursor', async () => {
       const lastKey = { pk: 'TOPIC#orders/*', sk: 'c2' };
       ddb
         .on(QueryCommand)
         .resolvesOnce({
           Items: [
-            { sk: 'c1', userId: 'u1', subscriptions: ['orders/*'] },
+            {
+              sk: 'c1',
+              userId: 'u1',
+              subscriptions: ['orders/*'],
+              listedAt: LISTED_AT,
+              connectedAt: CONNECTED_AT,
+            },
             { sk: 'c2', subscriptions: ['orders/*', 'x'] },
           ],
           LastEvaluatedKey: lastKey,
@@ -377,7 +401,13 @@ describe('DynamoDbConnectionStore requests', () => {
 
       const first = await store.audiencePage(source, 2);
       expect(first.members).toEqual([
-        { connectionId: 'c1', userId: 'u1', subscriptions: ['orders/*'] },
+        {
+          connectionId: 'c1',
+          userId: 'u1',
+          subscriptions: ['orders/*'],
+          listedAt: LISTED_AT,
+          connectedAt: CONNECTED_AT,
+        },
         { connectionId: 'c2', subscriptions: ['orders/*', 'x'] },
       ]);
       expect(first.cursor).toEqual(expect.any(String));
@@ -388,15 +418,18 @@ describe('DynamoDbConnectionStore requests', () => {
       expect(q1).toEqual({
         TableName: TABLE,
         KeyConditionExpression: '#pk = :pk',
-        ProjectionExpression: '#sk, #userId, #subscriptions',
+        ProjectionExpression: '#sk, #userId, #subscriptions, #listedAt, #connectedAt',
         ExpressionAttributeNames: {
           '#pk': 'pk',
           '#sk': 'sk',
           '#userId': 'userId',
           '#subscriptions': 'subscriptions',
+          '#listedAt': 'listedAt',
+          '#connectedAt': 'connectedAt',
         },
         ExpressionAttributeValues: { ':pk': 'TOPIC#orders/*' },
         Limit: 2,
+        ConsistentRead: true,
       });
       expect(q2?.ExclusiveStartKey).toEqual(lastKey);
     });
