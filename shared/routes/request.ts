@@ -1,4 +1,5 @@
 import { check, MAX_REQUEST_ID_LENGTH, MAX_TOPICS_PER_FRAME, type ReplyFrame } from '@fanout/protocol';
+import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { FanoutError } from '../domain/errors.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
@@ -56,6 +57,16 @@ export function requestIdOf(event: WebSocketEvent): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Time a two-way route keeps for itself after its store call: to build the reply and hand it back
+ * to API Gateway before the Lambda timeout ends the invocation without one.
+ */
+export const REPLY_RESERVE_MS = 1_000;
+
+/** The epoch ms by which a route's store call must be done, from the Lambda context. */
+export const writeDeadline = (context: Pick<Context, 'getRemainingTimeInMillis'>, now = Date.now()): number =>
+  now + context.getRemainingTimeInMillis() - REPLY_RESERVE_MS;
 
 /** `{ id }` when there is one: replies carry `id` only when the request had one. */
 export const withId = (id: string | undefined): { id?: string } => (id === undefined ? {} : { id });

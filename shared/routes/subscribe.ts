@@ -7,7 +7,7 @@ import { errorFrames } from './error-frames.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
 import { decodeGrants } from './grants.js';
 import { routeHandler } from './middy.js';
-import { assertTopicCount, parseFrame, reply, validateFrame, withId } from './request.js';
+import { assertTopicCount, parseFrame, reply, validateFrame, withId, writeDeadline } from './request.js';
 
 export interface SubscribeDeps extends Observability {
   store: ConnectionStore;
@@ -21,6 +21,8 @@ export interface SubscribeInput {
   frame: unknown;
   /** Patterns this connection may subscribe to (from the authorizer context). */
   allowedTopics: readonly string[];
+  /** Epoch ms by which the store must be done, retrying conflicts with concurrent subscribes. */
+  deadline?: number;
 }
 
 /**
@@ -35,7 +37,9 @@ export async function subscribe(deps: SubscribeDeps, input: SubscribeInput): Pro
   assertPatterns(topics);
   assertAllowed(topics, input.allowedTopics);
   const max = deps.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS;
-  const result = await deps.store.subscribe(input.connectionId, topics, max);
+  const result = await deps.store.subscribe(input.connectionId, topics, max, {
+    ...(input.deadline === undefined ? {} : { deadline: input.deadline }),
+  });
   deps.logger.info('subscribed', {
     connectionId: input.connectionId,
     topics: result.subscriptions,
@@ -51,7 +55,7 @@ export function createSubscribeHandler(deps: SubscribeDeps): MiddyfiedHandler<We
     throw new RangeError(`maxSubscriptions must be a positive integer, got ${max}`);
   }
   return routeHandler(
-    async (event: WebSocketEvent) => {
+    async (event: WebSocketEvent, context) => {
       const { connectionId, authorizer } = event.requestContext;
       const frame = parseFrame(event);
       const decoded = decodeGrants(authorizer);
@@ -63,7 +67,8 @@ export function createSubscribeHandler(deps: SubscribeDeps): MiddyfiedHandler<We
         });
       }
       const allowedTopics = decoded.ok ? decoded.grants.allowedTopics : [];
-      return reply(await subscribe(deps, { connectionId, frame, allowedTopics }));
+      const deadline = writeDeadline(context);
+      return reply(await subscribe(deps, { connectionId, frame, allowedTopics, deadline }));
     },
     deps,
     errorFrames(deps),

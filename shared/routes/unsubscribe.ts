@@ -6,7 +6,7 @@ import type { ConnectionStore } from '../store/store.js';
 import { errorFrames } from './error-frames.js';
 import type { RouteResponse, WebSocketEvent } from './events.js';
 import { routeHandler } from './middy.js';
-import { assertTopicCount, parseFrame, reply, validateFrame, withId } from './request.js';
+import { assertTopicCount, parseFrame, reply, validateFrame, withId, writeDeadline } from './request.js';
 
 export interface UnsubscribeDeps extends Observability {
   store: ConnectionStore;
@@ -16,6 +16,8 @@ export interface UnsubscribeInput {
   connectionId: string;
   /** The parsed frame, not yet validated. */
   frame: unknown;
+  /** Epoch ms by which the store must be done, retrying conflicts with concurrent writes. */
+  deadline?: number;
 }
 
 /**
@@ -28,7 +30,9 @@ export async function unsubscribe(deps: UnsubscribeDeps, input: UnsubscribeInput
   const { topics } = frame;
   assertPatterns(topics);
   const requested = [...new Set(topics)];
-  const removed = await deps.store.unsubscribe(input.connectionId, requested);
+  const removed = await deps.store.unsubscribe(input.connectionId, requested, {
+    ...(input.deadline === undefined ? {} : { deadline: input.deadline }),
+  });
   deps.logger.info('unsubscribed', { connectionId: input.connectionId, requested, removed });
   deps.metrics.addMetric('Unsubscribed', 'Count', 1);
   return { type: 'unsubscribed', ...withId(frame.id), topics: requested };
@@ -38,9 +42,10 @@ export function createUnsubscribeHandler(
   deps: UnsubscribeDeps,
 ): MiddyfiedHandler<WebSocketEvent, RouteResponse> {
   return routeHandler(
-    async (event: WebSocketEvent) => {
+    async (event: WebSocketEvent, context) => {
       const { connectionId } = event.requestContext;
-      return reply(await unsubscribe(deps, { connectionId, frame: parseFrame(event) }));
+      const deadline = writeDeadline(context);
+      return reply(await unsubscribe(deps, { connectionId, frame: parseFrame(event), deadline }));
     },
     deps,
     errorFrames(deps),

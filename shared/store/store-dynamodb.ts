@@ -22,7 +22,7 @@ import {
 } from './dynamodb-rows.js';
 import { syncIndex } from './dynamodb-sync.js';
 import { ConnectionTable, deleteRequest, putRequest } from './dynamodb-table.js';
-import type { AudiencePage, ConnectionStore, NewConnection, SubscribeResult } from './store.js';
+import type { AudiencePage, ConnectionStore, NewConnection, SubscribeResult, WriteOptions } from './store.js';
 
 export interface DynamoDbStoreOptions {
   /** Single-item writes (and BatchWrite chunks) in flight at once per call. Default 16. */
@@ -33,8 +33,10 @@ export interface DynamoDbStoreOptions {
   now?: () => number;
 }
 
-/** Optimistic META updates before giving up with `internal` (the client may retry the frame). */
+/** Optimistic META updates before giving up with `internal`, for a call without a deadline. */
 const MAX_REVISION_ATTEMPTS = 5;
+/** Backoff stops growing here (25 ms × 2^5 = 800 ms): a deadline, not the step, ends the retries. */
+const MAX_BACKOFF_STEP = 5;
 
 /**
  * ConnectionStore on one DynamoDB table: rows in dynamodb-rows.ts, how index rows follow the
@@ -62,9 +64,10 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     connectionId: string,
     patterns: readonly string[],
     maxSubscriptions: number,
+    options: WriteOptions = {},
   ): Promise<SubscribeResult> {
     const requested = [...new Set(patterns)];
-    const { before, after } = await this.changeSubscriptions(connectionId, (held) => {
+    const { before, after } = await this.changeSubscriptions(connectionId, options, (held) => {
       const added = requested.filter((p) => !held.includes(p));
       if (held.length + added.length > maxSubscriptions) {
         throw new FanoutError(
@@ -90,9 +93,13 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     return { subscriptions: requested, total: after.subscriptions.length };
   }
 
-  async unsubscribe(connectionId: string, patterns: readonly string[]): Promise<string[]> {
+  async unsubscribe(
+    connectionId: string,
+    patterns: readonly string[],
+    options: WriteOptions = {},
+  ): Promise<string[]> {
     const requested = [...new Set(patterns)];
-    const { before, after } = await this.changeSubscriptions(connectionId, (held) =>
+    const { before, after } = await this.changeSubscriptions(connectionId, options, (held) =>
       held.filter((p) => !requested.includes(p)),
     );
     const changed = after.rev !== before.rev;
@@ -158,25 +165,32 @@ export class DynamoDbConnectionStore implements ConnectionStore {
   /**
    * Applies `change` to META's subscription list with optimistic concurrency: the update lands only
    * if the revision is still the one read, otherwise it re-reads (after a jittered pause, so
-   * colliding writers spread out) and tries again. `change` may throw (the limit check), and then
-   * nothing is written. An unchanged list is not written at all.
+   * colliding writers spread out) and tries again, until the caller's deadline, or
+   * MAX_REVISION_ATTEMPTS times without one. `change` may throw (the limit check), and then nothing
+   * is written. An unchanged list is not written at all.
    */
   private async changeSubscriptions(
     connectionId: string,
+    { deadline }: WriteOptions,
     change: (held: readonly string[]) => string[],
   ): Promise<{ before: ConnectionState; after: ConnectionState }> {
-    for (let attempt = 0; attempt < MAX_REVISION_ATTEMPTS; attempt++) {
+    let attempt = 0;
+    for (;;) {
       const before = await this.table.readMeta(connectionId);
       if (!before) throw new FanoutError('internal', `connection ${connectionId} is not registered`);
       const subscriptions = change(before.subscriptions);
       if (sameList(subscriptions, before.subscriptions)) return { before, after: before };
       const after = { ...before, subscriptions, rev: before.rev + 1 };
       if (await this.table.updateSubscriptions(before, after)) return { before, after };
-      await this.table.backoff(attempt);
+      attempt += 1;
+      const outOfTime =
+        deadline === undefined ? attempt >= MAX_REVISION_ATTEMPTS : this.table.now() >= deadline;
+      if (outOfTime) break;
+      await this.table.backoff(Math.min(attempt - 1, MAX_BACKOFF_STEP));
     }
     throw new FanoutError(
       'internal',
-      `connection ${connectionId} kept changing concurrently (${MAX_REVISION_ATTEMPTS} attempts); try again`,
+      `connection ${connectionId} kept changing concurrently (${attempt} attempts); nothing was changed, try again`,
     );
   }
 }

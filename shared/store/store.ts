@@ -16,6 +16,11 @@ import type { AudienceMember, AudienceSource } from '../domain/audience.js';
  * - Concurrent subscribe/unsubscribe on one connection are serialized with a revision number on the
  *   connection, and each call re-reads it after writing its index rows and repairs them when a newer
  *   revision (or a disconnect) overtook it, so the index rows converge to the connection's latest set.
+ *   A call that loses to concurrent writers retries until its deadline; when it gives up, it throws
+ *   `internal` having changed nothing, so its answer always matches what is stored.
+ * - Every write sequence may stop at any step and be retried: the retry leaves the rows as if the
+ *   first call had finished, and no step in between makes a subscription held before the call miss
+ *   an event. Members carry `listedAt` only on lists that are safe to de-duplicate with.
  * - Connection ids are never reused (API Gateway assigns a fresh one per connection), so
  *   `registerConnection` is not conditional.
  * - `audiencePage` takes a limit of at least 1 and throws on a cursor it did not issue for that source.
@@ -37,6 +42,15 @@ export interface SubscribeResult {
   total: number;
 }
 
+/** How long a write may keep retrying conflicts with concurrent writers on the same connection. */
+export interface WriteOptions {
+  /**
+   * Epoch ms after which no new attempt starts: the caller's own deadline (a route's Lambda timeout,
+   * less what it needs to reply). Without one, a store makes a small fixed number of attempts.
+   */
+  deadline?: number;
+}
+
 export interface AudiencePage {
   members: AudienceMember[];
   /** Present when more members may follow; pass it back to get them. */
@@ -54,9 +68,10 @@ export interface ConnectionStore {
     connectionId: string,
     patterns: readonly string[],
     maxSubscriptions: number,
+    options?: WriteOptions,
   ): Promise<SubscribeResult>;
   /** Removes `patterns` (those not held are ignored). Returns the patterns that were removed. */
-  unsubscribe(connectionId: string, patterns: readonly string[]): Promise<string[]>;
+  unsubscribe(connectionId: string, patterns: readonly string[], options?: WriteOptions): Promise<string[]>;
   removeConnection(connectionId: string): Promise<void>;
   audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage>;
 }

@@ -252,6 +252,19 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       await expectRowCount(1 + 1);
     });
 
+    it('answers each of many concurrent subscribes on one connection, and stores exactly what it acknowledged', async () => {
+      await store.registerConnection(connection('c1', { userId: 'alice' }));
+      const patterns = Array.from({ length: 40 }, (_, i) => `burst/${i}`);
+      const deadline = Date.now() + 15_000;
+      const answers = await Promise.allSettled(
+        patterns.map((p) => store.subscribe('c1', [p], 100, { deadline })),
+      );
+      const acknowledged = patterns.filter((_, i) => answers[i]?.status === 'fulfilled');
+      expect(acknowledged).toEqual(patterns);
+      const { members } = await readAudience({ kind: 'user', userId: 'alice' });
+      expect(sorted(members[0]?.subscriptions ?? [])).toEqual(sorted(acknowledged));
+    }, 30_000);
+
     it('removes every row of a connection, and removing again is harmless', async () => {
       await store.registerConnection(connection('c1', { userId: 'alice' }));
       await store.subscribe('c1', ['a', 'b', 'c'], 10);

@@ -125,6 +125,25 @@ describe('subscribe route', () => {
     });
   });
 
+  it('refuses a topic nested thousands of arrays deep with invalid_topic, not internal', async () => {
+    const { send, store } = await setup({ userId: 'ops', topics: ['*'] });
+    // 16,000 levels of nesting in a 32 KB frame: printing it recursively overflows the stack.
+    const text = `{"action":"subscribe","id":"deep","topics":[${'['.repeat(16_000)}${']'.repeat(16_000)}]}`;
+    const reply = await send(text);
+    expect(reply).toMatchObject({ type: 'error', id: 'deep', code: 'invalid_topic' });
+    expect(reply.type === 'error' && reply.message).toBe(
+      'an array is not a valid topic or pattern: it must be a string',
+    );
+    expect(store.calls).not.toContain('subscribe');
+  });
+
+  it('quotes at most 64 characters of a bad topic back', async () => {
+    const { send } = await setup({ userId: 'ops', topics: ['*'] });
+    const reply = await send({ action: 'subscribe', topics: [`bad ${'x'.repeat(5000)}`] });
+    expect(reply).toMatchObject({ code: 'invalid_topic' });
+    expect(reply.type === 'error' && reply.message.length).toBeLessThan(200);
+  });
+
   it.each([
     ['a missing topics field', { action: 'subscribe', id: 'r6' }],
     ['topics that are not an array', { action: 'subscribe', topics: 'news', id: 'r6' }],

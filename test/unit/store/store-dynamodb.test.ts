@@ -245,6 +245,34 @@ describe('DynamoDbConnectionStore requests', () => {
       expect(ddb).not.toHaveReceivedCommand(PutCommand);
     });
 
+    it('keeps retrying conflicting updates until its deadline, then succeeds', async () => {
+      ddb.on(GetCommand).resolves(meta(['a'], 3));
+      let conflicts = 8;
+      ddb.on(UpdateCommand).callsFake(() => {
+        if (conflicts-- > 0) throw conditionFailed();
+        return {};
+      });
+      ddb.on(PutCommand).resolves({});
+      const store = makeStore();
+      await expect(store.subscribe('c1', ['b'], 10, { deadline: LISTED_AT + 60_000 })).resolves.toEqual({
+        subscriptions: ['b'],
+        total: 2,
+      });
+      expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 9);
+    });
+
+    it('gives up with internal, writing no index row, once its deadline has passed', async () => {
+      ddb.on(GetCommand).resolves(meta(['a'], 3));
+      ddb.on(UpdateCommand).rejects(conditionFailed());
+      await expect(makeStore().subscribe('c1', ['b'], 10, { deadline: LISTED_AT - 1 })).rejects.toMatchObject(
+        {
+          code: 'internal',
+        },
+      );
+      expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+      expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    });
+
     it('throws too_many_subscriptions and writes nothing', async () => {
       ddb.on(GetCommand).resolves(meta(['a', 'b'], 2));
 
