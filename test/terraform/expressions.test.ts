@@ -6,6 +6,7 @@ import {
   isTemplate,
   type Reference,
   soleExpression,
+  tokenize,
 } from '../../scripts/terraform/expressions.js';
 
 const refs = (value: string, bound?: Set<string>): string[] =>
@@ -67,6 +68,16 @@ describe('Terraform expressions as hcl2json leaves them', () => {
     expect(attributeAfter(['aws_x', 'y', '[]', 'arn'], 2)).toBe('arn');
     expect(attributeAfter(['aws_x', 'y', 'arn'], 2)).toBe('arn');
     expect(attributeAfter(['aws_x', 'y'], 2)).toBeUndefined();
+  });
+
+  it('keeps the literal text of templates, with the escapes of inner strings decoded', () => {
+    const texts = (value: string): string[] =>
+      tokenize(value)
+        .filter((token) => token.kind === 'text')
+        .map((token) => token.value);
+    expect(texts('${var.a}:*')).toEqual([':*']);
+    expect(texts('${"a \\"b\\" \\u00e9"}')).toEqual(['a "b" é']);
+    expect(texts('a $${literal} ${var.b}')).toEqual(['a ${literal} ']);
   });
 
   it('evaluates the arithmetic the policy tests need', () => {
