@@ -1,10 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JS templates
+import { evaluate } from '../../scripts/terraform/evaluate.js';
 import {
   analyze,
   attributeAfter,
-  evaluateArithmetic,
   isTemplate,
-  type Reference,
   soleExpression,
   tokenize,
 } from '../../scripts/terraform/expressions.js';
@@ -81,10 +80,10 @@ describe('Terraform expressions as hcl2json leaves them', () => {
   });
 
   it('evaluates the arithmetic the policy tests need', () => {
-    const values: Record<string, number> = { 'var.timeout': 60, 'var.window': 5 };
-    const resolve = (reference: Reference): number => values[reference.steps.join('.')] ?? Number.NaN;
-    expect(evaluateArithmetic('${6 * var.timeout + var.window}', resolve)).toBe(365);
-    expect(evaluateArithmetic('${max(30, (var.timeout - 10) * 2) % 7}', resolve)).toBe(2);
-    expect(() => evaluateArithmetic('${var.timeout ? 1 : 2}', resolve)).toThrow();
+    const values: Record<string, number> = { timeout: 60, window: 5 };
+    const scope = { variable: (name: string) => values[name] ?? null };
+    expect(evaluate('${6 * var.timeout + var.window}', scope)).toBe(365);
+    expect(evaluate('${max(30, (var.timeout - 10) * 2) % 7}', scope)).toBe(2);
+    expect(() => evaluate('${var.timeout ? 1 : 2}', scope)).toThrow();
   });
 });
