@@ -1,13 +1,13 @@
 /**
  * Offline Terraform checker: what `terraform fmt -check` and most of `terraform validate` would
- * report, without a terraform binary. Each `.tf` file is parsed with @cdktf/hcl2json, its layout
- * compared with @cdktf/hcl-tools' formatter, and every resource, data source, reference, function
- * call and module call checked against the vendored hashicorp/aws schema and the module's own
- * declarations. It cannot check values, types or anything only a plan knows.
+ * report, without providers. Each `.tf` file is parsed with @cdktf/hcl2json, its layout compared
+ * with `terraform fmt` (the binary when it is on the PATH, else @cdktf/hcl-tools; see format.ts),
+ * and every resource, data source, reference, function call and module call checked against the
+ * vendored hashicorp/aws schema and the module's own declarations. It cannot check values, types
+ * or anything only a plan knows.
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { format } from '@cdktf/hcl-tools';
 import {
   analyze,
   attributeAfter,
@@ -17,6 +17,7 @@ import {
   SPLAT,
   soleExpression,
 } from './expressions.js';
+import { defaultFormatter, type Formatter } from './format.js';
 import { TERRAFORM_FUNCTIONS } from './functions.js';
 import {
   type Block,
@@ -39,7 +40,7 @@ import { readableNames, type Schema, type SchemaKind, type SchemaNode } from './
 
 export const RULES = {
   parse: 'the file is not valid HCL',
-  format: 'the file is not laid out as `terraform fmt` (hcl-tools) lays it out',
+  format: 'the file is not laid out as `terraform fmt` lays it out (the binary, or hcl-tools without one)',
   'unknown-resource-type': 'a resource type hashicorp/aws 6.25.0 does not have',
   'unknown-data-type': 'a data source type hashicorp/aws 6.25.0 does not have',
   'schema-not-vendored':
@@ -73,6 +74,8 @@ export interface CheckOptions {
   schema: Schema;
   /** Findings name files relative to this directory (default: the checked directory). */
   baseDir?: string;
+  /** How files should be laid out (default: terraform fmt when on the PATH, else hcl-tools). */
+  formatter?: Formatter;
 }
 
 export function formatFinding(finding: Finding): string {
@@ -131,6 +134,7 @@ class ModuleChecker {
     private readonly module: TfModule,
     private readonly schema: Schema,
     private readonly baseDir: string,
+    private readonly formatter: Formatter,
   ) {}
 
   private report(file: TfFile, rule: RuleId, message: string, line?: number): void {
@@ -153,13 +157,19 @@ class ModuleChecker {
   }
 
   async run(): Promise<Finding[]> {
-    for (const file of this.module.files) {
+    // All at once: terraform fmt is a process per file.
+    const layouts = await Promise.all(
+      this.module.files.map((file) =>
+        file.error === undefined ? this.formatter.format(file.source) : undefined,
+      ),
+    );
+    for (const [position, file] of this.module.files.entries()) {
       if (file.error !== undefined) {
         this.reportParseError(file, file.error);
         continue;
       }
-      const formatted = await format(file.source);
-      if (formatted !== file.source) {
+      const formatted = layouts[position];
+      if (formatted !== undefined && formatted !== file.source) {
         const expected = formatted.split('\n');
         const actual = file.source.split('\n');
         const index = actual.findIndex((line, i) => line !== expected[i]);
@@ -586,7 +596,7 @@ class ModuleChecker {
           this.reportParseError(file, file.error ?? 'unreadable');
           continue;
         }
-        const formatted = await format(file.source);
+        const formatted = await this.formatter.format(file.source);
         if (formatted !== file.source) this.report(file, 'format', 'not formatted (make tf-fmt rewrites it)');
         for (const key of Object.keys(file.json)) {
           if (!this.variables.has(key)) {
@@ -606,7 +616,10 @@ class ModuleChecker {
 /** Checks one module directory (its `.tf` files, and `.tfvars` beside it or in `envs/`). */
 export async function checkModule(dir: string, options: CheckOptions): Promise<Finding[]> {
   const module = await loadModule(dir);
-  return sortFindings(await new ModuleChecker(module, options.schema, options.baseDir ?? dir).run());
+  const formatter = options.formatter ?? defaultFormatter();
+  return sortFindings(
+    await new ModuleChecker(module, options.schema, options.baseDir ?? dir, formatter).run(),
+  );
 }
 
 /** Checks every module directory under `root` (root stack, modules, examples). */
