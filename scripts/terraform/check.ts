@@ -58,6 +58,8 @@ export const RULES = {
   'variable-without-description': 'a variable without `description`',
   'output-without-description': 'an output without `description`',
   'undeclared-variable': 'a value in a .tfvars file for a variable the module does not declare',
+  'unread-attribute':
+    'a .tfvars attribute of a variable read attribute by attribute (`var.x.y`) that nothing reads',
 } as const;
 
 export type RuleId = keyof typeof RULES;
@@ -129,6 +131,10 @@ class ModuleChecker {
   private readonly variables = new Set<string>();
   private readonly locals = new Set<string>();
   private readonly modules = new Map<string, ModuleInterface | undefined>();
+  /** How each variable is read: attribute by attribute (`var.x.y`), or whole somewhere. */
+  private readonly variableUse = new Map<string, { whole: boolean; attributes: Set<string> }>();
+  /** The variable whose own validation is being scanned: reading itself there says nothing. */
+  private validating: string | undefined;
 
   constructor(
     private readonly module: TfModule,
@@ -280,7 +286,9 @@ class ModuleChecker {
       }
       const validations = block.body.validation;
       if (isBlockList(validations)) {
+        this.validating = name;
         for (const validation of validations) this.scan(validation, new Set(), { file: block.file, line });
+        this.validating = undefined;
       }
     }
   }
@@ -494,8 +502,15 @@ class ModuleChecker {
 
     if (BUILTIN_ROOTS.has(root)) return;
     if (root === 'var') {
-      if (!isName(second) || !this.variables.has(second))
+      if (!isName(second) || !this.variables.has(second)) {
         dangling(`${text}: no variable "${second}" is declared`);
+      } else if (second !== this.validating) {
+        const use = this.variableUse.get(second) ?? { whole: false, attributes: new Set<string>() };
+        const attribute = steps[2];
+        if (isName(attribute)) use.attributes.add(attribute);
+        else use.whole = true;
+        this.variableUse.set(second, use);
+      }
       return;
     }
     if (root === 'local') {
@@ -587,6 +602,26 @@ class ModuleChecker {
     }
   }
 
+  /**
+   * An object given to a variable the module only ever reads attribute by attribute (the root stack's
+   * `fanout`, of type any): an attribute no `var.<name>.<attribute>` reads is a typo Terraform would
+   * silently drop.
+   */
+  private checkUnreadAttributes(file: TfFile, key: string, value: Json): void {
+    const use = this.variableUse.get(key);
+    if (!isObject(value) || use === undefined || use.whole || use.attributes.size === 0) return;
+    const keyLine = lineOf(file.source, new RegExp(`^\\s*${escapeRegExp(key)}\\s*=`));
+    for (const attribute of Object.keys(value)) {
+      if (use.attributes.has(attribute)) continue;
+      this.report(
+        file,
+        'unread-attribute',
+        `${key}.${attribute}: nothing reads var.${key}.${attribute}; the configuration reads ${[...use.attributes].sort().join(', ')}`,
+        lineOf(file.source, new RegExp(`^\\s*${escapeRegExp(attribute)}\\s*=`), keyLine),
+      );
+    }
+  }
+
   /** `*.tfvars` beside the module and in its `envs/` folder: formatted, and only declared variables. */
   private async checkTfvars(): Promise<void> {
     for (const dir of [this.module.dir, join(this.module.dir, 'envs')]) {
@@ -598,7 +633,8 @@ class ModuleChecker {
         }
         const formatted = await this.formatter.format(file.source);
         if (formatted !== file.source) this.report(file, 'format', 'not formatted (make tf-fmt rewrites it)');
-        for (const key of Object.keys(file.json)) {
+        for (const [key, value] of Object.entries(file.json)) {
+          this.checkUnreadAttributes(file, key, value);
           if (!this.variables.has(key)) {
             this.report(
               file,
