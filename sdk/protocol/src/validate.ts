@@ -1,3 +1,4 @@
+import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 
 /**
@@ -6,7 +7,7 @@ import * as z from 'zod/mini';
  * generic unless given a locale; the English one is passed per call, so the host application's own
  * zod configuration is never changed.
  */
-const english = z.locales.en();
+const english = en();
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
