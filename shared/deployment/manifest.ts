@@ -1,4 +1,4 @@
-import { check } from '@fanout/protocol';
+import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import manifestJson from '../../terraform/modules/fanout/functions.json';
 
@@ -149,11 +149,19 @@ export type FunctionSpec = z.infer<typeof FunctionSpec>;
 export type VariableSpec = z.infer<typeof Variable>;
 export type IntegerSettingSpec = z.infer<typeof IntegerSetting>;
 
-/** The manifest checked against its schema; throws an Error listing every problem. */
+// English messages, as @fanout/protocol's check() gives them. Not check() itself: the local runtime
+// loads this file through tsx as CommonJS, where the workspace package resolves to its unbuilt dist/.
+const english = en();
+
+/** The manifest checked against its schema; throws an Error listing every problem, `path: message`. */
 export function parseManifest(value: unknown): Manifest {
-  const checked = check(ManifestSchema, value);
-  if (!checked.ok) throw new Error(`functions.json is malformed:\n  ${checked.problems.join('\n  ')}`);
-  return checked.value;
+  const result = z.safeParse(ManifestSchema, value, { error: english.localeError });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  throw new Error(`functions.json is malformed:\n  ${problems.join('\n  ')}`);
 }
 
 export const manifest: Manifest = parseManifest(manifestJson);

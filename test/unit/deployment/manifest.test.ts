@@ -23,6 +23,12 @@ describe('the deployment manifest', () => {
     expect(FUNCTION_NAMES).toEqual(Object.keys(raw().functions).sort());
   });
 
+  it('names where each problem is, and says the rest plainly', () => {
+    expect(() => parseManifest({ ...raw(), extra: true })).toThrow(
+      /malformed:\n {2}Unrecognized key: "extra"$/,
+    );
+  });
+
   it('refuses a default outside its range, naming where', () => {
     const broken = raw();
     const fanout = broken.functions.fanout as { environment: Record<string, { default: number }> };
