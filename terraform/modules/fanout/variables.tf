@@ -128,6 +128,11 @@ variable "settings" {
   type        = map(string)
   default     = {}
   nullable    = false
+
+  validation {
+    condition     = alltrue([for key in keys(var.settings) : can(regex("^[A-Z][A-Z0-9_]*$", key))])
+    error_message = "settings takes environment variable names (capitals, digits and underscores), e.g. { FANOUT_CONCURRENCY = 64 }."
+  }
 }
 
 variable "functions" {
@@ -264,6 +269,11 @@ variable "fanout_queue" {
   type        = map(number)
   default     = {}
   nullable    = false
+
+  validation {
+    condition     = alltrue([for value in values(var.fanout_queue) : floor(value) == value])
+    error_message = "fanout_queue takes whole numbers, e.g. { maximum_concurrency = 200 }."
+  }
 }
 
 ################################################################################
