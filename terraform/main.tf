@@ -14,10 +14,11 @@ locals {
   name = "${var.name}-${var.environment}"
 }
 
-# Every input but the four this stack owns comes from var.fanout under the module's own name; an
-# absent one is null, which the module's non-nullable variables turn into their defaults. Terraform
-# has no way to pass an object as a module's arguments, hence one line per input (the offline checker
-# reports a tfvars key no line reads, and the policy tests that no module input is left out).
+# Every module input but name, artifacts_dir and the secret (and tags, which reach every resource
+# through the provider's default_tags) comes from var.fanout under the module's own name; an absent
+# one is null, which the module's non-nullable variables turn into their defaults. Terraform cannot
+# spread an object into a module's arguments, hence one line per input: the offline checker reports
+# a tfvars attribute no line reads, and the policy tests a module input no line passes.
 module "fanout" {
   source = "./modules/fanout"
 

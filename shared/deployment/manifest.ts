@@ -172,7 +172,12 @@ export type FunctionName = keyof typeof manifestJson.functions;
 export type VariableOf<F extends FunctionName> = keyof (typeof manifestJson.functions)[F]['environment'] &
   string;
 
-export const FUNCTION_NAMES = Object.keys(manifest.functions).sort() as FunctionName[];
+export const FUNCTION_NAMES: readonly FunctionName[] = Object.keys(
+  manifest.functions,
+).sort() as FunctionName[];
+
+export const isFunctionName = (name: string): name is FunctionName =>
+  (FUNCTION_NAMES as readonly string[]).includes(name);
 
 export function functionSpec(fn: FunctionName): FunctionSpec {
   const spec = manifest.functions[fn];
