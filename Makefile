@@ -45,10 +45,10 @@ check-build: build ## build, then check every bundle loads and a rebuild is byte
 
 test: typecheck lint deps unit check-build ## everything CI runs
 
-tf-check: install ## offline Terraform checks (no terraform needed): checker, fixtures, policy tests, README tables
+tf-check: install ## offline Terraform checks (no provider needed): checker, fixtures, policy tests, README tables
 	$(BIN)/jest test/terraform
 
-tf-fmt: install ## lay out every .tf/.tfvars under terraform/ as terraform fmt does
+tf-fmt: install ## lay out every .tf/.tfvars under terraform/ with terraform fmt (hcl-tools when no terraform is on PATH)
 	$(BIN)/tsx scripts/terraform/cli.ts fmt
 
 tf-docs: install ## regenerate the inputs/outputs tables of the Terraform READMEs

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Checks what `make build` produced, as Lambda will see it: every function has a zip; each zip's
-// index.mjs, unpacked alone, imports under plain node and exports `handler`; a function started
-// without its configuration fails at load naming the variable; and a second build is byte-identical.
+// Checks what `make build` produced, as Lambda will see it: every function functions.json lists has a
+// zip; each zip's index.mjs, unpacked alone, imports under plain node and exports `handler`; a function
+// started without a variable it requires, or with a setting out of range, fails at load naming the
+// variable; and a second build is byte-identical.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,26 +13,61 @@ import { unzipSync } from 'fflate';
 import { functionNames } from './build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const EXPECTED = ['authorizer', 'connect', 'default', 'disconnect', 'fanout', 'subscribe', 'unsubscribe'];
+// The deployment manifest, which Terraform and the handlers read too: what each function reads.
+const manifest = JSON.parse(
+  readFileSync(join(root, 'terraform', 'modules', 'fanout', 'functions.json'), 'utf8'),
+);
+const EXPECTED = Object.keys(manifest.functions).sort();
 
-// A complete configuration for every function; no value here makes a network call at import time.
-const CONFIG = {
-  AWS_REGION: 'us-east-1',
-  TABLE_NAME: 'fanout-check',
-  QUEUE_URL: 'http://127.0.0.1:9/000000000000/fanout',
-  DLQ_URL: 'http://127.0.0.1:9/000000000000/fanout-dlq',
-  MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9/check',
-  AUTH_JWT_SECRET: 'check-bundles-secret-0123456789abcdef',
+// A value for everything the module wires in; none makes a network call at import time.
+const WIRED = {
+  table_name: 'fanout-check',
+  fanout_queue_url: 'http://127.0.0.1:9/000000000000/fanout',
+  fanout_dlq_url: 'http://127.0.0.1:9/000000000000/fanout-dlq',
+  management_endpoint: 'http://127.0.0.1:9/check',
+  auth_jwt_secret: 'check-bundles-secret-0123456789abcdef',
 };
-// The variable each function must refuse to start without.
-const REQUIRED = {
-  authorizer: 'AUTH_JWT_SECRET',
-  connect: 'TABLE_NAME',
-  disconnect: 'TABLE_NAME',
-  subscribe: 'TABLE_NAME',
-  unsubscribe: 'TABLE_NAME',
-  fanout: 'MANAGEMENT_ENDPOINT',
-};
+
+/** A complete configuration of one function: its wired variables set, its settings left to their defaults. */
+function configOf(name) {
+  const env = { AWS_REGION: 'us-east-1' };
+  const group = manifest.functions[name].exactly_one_of ?? [];
+  for (const [variable, spec] of Object.entries(manifest.functions[name].environment)) {
+    if (spec.from === undefined) continue;
+    // Of a group that needs exactly one, the first that has a value.
+    if (group.includes(variable) && group.some((other) => other !== variable && env[other] !== undefined))
+      continue;
+    if (WIRED[spec.from] !== undefined) env[variable] = WIRED[spec.from];
+  }
+  return env;
+}
+
+/**
+ * What each function must refuse to start with, and the variables the refusal must name: without each
+ * required variable, without all of an exactly-one-of group, and with each setting above its range.
+ */
+function refusalsOf(name) {
+  const fn = manifest.functions[name];
+  const refusals = [];
+  for (const [variable, spec] of Object.entries(fn.environment)) {
+    if (spec.required)
+      refusals.push({ label: `without ${variable}`, drop: [variable], set: {}, names: [variable] });
+    if (spec.type === 'integer') {
+      const bad = String(spec.max + 1);
+      refusals.push({
+        label: `with ${variable}=${bad}`,
+        drop: [],
+        set: { [variable]: bad },
+        names: [variable],
+      });
+    }
+  }
+  if (fn.exactly_one_of) {
+    const group = fn.exactly_one_of;
+    refusals.push({ label: `without ${group.join(' or ')}`, drop: group, set: {}, names: group });
+  }
+  return refusals;
+}
 
 const failures = [];
 let passed = 0;
@@ -62,7 +98,7 @@ function importBundle(dir, env) {
 
 const names = functionNames();
 check(
-  `functions/ holds the ${EXPECTED.length} functions`,
+  `functions/ holds the ${EXPECTED.length} functions functions.json lists`,
   JSON.stringify(names) === JSON.stringify(EXPECTED),
   names.join(','),
 );
@@ -85,19 +121,28 @@ for (const name of names) {
   const dir = mkdtempSync(join(tmpdir(), `fanout-${name}-`));
   try {
     for (const [file, bytes] of Object.entries(entries)) writeFileSync(join(dir, file), bytes);
-    const ok = importBundle(dir, CONFIG);
+    const config = configOf(name);
+    const missing = Object.entries(manifest.functions[name].environment)
+      .filter(([variable, spec]) => spec.required && config[variable] === undefined)
+      .map(([variable, spec]) => `${variable} (from ${spec.from})`);
+    check(
+      `${name}: the check has a value for every variable it requires`,
+      missing.length === 0,
+      missing.join(', '),
+    );
+    const ok = importBundle(dir, config);
     check(
       `${name}: index.mjs imports under plain node and exports handler`,
       ok.status === 0,
       ok.stderr.trim().split('\n').slice(-3).join(' | '),
     );
-    const variable = REQUIRED[name];
-    if (variable) {
-      const { [variable]: _omitted, ...partial } = CONFIG;
-      const bad = importBundle(dir, partial);
+    for (const refusal of refusalsOf(name)) {
+      const env = { ...config, ...refusal.set };
+      for (const variable of refusal.drop) delete env[variable];
+      const bad = importBundle(dir, env);
       check(
-        `${name}: refuses to load without ${variable}`,
-        bad.status !== 0 && bad.stderr.includes(variable),
+        `${name}: refuses to load ${refusal.label}`,
+        bad.status !== 0 && refusal.names.every((variable) => bad.stderr.includes(variable)),
         `exit ${bad.status}`,
       );
     }

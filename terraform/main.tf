@@ -14,45 +14,47 @@ locals {
   name = "${var.name}-${var.environment}"
 }
 
+# Every module input but name, artifacts_dir and the secret (and tags, which reach every resource
+# through the provider's default_tags) comes from var.fanout under the module's own name; an absent
+# one is null, which the module's non-nullable variables turn into their defaults. Terraform cannot
+# spread an object into a module's arguments, hence one line per input: the offline checker reports
+# a tfvars attribute no line reads, and the policy tests a module input no line passes.
 module "fanout" {
   source = "./modules/fanout"
 
-  name          = local.name
-  artifacts_dir = coalesce(var.artifacts_dir, "${path.root}/../dist")
+  name            = local.name
+  artifacts_dir   = coalesce(var.artifacts_dir, "${path.root}/../dist")
+  auth_jwt_secret = var.auth_jwt_secret
 
-  stage_name                     = var.stage_name
-  stage_throttling_burst_limit   = var.stage_throttling_burst_limit
-  stage_throttling_rate_limit    = var.stage_throttling_rate_limit
-  stage_detailed_metrics_enabled = var.stage_detailed_metrics_enabled
-  manage_api_gateway_account     = var.manage_api_gateway_account
+  # This stack's own defaults: a namespace per environment, and the account's API Gateway role.
+  metrics_namespace          = coalesce(try(var.fanout.metrics_namespace, null), local.name)
+  manage_api_gateway_account = coalesce(try(var.fanout.manage_api_gateway_account, null), true)
 
-  auth_jwt_secret                  = var.auth_jwt_secret
-  auth_jwks_url                    = var.auth_jwks_url
-  auth_issuer                      = var.auth_issuer
-  auth_audience                    = var.auth_audience
-  max_subscriptions_per_connection = var.max_subscriptions_per_connection
+  stage_name                     = try(var.fanout.stage_name, null)
+  stage_throttling_burst_limit   = try(var.fanout.stage_throttling_burst_limit, null)
+  stage_throttling_rate_limit    = try(var.fanout.stage_throttling_rate_limit, null)
+  stage_detailed_metrics_enabled = try(var.fanout.stage_detailed_metrics_enabled, null)
 
-  route_function_memory_size  = var.route_function_memory_size
-  route_function_timeout      = var.route_function_timeout
-  fanout_function_memory_size = var.fanout_function_memory_size
-  fanout_function_timeout     = var.fanout_function_timeout
-  fanout_concurrency          = var.fanout_concurrency
-  fanout_page_size            = var.fanout_page_size
-  fanout_max_attempts         = var.fanout_max_attempts
-  fanout_max_retry_messages   = var.fanout_max_retry_messages
-  log_level                   = var.log_level
-  log_retention_in_days       = var.log_retention_in_days
-  metrics_namespace           = coalesce(var.metrics_namespace, local.name)
+  auth_jwks_url = try(var.fanout.auth_jwks_url, null)
+  auth_issuer   = try(var.fanout.auth_issuer, null)
+  auth_audience = try(var.fanout.auth_audience, null)
 
-  table_point_in_time_recovery = var.table_point_in_time_recovery
-  table_deletion_protection    = var.table_deletion_protection
+  settings  = try(var.fanout.settings, null)
+  functions = try(var.fanout.functions, null)
 
-  fanout_max_receive_count       = var.fanout_max_receive_count
-  fanout_batch_size              = var.fanout_batch_size
-  fanout_batching_window_seconds = var.fanout_batching_window_seconds
-  fanout_maximum_concurrency     = var.fanout_maximum_concurrency
+  log_level             = try(var.fanout.log_level, null)
+  log_retention_in_days = try(var.fanout.log_retention_in_days, null)
 
-  alarms_enabled                   = var.alarms_enabled
-  alarm_sns_topic_arn              = var.alarm_sns_topic_arn
-  alarm_oldest_message_age_seconds = var.alarm_oldest_message_age_seconds
+  table_point_in_time_recovery = try(var.fanout.table_point_in_time_recovery, null)
+  table_deletion_protection    = try(var.fanout.table_deletion_protection, null)
+
+  event_target_maximum_event_age_seconds = try(var.fanout.event_target_maximum_event_age_seconds, null)
+  event_target_maximum_retry_attempts    = try(var.fanout.event_target_maximum_retry_attempts, null)
+  fanout_queue_message_retention_seconds = try(var.fanout.fanout_queue_message_retention_seconds, null)
+  dlq_message_retention_seconds          = try(var.fanout.dlq_message_retention_seconds, null)
+  fanout_queue                           = try(var.fanout.fanout_queue, null)
+
+  alarms_enabled                   = try(var.fanout.alarms_enabled, null)
+  alarm_sns_topic_arn              = try(var.fanout.alarm_sns_topic_arn, null)
+  alarm_oldest_message_age_seconds = try(var.fanout.alarm_oldest_message_age_seconds, null)
 }

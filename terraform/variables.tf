@@ -41,202 +41,29 @@ variable "artifacts_dir" {
 }
 
 ################################################################################
-# WebSocket API
+# The module: every input of modules/fanout, passed through as it is
 ################################################################################
 
-variable "stage_name" {
-  description = "Name of the API Gateway stage (last path segment of the WebSocket URL)."
-  type        = string
-  default     = "live"
-}
+variable "fanout" {
+  description = "Inputs of the fanout module, by its variable names (see `modules/fanout/README.md`), e.g. `{ log_level = \"DEBUG\", fanout_queue = { maximum_concurrency = 10 } }`. A left-out input takes the module's default, except `metrics_namespace` (here `<name>-<environment>`) and `manage_api_gateway_account` (here `true`). `name`, `artifacts_dir`, `tags` and `auth_jwt_secret` come from this stack's own variables."
+  type        = any
+  default     = {}
+  nullable    = false
 
-variable "stage_throttling_burst_limit" {
-  description = "Burst limit for client messages on every route of the stage."
-  type        = number
-  default     = 500
-}
+  validation {
+    condition     = can(keys(var.fanout))
+    error_message = "fanout must be an object of the module's inputs, e.g. { log_level = \"DEBUG\" }."
+  }
 
-variable "stage_throttling_rate_limit" {
-  description = "Steady-state limit for client messages on every route of the stage, per second."
-  type        = number
-  default     = 1000
+  validation {
+    condition     = length(setintersection(try(keys(var.fanout), []), ["name", "artifacts_dir", "tags", "auth_jwt_secret"])) == 0
+    error_message = "Set name, artifacts_dir and tags as this stack's own variables, and the secret as TF_VAR_auth_jwt_secret, not inside fanout."
+  }
 }
-
-variable "stage_detailed_metrics_enabled" {
-  description = "Publish per-route CloudWatch metrics for the stage."
-  type        = bool
-  default     = false
-}
-
-variable "manage_api_gateway_account" {
-  description = "Set the account's API Gateway CloudWatch role (one per account and region), which stage access logs need. Set false when another stack already manages it."
-  type        = bool
-  default     = true
-}
-
-################################################################################
-# Authentication
-################################################################################
 
 variable "auth_jwt_secret" {
-  description = "HS256 secret for connection tokens (at least 32 bytes). Pass it as TF_VAR_auth_jwt_secret, not in a tfvars file. Set exactly one of this and `auth_jwks_url`."
+  description = "HS256 secret for connection tokens (at least 32 bytes), the module's `auth_jwt_secret`. Pass it as TF_VAR_auth_jwt_secret, not in a tfvars file. Set exactly one of this and `fanout.auth_jwks_url`."
   type        = string
   default     = null
   sensitive   = true
-}
-
-variable "auth_jwks_url" {
-  description = "HTTPS URL of the JWKS for RS256/ES256 tokens. Set exactly one of this and `auth_jwt_secret`."
-  type        = string
-  default     = null
-}
-
-variable "auth_issuer" {
-  description = "Required `iss` claim, or null."
-  type        = string
-  default     = null
-}
-
-variable "auth_audience" {
-  description = "Required `aud` claim, or null."
-  type        = string
-  default     = null
-}
-
-variable "max_subscriptions_per_connection" {
-  description = "Most subscriptions one connection may hold (1 to 1000)."
-  type        = number
-  default     = 50
-}
-
-################################################################################
-# Functions
-################################################################################
-
-variable "route_function_memory_size" {
-  description = "Memory of the route functions and the authorizer, MB."
-  type        = number
-  default     = 256
-}
-
-variable "route_function_timeout" {
-  description = "Timeout of the route functions and the authorizer, seconds (at most 29)."
-  type        = number
-  default     = 10
-}
-
-variable "fanout_function_memory_size" {
-  description = "Memory of the fan-out function, MB."
-  type        = number
-  default     = 1024
-}
-
-variable "fanout_function_timeout" {
-  description = "Timeout of the fan-out function, seconds; the queue's visibility timeout follows it (x6)."
-  type        = number
-  default     = 60
-}
-
-variable "fanout_concurrency" {
-  description = "Concurrent deliveries per fan-out invocation, or null for the function's default."
-  type        = number
-  default     = null
-}
-
-variable "fanout_page_size" {
-  description = "Connections per audience page, or null for the function's default."
-  type        = number
-  default     = null
-}
-
-variable "fanout_max_attempts" {
-  description = "Delivery attempts per connection, or null for the function's default."
-  type        = number
-  default     = null
-}
-
-variable "fanout_max_retry_messages" {
-  description = "Retry messages per event, or null for the function's default."
-  type        = number
-  default     = null
-}
-
-variable "log_level" {
-  description = "Log level of every function (TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT)."
-  type        = string
-  default     = "INFO"
-}
-
-variable "log_retention_in_days" {
-  description = "Retention of every log group, days."
-  type        = number
-  default     = 30
-}
-
-variable "metrics_namespace" {
-  description = "CloudWatch namespace of the custom metrics, or null for `<name>-<environment>`."
-  type        = string
-  default     = null
-}
-
-################################################################################
-# Storage and delivery
-################################################################################
-
-variable "table_point_in_time_recovery" {
-  description = "Enable point-in-time recovery on the connections table."
-  type        = bool
-  default     = true
-}
-
-variable "table_deletion_protection" {
-  description = "Enable deletion protection on the connections table."
-  type        = bool
-  default     = false
-}
-
-variable "fanout_max_receive_count" {
-  description = "Receives of a fan-out message before it moves to the fan-out DLQ."
-  type        = number
-  default     = 5
-}
-
-variable "fanout_batch_size" {
-  description = "Most fan-out messages per invocation (1 to 10000; above 10 needs a batching window)."
-  type        = number
-  default     = 10
-}
-
-variable "fanout_batching_window_seconds" {
-  description = "Batching window of the event source mapping, seconds (0 to 300)."
-  type        = number
-  default     = 0
-}
-
-variable "fanout_maximum_concurrency" {
-  description = "Most concurrent fan-out invocations (2 to 1000)."
-  type        = number
-  default     = 50
-}
-
-################################################################################
-# Alarms
-################################################################################
-
-variable "alarms_enabled" {
-  description = "Create the CloudWatch alarms."
-  type        = bool
-  default     = true
-}
-
-variable "alarm_sns_topic_arn" {
-  description = "SNS topic the alarms notify, or null."
-  type        = string
-  default     = null
-}
-
-variable "alarm_oldest_message_age_seconds" {
-  description = "Age of the oldest fan-out message that raises the backlog alarm, seconds."
-  type        = number
-  default     = 300
 }

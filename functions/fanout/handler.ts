@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { integer, requireString } from '../../shared/config.js';
+import { functionEnvironment } from '../../shared/config.js';
 import { FanoutEngine } from '../../shared/fanout/engine.js';
 import { createFanoutHandler } from '../../shared/fanout/handler.js';
-import { DEFAULT_FANOUT_OPTIONS } from '../../shared/fanout/options.js';
+import { optionsFromEnvironment } from '../../shared/fanout/options.js';
 import {
   ApiGatewayConnectionGateway,
   createManagementClient,
@@ -15,28 +15,20 @@ import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 
 // Everything below runs once per cold start; every invocation reuses the clients and their
 // keep-alive sockets. A missing or malformed variable fails the cold start, naming the variable.
-const env = process.env;
-const options = {
-  concurrency: integer(env, 'FANOUT_CONCURRENCY', DEFAULT_FANOUT_OPTIONS.concurrency, { min: 1, max: 1000 }),
-  pageSize: integer(env, 'FANOUT_PAGE_SIZE', DEFAULT_FANOUT_OPTIONS.pageSize, { min: 1, max: 10_000 }),
-  maxAttempts: integer(env, 'FANOUT_MAX_ATTEMPTS', DEFAULT_FANOUT_OPTIONS.maxAttempts, { min: 1, max: 20 }),
-  maxRetryMessages: integer(env, 'FANOUT_MAX_RETRY_MESSAGES', DEFAULT_FANOUT_OPTIONS.maxRetryMessages, {
-    min: 0,
-    max: 100,
-  }),
-};
+const env = functionEnvironment('fanout', process.env);
+const options = optionsFromEnvironment((name) => env.integer(name));
 
 const store = new DynamoDbConnectionStore(
   DynamoDBDocumentClient.from(new DynamoDBClient({})),
-  requireString(env, 'TABLE_NAME'),
+  env.string('TABLE_NAME'),
 );
 const queue = new SqsWorkQueue(new SQSClient({}), {
-  queueUrl: requireString(env, 'QUEUE_URL'),
-  deadLetterQueueUrl: requireString(env, 'DLQ_URL'),
+  queueUrl: env.string('QUEUE_URL'),
+  deadLetterQueueUrl: env.string('DLQ_URL'),
 });
 const gateway = new ApiGatewayConnectionGateway(
   createManagementClient({
-    endpoint: requireString(env, 'MANAGEMENT_ENDPOINT'),
+    endpoint: env.string('MANAGEMENT_ENDPOINT'),
     maxSockets: options.concurrency,
   }),
 );

@@ -1,12 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { requireString } from '../../shared/config.js';
+import { functionEnvironment } from '../../shared/config.js';
 import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { createUnsubscribeHandler } from '../../shared/routes/unsubscribe.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 
 // Built once per cold start and reused by every invocation (keep-alive connections to DynamoDB).
-const tableName = requireString(process.env, 'TABLE_NAME');
-const store = new DynamoDbConnectionStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName);
+const env = functionEnvironment('unsubscribe', process.env);
+const store = new DynamoDbConnectionStore(
+  DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  env.string('TABLE_NAME'),
+);
 
 export const handler = createUnsubscribeHandler({ store, ...fromPowertools(observability('unsubscribe')) });

@@ -5,6 +5,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { Publisher } from '@fanout/publisher';
+import { FUNCTION_NAMES as MANIFEST_FUNCTIONS, type WiredSource } from '../../shared/deployment/manifest.js';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
 import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.js';
 import { startGateway } from '../gateway/index.js';
@@ -13,28 +14,26 @@ import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '
 import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
 import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
-import { readStackSettings, type StackSettings } from './settings.js';
+import {
+  functionEnvironment,
+  readStackSettings,
+  type StackOverrides,
+  type StackSettings,
+} from './settings.js';
 
 /**
  * The whole platform on loopback, as on AWS: the built function bundles run unchanged (each in its
  * own Lambda-like environment) against local stand-ins that speak the AWS wire APIs: API Gateway's
  * WebSocket API and `@connections`, EventBridge PutEvents with the Terraform's rule pattern, SQS with
- * the Terraform's redrive policy and an event source mapping, and DynamoDB.
+ * the Terraform's redrive policy and an event source mapping, and DynamoDB. Each function gets the
+ * memory, timeout and environment the deployment manifest (functions.json) gives it on AWS.
  */
 
-export const FUNCTION_NAMES = [
-  'authorizer',
-  'connect',
-  'disconnect',
-  'subscribe',
-  'unsubscribe',
-  'default',
-  'fanout',
-] as const;
+export const FUNCTION_NAMES = MANIFEST_FUNCTIONS;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface LocalPlatformOptions {
-  /** The repository: dist/ (bundles), terraform/modules/fanout (settings), local/dashboard. */
+  /** The repository: dist/ (bundles), terraform/modules/fanout (rule pattern), local/dashboard. */
   rootDir: string;
   /** Resource name prefix, like Terraform's `var.name`. */
   name?: string;
@@ -53,8 +52,8 @@ export interface LocalPlatformOptions {
   maxConnectionMs?: number;
   /** Latency and faults injected into @connections calls. */
   faults?: GatewayFaults;
-  /** Settings that differ from the Terraform module's defaults (tests shorten timeouts). */
-  overrides?: Partial<StackSettings>;
+  /** Settings that differ from functions.json, as the Terraform module takes them (tests shorten timeouts). */
+  overrides?: StackOverrides;
   /** Run another bundle for a function (tests: a handler that throws). */
   bundles?: Partial<Record<FunctionName, string>>;
   /** Where function logs go (default: stdout, prefixed by the function name). */
@@ -94,10 +93,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   };
 
   try {
-    const settings = {
-      ...(await readStackSettings(join(options.rootDir, 'terraform/modules/fanout'))),
-      ...options.overrides,
-    };
+    const settings = readStackSettings(join(options.rootDir, 'terraform/modules/fanout'), options.overrides);
     const bundlePath = (fn: FunctionName) =>
       options.bundles?.[fn] ?? join(options.rootDir, 'dist', fn, 'index.mjs');
     for (const fn of FUNCTION_NAMES) {
@@ -120,8 +116,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     stopList.push({ label: 'SQS client', stop: async () => sqs.destroy() });
     const queues = await createQueueWithDlq(sqs, {
       name,
-      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
-      maxReceiveCount: settings.maxReceiveCount,
+      visibilityTimeoutSeconds: settings.fanoutQueue.visibility_timeout_seconds,
+      maxReceiveCount: settings.fanoutQueue.max_receive_count,
     });
     progress(`SQS (fauxqs)           ${sqsServer.endpoint}  queue ${queues.queueUrl}`);
 
@@ -150,40 +146,38 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     progress(`WebSocket API          ${gateway.url}`);
 
     // Deployed functions run on nodejs22.x; the SDK's warning about older Node versions only concerns
-    // the machine running them locally, so it is kept out of the function logs.
-    const runtime = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-    const common = {
-      ...runtime,
-      NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_METRICS_NAMESPACE: 'fanout',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      TABLE_NAME: dynamodb.tableName,
+    // the machine running them locally, so it is kept out of the function logs. The endpoint
+    // variables point the functions' AWS SDK clients at the local stand-ins.
+    const runtime = {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     };
-    const env: Record<FunctionName, Record<string, string>> = {
-      authorizer: { ...runtime, POWERTOOLS_METRICS_NAMESPACE: 'fanout', AUTH_JWT_SECRET: jwtSecret },
-      connect: common,
-      disconnect: common,
-      subscribe: { ...common, MAX_SUBSCRIPTIONS: String(settings.maxSubscriptions) },
-      unsubscribe: common,
-      default: { ...runtime, POWERTOOLS_METRICS_NAMESPACE: 'fanout' },
-      fanout: {
-        ...common,
-        QUEUE_URL: queues.queueUrl,
-        DLQ_URL: queues.dlqUrl,
-        MANAGEMENT_ENDPOINT: gateway.managementEndpoint,
-        ...Object.fromEntries(Object.entries(settings.fanoutTuning).map(([k, v]) => [k, String(v)])),
-      },
+    // What the module's common_environment sets, with its defaults.
+    const common = {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_METRICS_NAMESPACE: 'fanout',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    // The local stand-ins of what the module wires in (functions.json's "from").
+    const wired: Record<WiredSource, string | undefined> = {
+      table_name: dynamodb.tableName,
+      fanout_queue_url: queues.queueUrl,
+      fanout_dlq_url: queues.dlqUrl,
+      management_endpoint: gateway.managementEndpoint,
+      auth_jwt_secret: jwtSecret,
+      auth_jwks_url: undefined,
+      auth_issuer: undefined,
+      auth_audience: undefined,
     };
     for (const fn of FUNCTION_NAMES) {
-      const isFanout = fn === 'fanout';
+      const { memory_size, timeout } = settings.functions[fn];
       functions[fn] = loadFunction({
         name: `${name}-${fn}`,
         bundlePath: bundlePath(fn),
-        timeoutMs: 1000 * (isFanout ? settings.fanoutTimeoutSeconds : settings.routeTimeoutSeconds),
-        memoryMb: isFanout ? settings.fanoutMemoryMb : settings.routeMemoryMb,
-        env: env[fn],
+        timeoutMs: 1000 * timeout,
+        memoryMb: memory_size,
+        env: { ...runtime, ...common, ...functionEnvironment(fn, settings, wired) },
         region,
         logSink: options.logSink ?? stdoutLogSink,
       });
@@ -216,10 +210,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       queueArn: queues.queueArn,
       region,
       fn: functions.fanout,
-      batchSize: settings.batchSize,
-      maximumBatchingWindowMs: settings.batchingWindowSeconds * 1000,
-      functionTimeoutMs: settings.fanoutTimeoutSeconds * 1000,
-      maximumConcurrency: Math.max(2, Math.min(settings.maximumConcurrency, 4)),
+      batchSize: settings.fanoutQueue.batch_size,
+      maximumBatchingWindowMs: settings.fanoutQueue.batching_window_seconds * 1000,
+      functionTimeoutMs: settings.functions.fanout.timeout * 1000,
+      maximumConcurrency: Math.max(2, Math.min(settings.fanoutQueue.maximum_concurrency, 4)),
       ...(options.pollerLog ? { log: options.pollerLog } : {}),
     });
     stopList.push({ label: 'SQS poller', stop: () => poller.stop() });

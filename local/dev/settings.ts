@@ -1,78 +1,122 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from '@cdktf/hcl2json';
+import {
+  FUNCTION_NAMES,
+  type FunctionName,
+  functionSpec,
+  manifest,
+  visibilityTimeoutSeconds,
+  type WiredSource,
+} from '../../shared/deployment/manifest.js';
 
 /**
- * The deployment settings the local runtime mirrors, read from the Terraform module itself (its
- * variable defaults and the rule's pattern file), so that local and AWS route, batch and redrive
- * events the same way.
+ * The deployment settings the local runtime mirrors, from what the Terraform module reads too: the
+ * deployment manifest (functions.json) and the rule's pattern file, so that local and AWS configure
+ * the functions, and route, batch and redrive events, the same way.
  */
+
+/** The fan-out queue's consumer, by the names functions.json and the module's `fanout_queue` use. */
+export interface FanoutQueueSettings {
+  batch_size: number;
+  batching_window_seconds: number;
+  maximum_concurrency: number;
+  max_receive_count: number;
+  /** functions.json's weighted sum (6 × the fan-out timeout + the batching window), unless overridden. */
+  visibility_timeout_seconds: number;
+}
+
 export interface StackSettings {
-  maxReceiveCount: number;
-  fanoutTimeoutSeconds: number;
-  routeTimeoutSeconds: number;
-  fanoutMemoryMb: number;
-  routeMemoryMb: number;
-  batchSize: number;
-  batchingWindowSeconds: number;
-  maximumConcurrency: number;
-  maxSubscriptions: number;
-  /** Fan-out tuning: undefined where the module leaves it to the function's default (null). */
-  fanoutTuning: Partial<
-    Record<
-      'FANOUT_CONCURRENCY' | 'FANOUT_PAGE_SIZE' | 'FANOUT_MAX_ATTEMPTS' | 'FANOUT_MAX_RETRY_MESSAGES',
-      number
-    >
-  >;
-  /** 6 × fan-out timeout + batching window, as the module computes it. */
-  visibilityTimeoutSeconds: number;
+  /** Memory (MB) and timeout (seconds) of each function. */
+  functions: Record<FunctionName, { memory_size: number; timeout: number }>;
+  /** Every setting a function reads, by environment variable: functions.json's default or the override. */
+  settings: Record<string, number>;
+  fanoutQueue: FanoutQueueSettings;
   eventPattern: unknown;
 }
 
-type Required = Exclude<keyof StackSettings, 'visibilityTimeoutSeconds' | 'eventPattern' | 'fanoutTuning'>;
+/**
+ * What differs from functions.json, named as the Terraform module's inputs are (`settings`,
+ * `functions`, `fanout_queue`). Tests shorten timeouts; they may also set the visibility timeout,
+ * which the module always derives, to see redeliveries within seconds.
+ */
+export interface StackOverrides {
+  settings?: Record<string, number>;
+  functions?: Partial<Record<FunctionName, Partial<{ memory_size: number; timeout: number }>>>;
+  fanout_queue?: Partial<FanoutQueueSettings>;
+}
 
-const VARIABLES: Record<Required, string> = {
-  maxReceiveCount: 'fanout_max_receive_count',
-  fanoutTimeoutSeconds: 'fanout_function_timeout',
-  routeTimeoutSeconds: 'route_function_timeout',
-  fanoutMemoryMb: 'fanout_function_memory_size',
-  routeMemoryMb: 'route_function_memory_size',
-  batchSize: 'fanout_batch_size',
-  batchingWindowSeconds: 'fanout_batching_window_seconds',
-  maximumConcurrency: 'fanout_maximum_concurrency',
-  maxSubscriptions: 'max_subscriptions_per_connection',
-};
-
-/** Optional variables, by the environment variable the fan-out function reads them from. */
-const TUNING = {
-  FANOUT_CONCURRENCY: 'fanout_concurrency',
-  FANOUT_PAGE_SIZE: 'fanout_page_size',
-  FANOUT_MAX_ATTEMPTS: 'fanout_max_attempts',
-  FANOUT_MAX_RETRY_MESSAGES: 'fanout_max_retry_messages',
-} as const;
-
-export async function readStackSettings(moduleDir: string): Promise<StackSettings> {
-  const file = join(moduleDir, 'variables.tf');
-  const parsed = (await parse(file, readFileSync(file, 'utf8'))) as {
-    variable?: Record<string, { default?: unknown }[]>;
-  };
-  const defaultOf = (name: string): number => {
-    const value = parsed.variable?.[name]?.[0]?.default;
-    if (typeof value !== 'number') throw new Error(`${file}: variable "${name}" has no numeric default`);
-    return value;
-  };
-  const numbers = Object.fromEntries(
-    Object.entries(VARIABLES).map(([key, variable]) => [key, defaultOf(variable)]),
-  ) as Record<Required, number>;
-  const fanoutTuning: StackSettings['fanoutTuning'] = {};
-  for (const [env, variable] of Object.entries(TUNING) as [keyof typeof TUNING, string][]) {
-    const value = parsed.variable?.[variable]?.[0]?.default;
-    if (typeof value === 'number') fanoutTuning[env] = value;
+/** Every setting of every function, with its default (functions.json keeps shared ones identical). */
+function settingDefaults(): Record<string, number> {
+  const defaults: Record<string, number> = {};
+  for (const fn of FUNCTION_NAMES) {
+    for (const [name, variable] of Object.entries(functionSpec(fn).environment)) {
+      if (variable.type === 'integer') defaults[name] = variable.default;
+    }
   }
+  return defaults;
+}
+
+function refuseUnknown(what: string, given: object, known: readonly string[]): void {
+  const unknown = Object.keys(given).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new Error(`${what}: ${unknown.join(', ')} not in functions.json (it has ${known.join(', ')})`);
+  }
+}
+
+export function readStackSettings(moduleDir: string, overrides: StackOverrides = {}): StackSettings {
+  const defaults = settingDefaults();
+  refuseUnknown('settings', overrides.settings ?? {}, Object.keys(defaults));
+  refuseUnknown('functions', overrides.functions ?? {}, FUNCTION_NAMES);
+  const queue = manifest.fanout_queue;
+  const queueKeys = [
+    'batch_size',
+    'batching_window_seconds',
+    'maximum_concurrency',
+    'max_receive_count',
+  ] as const;
+  refuseUnknown('fanout_queue', overrides.fanout_queue ?? {}, [...queueKeys, 'visibility_timeout_seconds']);
+
+  const functions = Object.fromEntries(
+    FUNCTION_NAMES.map((fn) => {
+      const spec = functionSpec(fn);
+      const override = overrides.functions?.[fn] ?? {};
+      return [
+        fn,
+        { memory_size: override.memory_size ?? spec.memory_size, timeout: override.timeout ?? spec.timeout },
+      ];
+    }),
+  ) as StackSettings['functions'];
+  const consumer = Object.fromEntries(
+    queueKeys.map((key) => [key, overrides.fanout_queue?.[key] ?? queue[key].default]),
+  ) as Omit<FanoutQueueSettings, 'visibility_timeout_seconds'>;
+  const visibility =
+    overrides.fanout_queue?.visibility_timeout_seconds ??
+    visibilityTimeoutSeconds({
+      fanout_timeout: functions.fanout.timeout,
+      batching_window_seconds: consumer.batching_window_seconds,
+    });
   return {
-    ...numbers,
-    fanoutTuning,
-    visibilityTimeoutSeconds: 6 * numbers.fanoutTimeoutSeconds + numbers.batchingWindowSeconds,
+    functions,
+    settings: { ...defaults, ...overrides.settings },
+    fanoutQueue: { ...consumer, visibility_timeout_seconds: visibility },
     eventPattern: JSON.parse(readFileSync(join(moduleDir, 'event-pattern.json'), 'utf8')),
   };
+}
+
+/**
+ * A function's environment as functions.json lists it: each setting's value, and what the local
+ * stand-ins wire in where the module would wire a resource (left out when undefined, as the module
+ * leaves out a null).
+ */
+export function functionEnvironment(
+  fn: FunctionName,
+  settings: StackSettings,
+  wired: Readonly<Record<WiredSource, string | undefined>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, variable] of Object.entries(functionSpec(fn).environment)) {
+    const value = variable.type === 'integer' ? settings.settings[name] : wired[variable.from];
+    if (value !== undefined) env[name] = String(value);
+  }
+  return env;
 }

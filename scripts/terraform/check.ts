@@ -1,13 +1,13 @@
 /**
  * Offline Terraform checker: what `terraform fmt -check` and most of `terraform validate` would
- * report, without a terraform binary. Each `.tf` file is parsed with @cdktf/hcl2json, its layout
- * compared with @cdktf/hcl-tools' formatter, and every resource, data source, reference, function
- * call and module call checked against the vendored hashicorp/aws schema and the module's own
- * declarations. It cannot check values, types or anything only a plan knows.
+ * report, without providers. Each `.tf` file is parsed with @cdktf/hcl2json, its layout compared
+ * with `terraform fmt` (the binary when it is on the PATH, else @cdktf/hcl-tools; see format.ts),
+ * and every resource, data source, reference, function call and module call checked against the
+ * vendored hashicorp/aws schema and the module's own declarations. It cannot check values, types
+ * or anything only a plan knows.
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { format } from '@cdktf/hcl-tools';
 import {
   analyze,
   attributeAfter,
@@ -17,6 +17,7 @@ import {
   SPLAT,
   soleExpression,
 } from './expressions.js';
+import { defaultFormatter, type Formatter } from './format.js';
 import { TERRAFORM_FUNCTIONS } from './functions.js';
 import {
   type Block,
@@ -39,7 +40,7 @@ import { readableNames, type Schema, type SchemaKind, type SchemaNode } from './
 
 export const RULES = {
   parse: 'the file is not valid HCL',
-  format: 'the file is not laid out as `terraform fmt` (hcl-tools) lays it out',
+  format: 'the file is not laid out as `terraform fmt` lays it out (the binary, or hcl-tools without one)',
   'unknown-resource-type': 'a resource type hashicorp/aws 6.25.0 does not have',
   'unknown-data-type': 'a data source type hashicorp/aws 6.25.0 does not have',
   'schema-not-vendored':
@@ -57,6 +58,8 @@ export const RULES = {
   'variable-without-description': 'a variable without `description`',
   'output-without-description': 'an output without `description`',
   'undeclared-variable': 'a value in a .tfvars file for a variable the module does not declare',
+  'unread-attribute':
+    'a .tfvars attribute of a variable read attribute by attribute (`var.x.y`) that nothing reads',
 } as const;
 
 export type RuleId = keyof typeof RULES;
@@ -73,6 +76,8 @@ export interface CheckOptions {
   schema: Schema;
   /** Findings name files relative to this directory (default: the checked directory). */
   baseDir?: string;
+  /** How files should be laid out (default: terraform fmt when on the PATH, else hcl-tools). */
+  formatter?: Formatter;
 }
 
 export function formatFinding(finding: Finding): string {
@@ -126,11 +131,16 @@ class ModuleChecker {
   private readonly variables = new Set<string>();
   private readonly locals = new Set<string>();
   private readonly modules = new Map<string, ModuleInterface | undefined>();
+  /** How each variable is read: attribute by attribute (`var.x.y`), or whole somewhere. */
+  private readonly variableUse = new Map<string, { whole: boolean; attributes: Set<string> }>();
+  /** The variable whose own validation is being scanned: reading itself there says nothing. */
+  private validating: string | undefined;
 
   constructor(
     private readonly module: TfModule,
     private readonly schema: Schema,
     private readonly baseDir: string,
+    private readonly formatter: Formatter,
   ) {}
 
   private report(file: TfFile, rule: RuleId, message: string, line?: number): void {
@@ -153,13 +163,19 @@ class ModuleChecker {
   }
 
   async run(): Promise<Finding[]> {
-    for (const file of this.module.files) {
+    // All at once: terraform fmt is a process per file.
+    const layouts = await Promise.all(
+      this.module.files.map((file) =>
+        file.error === undefined ? this.formatter.format(file.source) : undefined,
+      ),
+    );
+    for (const [position, file] of this.module.files.entries()) {
       if (file.error !== undefined) {
         this.reportParseError(file, file.error);
         continue;
       }
-      const formatted = await format(file.source);
-      if (formatted !== file.source) {
+      const formatted = layouts[position];
+      if (formatted !== undefined && formatted !== file.source) {
         const expected = formatted.split('\n');
         const actual = file.source.split('\n');
         const index = actual.findIndex((line, i) => line !== expected[i]);
@@ -270,7 +286,9 @@ class ModuleChecker {
       }
       const validations = block.body.validation;
       if (isBlockList(validations)) {
+        this.validating = name;
         for (const validation of validations) this.scan(validation, new Set(), { file: block.file, line });
+        this.validating = undefined;
       }
     }
   }
@@ -484,8 +502,15 @@ class ModuleChecker {
 
     if (BUILTIN_ROOTS.has(root)) return;
     if (root === 'var') {
-      if (!isName(second) || !this.variables.has(second))
+      if (!isName(second) || !this.variables.has(second)) {
         dangling(`${text}: no variable "${second}" is declared`);
+      } else if (second !== this.validating) {
+        const use = this.variableUse.get(second) ?? { whole: false, attributes: new Set<string>() };
+        const attribute = steps[2];
+        if (isName(attribute)) use.attributes.add(attribute);
+        else use.whole = true;
+        this.variableUse.set(second, use);
+      }
       return;
     }
     if (root === 'local') {
@@ -577,6 +602,26 @@ class ModuleChecker {
     }
   }
 
+  /**
+   * An object given to a variable the module only ever reads attribute by attribute (the root stack's
+   * `fanout`, of type any): an attribute no `var.<name>.<attribute>` reads is a typo Terraform would
+   * silently drop.
+   */
+  private checkUnreadAttributes(file: TfFile, key: string, value: Json): void {
+    const use = this.variableUse.get(key);
+    if (!isObject(value) || use === undefined || use.whole || use.attributes.size === 0) return;
+    const keyLine = lineOf(file.source, new RegExp(`^\\s*${escapeRegExp(key)}\\s*=`));
+    for (const attribute of Object.keys(value)) {
+      if (use.attributes.has(attribute)) continue;
+      this.report(
+        file,
+        'unread-attribute',
+        `${key}.${attribute}: nothing reads var.${key}.${attribute}; the configuration reads ${[...use.attributes].sort().join(', ')}`,
+        lineOf(file.source, new RegExp(`^\\s*${escapeRegExp(attribute)}\\s*=`), keyLine),
+      );
+    }
+  }
+
   /** `*.tfvars` beside the module and in its `envs/` folder: formatted, and only declared variables. */
   private async checkTfvars(): Promise<void> {
     for (const dir of [this.module.dir, join(this.module.dir, 'envs')]) {
@@ -586,9 +631,10 @@ class ModuleChecker {
           this.reportParseError(file, file.error ?? 'unreadable');
           continue;
         }
-        const formatted = await format(file.source);
+        const formatted = await this.formatter.format(file.source);
         if (formatted !== file.source) this.report(file, 'format', 'not formatted (make tf-fmt rewrites it)');
-        for (const key of Object.keys(file.json)) {
+        for (const [key, value] of Object.entries(file.json)) {
+          this.checkUnreadAttributes(file, key, value);
           if (!this.variables.has(key)) {
             this.report(
               file,
@@ -606,7 +652,10 @@ class ModuleChecker {
 /** Checks one module directory (its `.tf` files, and `.tfvars` beside it or in `envs/`). */
 export async function checkModule(dir: string, options: CheckOptions): Promise<Finding[]> {
   const module = await loadModule(dir);
-  return sortFindings(await new ModuleChecker(module, options.schema, options.baseDir ?? dir).run());
+  const formatter = options.formatter ?? defaultFormatter();
+  return sortFindings(
+    await new ModuleChecker(module, options.schema, options.baseDir ?? dir, formatter).run(),
+  );
 }
 
 /** Checks every module directory under `root` (root stack, modules, examples). */

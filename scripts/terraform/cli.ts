@@ -2,14 +2,15 @@
  * Offline Terraform tooling, run with tsx from the repository root:
  *
  *   tsx scripts/terraform/cli.ts check [dir...]     checker findings (default dir: terraform/); exit 1 on any
- *   tsx scripts/terraform/cli.ts fmt [--check] [dir...]   lay out .tf/.tfvars as `terraform fmt` does
+ *   tsx scripts/terraform/cli.ts fmt [--check] [dir...]   lay out .tf/.tfvars with `terraform fmt` (the binary
+ *                                                   when it is on the PATH, else hcl-tools)
  *   tsx scripts/terraform/cli.ts docs [--check]     regenerate the inputs/outputs tables of the READMEs
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { format } from '@cdktf/hcl-tools';
 import { checkTree, formatFinding, RULES } from './check.js';
 import { docsStatus, REFRESH_COMMAND, writeDocs } from './docs.js';
+import { defaultFormatter } from './format.js';
 import { Schema } from './schema.js';
 
 const root = resolve(dirname(process.argv[1] ?? '.'), '..', '..');
@@ -42,10 +43,12 @@ async function check(dirs: string[]): Promise<number> {
 }
 
 async function fmt(dirs: string[], checkOnly: boolean): Promise<number> {
+  const formatter = defaultFormatter();
+  console.log(`formatting with ${formatter.name}`);
   let changed = 0;
   for (const file of dirs.flatMap((dir) => terraformFiles(resolve(dir)))) {
     const source = readFileSync(file, 'utf8');
-    const formatted = await format(source);
+    const formatted = await formatter.format(source);
     if (formatted === source) continue;
     changed++;
     console.log(`${checkOnly ? 'not formatted' : 'formatted'}: ${relative(root, file)}`);

@@ -6,7 +6,8 @@
  * names bound by `for` expressions and template `for` directives left out.
  */
 
-export type TokenKind = 'ident' | 'number' | 'punct' | 'sep';
+/** `text` is the literal part of a template (escapes decoded in quoted strings). */
+export type TokenKind = 'ident' | 'number' | 'punct' | 'sep' | 'text';
 
 export interface Token {
   kind: TokenKind;
@@ -37,6 +38,21 @@ export interface Analysis {
 const MULTI_CHAR_PUNCT = ['...', '==', '!=', '<=', '>=', '&&', '||', '=>', '::'];
 const KEYWORDS = new Set(['true', 'false', 'null', 'for', 'in', 'if', 'else', 'endif', 'endfor']);
 
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
+
+/** The escape sequence at `i` of a quoted string (`\n`, `\"`, `\u00e9`, ...) and its length. */
+function decodeEscape(src: string, i: number): { text: string; length: number } {
+  const kind = src[i + 1] ?? '';
+  const simple = ESCAPES[kind];
+  if (simple !== undefined) return { text: simple, length: 2 };
+  const digits = kind === 'u' ? 4 : kind === 'U' ? 8 : 0;
+  const hex = src.slice(i + 2, i + 2 + digits);
+  if (digits > 0 && /^[0-9A-Fa-f]+$/.test(hex) && hex.length === digits) {
+    return { text: String.fromCodePoint(Number.parseInt(hex, 16)), length: 2 + digits };
+  }
+  return { text: src.slice(i, i + 2), length: 2 };
+}
+
 const isIdentStart = (c: string | undefined): boolean => c !== undefined && /[A-Za-z_]/.test(c);
 const isIdentPart = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_-]/.test(c);
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
@@ -61,25 +77,42 @@ class Lexer {
    */
   template(i: number, end: number, quoted: boolean): number {
     const src = this.src;
+    let text = '';
+    let textStart = i;
+    const flush = (at: number): void => {
+      if (text !== '') this.push('text', text, textStart, at);
+      text = '';
+    };
     while (i < end) {
       const c = src[i];
-      if (quoted && c === '"') return i + 1;
+      if (quoted && c === '"') {
+        flush(i);
+        return i + 1;
+      }
       if (c === '\\') {
-        i += 2;
+        // hcl2json decodes the escapes of a top-level template, not those of strings inside it.
+        const sequence = quoted ? decodeEscape(src, i) : { text: src.slice(i, i + 2), length: 2 };
+        text += sequence.text;
+        i += sequence.length;
         continue;
       }
       if ((c === '$' || c === '%') && src[i + 1] === c && src[i + 2] === '{') {
+        text += `${c}{`;
         i += 3; // $${ and %%{ are escapes for a literal ${ and %{
         continue;
       }
       if ((c === '$' || c === '%') && src[i + 1] === '{') {
+        flush(i);
         this.push('sep', c, i, i + 2);
         i = this.expression(i + 2, end);
         this.push('sep', '}', i - 1, i);
+        textStart = i;
         continue;
       }
+      text += c;
       i++;
     }
+    flush(end);
     return end;
   }
 
@@ -276,107 +309,4 @@ export function soleExpression(value: string): string | undefined {
     if (depth === 0) return token.end === value.length ? value.slice(2, -1).trim() : undefined;
   }
   return undefined;
-}
-
-/**
- * Evaluates a small arithmetic expression (numbers, + - * / %, parentheses, min/max/floor/ceil, and
- * references resolved by `resolve`), e.g. `${6 * var.timeout + var.window}`. Throws on anything else.
- */
-export function evaluateArithmetic(value: string, resolve: (reference: Reference) => number): number {
-  const tokens = tokenize(value).filter((token) => token.kind !== 'sep');
-  let i = 0;
-  const peek = (): Token | undefined => tokens[i];
-  const expect = (text: string): void => {
-    if (!isPunct(tokens[i], text)) throw new Error(`expected "${text}" in ${value}`);
-    i++;
-  };
-  const functions: Record<string, (args: number[]) => number> = {
-    max: (args) => Math.max(...args),
-    min: (args) => Math.min(...args),
-    floor: (args) => Math.floor(args[0] ?? Number.NaN),
-    ceil: (args) => Math.ceil(args[0] ?? Number.NaN),
-  };
-
-  const primary = (): number => {
-    const token = peek();
-    if (token === undefined) throw new Error(`unexpected end of ${value}`);
-    if (isPunct(token, '-')) {
-      i++;
-      return -primary();
-    }
-    if (isPunct(token, '(')) {
-      i++;
-      const result = sum();
-      expect(')');
-      return result;
-    }
-    if (token.kind === 'number') {
-      i++;
-      return Number(token.value);
-    }
-    if (token.kind === 'ident' && isPunct(tokens[i + 1], '(')) {
-      const fn = functions[token.value];
-      if (!fn) throw new Error(`function ${token.value}() is not supported in ${value}`);
-      i += 2;
-      const args: number[] = [];
-      while (!isPunct(peek(), ')')) {
-        args.push(sum());
-        if (isPunct(peek(), ',')) i++;
-      }
-      expect(')');
-      return fn(args);
-    }
-    if (token.kind === 'ident') {
-      const start = i;
-      const steps: Step[] = [token.value];
-      i++;
-      while (isPunct(peek(), '.') && tokens[i + 1]?.kind === 'ident') {
-        steps.push((tokens[i + 1] as Token).value);
-        i += 2;
-      }
-      const text = tokens
-        .slice(start, i)
-        .map((t) => t.value)
-        .join('');
-      return resolve({ steps, text });
-    }
-    throw new Error(`unexpected "${token.value}" in ${value}`);
-  };
-  const product = (): number => {
-    let result = primary();
-    for (;;) {
-      const token = peek();
-      if (isPunct(token, '*')) {
-        i++;
-        result *= primary();
-      } else if (isPunct(token, '/')) {
-        i++;
-        result /= primary();
-      } else if (isPunct(token, '%')) {
-        i++;
-        result %= primary();
-      } else {
-        return result;
-      }
-    }
-  };
-  const sum = (): number => {
-    let result = product();
-    for (;;) {
-      const token = peek();
-      if (isPunct(token, '+')) {
-        i++;
-        result += product();
-      } else if (isPunct(token, '-')) {
-        i++;
-        result -= product();
-      } else {
-        return result;
-      }
-    }
-  };
-
-  const result = sum();
-  if (i !== tokens.length) throw new Error(`unexpected "${tokens[i]?.value}" in ${value}`);
-  return result;
 }

@@ -1,4 +1,5 @@
-import { ConfigError, integer, optionalString } from '../config.js';
+import { ConfigError, functionEnvironment } from '../config.js';
+import { integerSetting } from '../deployment/manifest.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -18,36 +19,33 @@ export type TokenVerifierConfig = ClaimChecks & ({ secret: string } | { jwksUrl:
 /** RFC 7518 3.2: an HS256 key must be at least as long as the hash output (256 bits). */
 export const MIN_SECRET_BYTES = 32;
 
-/** Token issuers and Lambda hosts rarely agree to the second; this absorbs NTP-level skew only. */
-export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
-const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+/**
+ * Token issuers and Lambda hosts rarely agree to the second; the default absorbs NTP-level skew only.
+ * The default and the range (up to 300 s) are the manifest's AUTH_CLOCK_TOLERANCE_SECONDS.
+ */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = integerSetting(
+  'authorizer',
+  'AUTH_CLOCK_TOLERANCE_SECONDS',
+).default;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Reads the verifier configuration: exactly one of AUTH_JWT_SECRET / AUTH_JWKS_URL, plus the optional
- * AUTH_ISSUER, AUTH_AUDIENCE and AUTH_CLOCK_TOLERANCE_SECONDS. Throws ConfigError at cold start.
+ * AUTH_ISSUER, AUTH_AUDIENCE and AUTH_CLOCK_TOLERANCE_SECONDS, as the authorizer's entry in the
+ * manifest declares them. Throws ConfigError at cold start.
  */
-export function authConfigFromEnv(env: Env): TokenVerifierConfig {
-  // The secret is used byte for byte, like the signer uses it: no trimming.
-  const rawSecret = env.AUTH_JWT_SECRET;
-  const secret = rawSecret?.trim() ? rawSecret : undefined;
-  const jwksUrl = optionalString(env, 'AUTH_JWKS_URL');
-  if (secret !== undefined && jwksUrl !== undefined) {
-    throw new ConfigError('set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL, not both');
-  }
+export function authConfigFromEnv(raw: Env): TokenVerifierConfig {
+  // The manifest's schema checks "exactly one of" and keeps the secret byte for byte, as the signer uses it.
+  const env = functionEnvironment('authorizer', raw);
   const checks: ClaimChecks = {
-    issuer: optionalString(env, 'AUTH_ISSUER'),
-    audience: optionalString(env, 'AUTH_AUDIENCE'),
-    clockToleranceSeconds: integer(env, 'AUTH_CLOCK_TOLERANCE_SECONDS', DEFAULT_CLOCK_TOLERANCE_SECONDS, {
-      min: 0,
-      max: MAX_CLOCK_TOLERANCE_SECONDS,
-    }),
+    issuer: env.optionalString('AUTH_ISSUER'),
+    audience: env.optionalString('AUTH_AUDIENCE'),
+    clockToleranceSeconds: env.integer('AUTH_CLOCK_TOLERANCE_SECONDS'),
   };
-  let config: TokenVerifierConfig;
-  if (secret !== undefined) config = { ...checks, secret };
-  else if (jwksUrl !== undefined) config = { ...checks, jwksUrl };
-  else throw new ConfigError('one of AUTH_JWT_SECRET or AUTH_JWKS_URL is required but neither is set');
+  const secret = env.optionalString('AUTH_JWT_SECRET');
+  const config: TokenVerifierConfig =
+    secret === undefined ? { ...checks, jwksUrl: env.string('AUTH_JWKS_URL') } : { ...checks, secret };
   assertVerifierConfig(config);
   return config;
 }

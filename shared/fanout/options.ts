@@ -1,3 +1,5 @@
+import { integerSetting, type VariableOf } from '../deployment/manifest.js';
+
 /** Tuning of the fan-out engine. Every field has a default; see DEFAULT_FANOUT_OPTIONS. */
 export interface FanoutOptions {
   /** Posts in flight at once, across every record the engine is handling. */
@@ -13,24 +15,55 @@ export interface FanoutOptions {
   maxRetryMessages: number;
 }
 
+/**
+ * The options a deployment sets through the fan-out function's environment, by the variable that
+ * carries each. Their defaults and ranges are the manifest's (functions.json), so the function, the
+ * Terraform module and the local runtime accept the same values.
+ */
+export const ENVIRONMENT_OPTIONS = {
+  concurrency: 'FANOUT_CONCURRENCY',
+  pageSize: 'FANOUT_PAGE_SIZE',
+  maxAttempts: 'FANOUT_MAX_ATTEMPTS',
+  maxRetryMessages: 'FANOUT_MAX_RETRY_MESSAGES',
+} as const satisfies Partial<Record<keyof FanoutOptions, VariableOf<'fanout'>>>;
+type EnvironmentOption = keyof typeof ENVIRONMENT_OPTIONS;
+
+const setting = (option: EnvironmentOption) => integerSetting('fanout', ENVIRONMENT_OPTIONS[option]);
+
 export const DEFAULT_FANOUT_OPTIONS: Readonly<FanoutOptions> = {
-  concurrency: 32,
-  pageSize: 1000,
-  maxAttempts: 4,
+  concurrency: setting('concurrency').default,
+  pageSize: setting('pageSize').default,
+  maxAttempts: setting('maxAttempts').default,
   baseDelayMs: 50,
   maxDelayMs: 2000,
-  maxRetryMessages: 3,
+  maxRetryMessages: setting('maxRetryMessages').default,
+};
+
+const fromManifest = (option: EnvironmentOption) => {
+  const { min, max } = setting(option);
+  return { min, max, integer: true };
 };
 
 /** Allowed ranges: wide enough for any sane deployment, narrow enough to catch unit mix-ups. */
 const RANGES: Readonly<Record<keyof FanoutOptions, { min: number; max: number; integer: boolean }>> = {
-  concurrency: { min: 1, max: 1000, integer: true },
-  pageSize: { min: 1, max: 10_000, integer: true },
-  maxAttempts: { min: 1, max: 20, integer: true },
+  concurrency: fromManifest('concurrency'),
+  pageSize: fromManifest('pageSize'),
+  maxAttempts: fromManifest('maxAttempts'),
   baseDelayMs: { min: 0, max: 60_000, integer: false },
   maxDelayMs: { min: 0, max: 60_000, integer: false },
-  maxRetryMessages: { min: 0, max: 100, integer: true },
+  maxRetryMessages: fromManifest('maxRetryMessages'),
 };
+
+/** The options `ENVIRONMENT_OPTIONS` names, each read with `read` (the function's parsed environment). */
+export function optionsFromEnvironment(
+  read: (name: (typeof ENVIRONMENT_OPTIONS)[EnvironmentOption]) => number,
+): Pick<FanoutOptions, EnvironmentOption> {
+  const options = {} as Pick<FanoutOptions, EnvironmentOption>;
+  for (const option of Object.keys(ENVIRONMENT_OPTIONS) as EnvironmentOption[]) {
+    options[option] = read(ENVIRONMENT_OPTIONS[option]);
+  }
+  return options;
+}
 
 /** Defaults filled in and every value checked; throws an Error naming the first bad option. */
 export function resolveFanoutOptions(partial: Partial<FanoutOptions> = {}): FanoutOptions {

@@ -3,10 +3,15 @@
 region      = "eu-west-1"
 environment = "dev"
 
-log_level             = "DEBUG"
-log_retention_in_days = 7
+# Inputs of modules/fanout, by its variable names; what is left out takes the module's default.
+fanout = {
+  log_level             = "DEBUG"
+  log_retention_in_days = 7
 
-table_point_in_time_recovery = false
-table_deletion_protection    = false
+  table_point_in_time_recovery = false
+  table_deletion_protection    = false
 
-fanout_maximum_concurrency = 10
+  fanout_queue = {
+    maximum_concurrency = 10
+  }
+}

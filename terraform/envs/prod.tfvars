@@ -2,21 +2,31 @@
 region      = "eu-west-1"
 environment = "prod"
 
-# Tokens come from the identity provider's key set in production.
-auth_jwks_url = "https://auth.example.com/.well-known/jwks.json"
-auth_issuer   = "https://auth.example.com/"
-auth_audience = "fanout"
+# Inputs of modules/fanout, by its variable names; what is left out takes the module's default.
+fanout = {
+  # Tokens come from the identity provider's key set in production.
+  auth_jwks_url = "https://auth.example.com/.well-known/jwks.json"
+  auth_issuer   = "https://auth.example.com/"
+  auth_audience = "fanout"
 
-log_level             = "INFO"
-log_retention_in_days = 90
+  log_level             = "INFO"
+  log_retention_in_days = 90
 
-table_point_in_time_recovery = true
-table_deletion_protection    = true
+  table_point_in_time_recovery = true
+  table_deletion_protection    = true
 
-fanout_function_memory_size = 1769
-fanout_maximum_concurrency  = 200
+  functions = {
+    fanout = {
+      memory_size = 1769
+    }
+  }
 
-# Uncomment when the account's API Gateway CloudWatch role is managed by another stack.
-# manage_api_gateway_account = false
+  fanout_queue = {
+    maximum_concurrency = 200
+  }
 
-# alarm_sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:platform-alarms"
+  # Uncomment when the account's API Gateway CloudWatch role is managed by another stack.
+  # manage_api_gateway_account = false
+
+  # alarm_sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:platform-alarms"
+}

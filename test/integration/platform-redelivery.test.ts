@@ -9,9 +9,8 @@ import { type PlatformHarness, ROOT_DIR, startHarness, waitUntil } from '../supp
 
 const MAX_RECEIVE_COUNT = 2;
 const overrides = {
-  maxReceiveCount: MAX_RECEIVE_COUNT,
-  fanoutTimeoutSeconds: 1,
-  visibilityTimeoutSeconds: 1,
+  functions: { fanout: { timeout: 1 } },
+  fanout_queue: { max_receive_count: MAX_RECEIVE_COUNT, visibility_timeout_seconds: 1 },
 };
 
 describe('a fan-out function that throws', () => {

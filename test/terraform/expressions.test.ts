@@ -1,11 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JS templates
+import { evaluate } from '../../scripts/terraform/evaluate.js';
 import {
   analyze,
   attributeAfter,
-  evaluateArithmetic,
   isTemplate,
-  type Reference,
   soleExpression,
+  tokenize,
 } from '../../scripts/terraform/expressions.js';
 
 const refs = (value: string, bound?: Set<string>): string[] =>
@@ -69,11 +69,21 @@ describe('Terraform expressions as hcl2json leaves them', () => {
     expect(attributeAfter(['aws_x', 'y'], 2)).toBeUndefined();
   });
 
+  it('keeps the literal text of templates, with the escapes of inner strings decoded', () => {
+    const texts = (value: string): string[] =>
+      tokenize(value)
+        .filter((token) => token.kind === 'text')
+        .map((token) => token.value);
+    expect(texts('${var.a}:*')).toEqual([':*']);
+    expect(texts('${"a \\"b\\" \\u00e9"}')).toEqual(['a "b" é']);
+    expect(texts('a $${literal} ${var.b}')).toEqual(['a ${literal} ']);
+  });
+
   it('evaluates the arithmetic the policy tests need', () => {
-    const values: Record<string, number> = { 'var.timeout': 60, 'var.window': 5 };
-    const resolve = (reference: Reference): number => values[reference.steps.join('.')] ?? Number.NaN;
-    expect(evaluateArithmetic('${6 * var.timeout + var.window}', resolve)).toBe(365);
-    expect(evaluateArithmetic('${max(30, (var.timeout - 10) * 2) % 7}', resolve)).toBe(2);
-    expect(() => evaluateArithmetic('${var.timeout ? 1 : 2}', resolve)).toThrow();
+    const values: Record<string, number> = { timeout: 60, window: 5 };
+    const scope = { variable: (name: string) => values[name] ?? null };
+    expect(evaluate('${6 * var.timeout + var.window}', scope)).toBe(365);
+    expect(evaluate('${max(30, (var.timeout - 10) * 2) % 7}', scope)).toBe(2);
+    expect(() => evaluate('${var.timeout ? 1 : 2}', scope)).toThrow();
   });
 });

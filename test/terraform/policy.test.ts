@@ -1,8 +1,23 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JS templates
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateArithmetic, type Reference } from '../../scripts/terraform/expressions.js';
-import { isBlockList, isObject, type Json, oneLabelBlocks } from '../../scripts/terraform/hcl.js';
+import { evaluate, moduleScope, toJson, withBindings } from '../../scripts/terraform/evaluate.js';
+import {
+  isBlockList,
+  isObject,
+  type Json,
+  type JsonObject,
+  loadModule,
+  oneLabelBlocks,
+  twoLabelBlocks,
+} from '../../scripts/terraform/hcl.js';
+import {
+  functionSpec,
+  isFunctionName,
+  manifest,
+  POLICY_RESOURCES,
+  WIRED_SOURCES,
+} from '../../shared/deployment/manifest.js';
 import {
   asObject,
   expression,
@@ -23,6 +38,23 @@ import {
 
 let stack: Stack;
 
+/** The root stack's `module "fanout"` block. */
+function rootModuleCall(): JsonObject {
+  const call = oneLabelBlocks(stack.root, 'module').find((block) => block.labels[0] === 'fanout');
+  if (!call) throw new Error('the root stack calls no module "fanout"');
+  return call.body;
+}
+
+/** What the root stack passes the module, given the root's variables (a tfvars file's content). */
+function moduleInputs(rootVariables: Record<string, Json>): Record<string, Json> {
+  const scope = moduleScope(stack.root, rootVariables);
+  return Object.fromEntries(
+    Object.entries(rootModuleCall())
+      .filter(([key]) => key !== 'source')
+      .map(([key, expression]) => [key, toJson(evaluate(expression, scope))]),
+  );
+}
+
 beforeAll(async () => {
   stack = await loadStack();
 });
@@ -31,60 +63,26 @@ beforeAll(async () => {
 const ROUTED = (names: string[]): string[] =>
   names.filter((name) => name !== 'fanout' && name !== 'authorizer');
 
-/** What each function calls (the functions' own contract), and nothing more. */
-const EXPECTED_ACTIONS: Record<string, string[]> = {
-  authorizer: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-  connect: ['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
-  default: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-  disconnect: [
-    'logs:CreateLogStream',
-    'logs:PutLogEvents',
-    'dynamodb:Query',
-    'dynamodb:BatchWriteItem',
-    'dynamodb:DeleteItem',
-  ],
-  subscribe: [
-    'logs:CreateLogStream',
-    'logs:PutLogEvents',
-    'dynamodb:GetItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:PutItem',
-    'dynamodb:Query',
-    'dynamodb:BatchWriteItem',
-    'dynamodb:DeleteItem',
-  ],
-  fanout: [
-    'logs:CreateLogStream',
-    'logs:PutLogEvents',
-    'dynamodb:Query',
-    'dynamodb:GetItem',
-    'dynamodb:BatchWriteItem',
-    'dynamodb:DeleteItem',
-    'sqs:ReceiveMessage',
-    'sqs:DeleteMessage',
-    'sqs:GetQueueAttributes',
-    'sqs:ChangeMessageVisibility',
-    'sqs:SendMessage',
-    'execute-api:ManageConnections',
-  ],
-};
-EXPECTED_ACTIONS.unsubscribe = EXPECTED_ACTIONS.subscribe ?? [];
+/**
+ * What each function calls (the functions' own contract, stated in functions.json), and nothing more:
+ * the actions of every statement of its manifest entry.
+ */
+const expectedActions = (name: string): string[] =>
+  isFunctionName(name)
+    ? functionSpec(name).policy.flatMap((statement) => statement.actions)
+    : ['(no expectation)'];
 
-/** Numeric value of `var.x` / `local.x` in the module, with some variables overridden. */
-function evaluate(value: Json | undefined, vars: Record<string, number>): number {
-  if (typeof value === 'number') return value;
-  if (typeof value !== 'string') throw new Error(`not a number expression: ${JSON.stringify(value)}`);
-  return evaluateArithmetic(value, (reference: Reference) => {
-    const [root, name] = reference.steps;
-    if (root === 'var' && name !== undefined) {
-      const override = vars[name];
-      if (override !== undefined) return override;
-      const fallback = variable(stack.module, name).default;
-      if (typeof fallback === 'number') return fallback;
-    }
-    if (root === 'local' && name !== undefined) return evaluate(local(stack.module, name), vars);
-    throw new Error(`cannot evaluate ${reference.text}`);
-  });
+/** The value of an expression of the module, with some of its inputs given (the rest default). */
+function value(expression: Json | undefined, inputs: Record<string, Json> = {}): Json {
+  return toJson(evaluate(expression, moduleScope(stack.module, inputs)));
+}
+
+/** Numeric value of an expression of the module, with some of its inputs given. */
+function numeric(expression: Json | undefined, inputs: Record<string, Json> = {}): number {
+  const result = value(expression, inputs);
+  if (typeof result !== 'number')
+    throw new Error(`not a number: ${JSON.stringify(expression)} is ${JSON.stringify(result)}`);
+  return result;
 }
 
 describe('the Terraform stack', () => {
@@ -94,8 +92,7 @@ describe('the Terraform stack', () => {
       expect(groups.length).toBeGreaterThanOrEqual(2);
       for (const group of groups) {
         const retention = group.body.retention_in_days;
-        const days =
-          typeof retention === 'number' ? retention : evaluate(retention, {} /* the variable's default */);
+        const days = numeric(retention /* with the variable's default */);
         expect({ group: group.labels.join('.'), days: days > 0 }).toEqual({
           group: group.labels.join('.'),
           days: true,
@@ -127,26 +124,36 @@ describe('the Terraform stack', () => {
     it('reports batch item failures and caps concurrency on the event source mapping', () => {
       const mapping = resource(stack.module, 'aws_lambda_event_source_mapping', 'fanout');
       expect(strings(mapping.function_response_types)).toContain('ReportBatchItemFailures');
-      expect(nested(mapping, 'scaling_config').maximum_concurrency).toBe('${var.fanout_maximum_concurrency}');
-      expect(mapping.batch_size).toBe('${var.fanout_batch_size}');
-      expect(mapping.maximum_batching_window_in_seconds).toBe('${var.fanout_batching_window_seconds}');
+      const maximum = nested(mapping, 'scaling_config').maximum_concurrency;
+      expect(maximum).toBe('${local.fanout_queue.maximum_concurrency}');
+      expect(mapping.batch_size).toBe('${local.fanout_queue.batch_size}');
+      expect(mapping.maximum_batching_window_in_seconds).toBe(
+        '${local.fanout_queue.batching_window_seconds}',
+      );
       expect(mapping.event_source_arn).toBe('${aws_sqs_queue.fanout.arn}');
       expect(mapping.function_name).toBe('${aws_lambda_function.this["fanout"].arn}');
-      const concurrency = evaluate('${var.fanout_maximum_concurrency}', {});
+      // functions.json's default, and the module user's value when there is one.
+      const concurrency = numeric(maximum);
+      expect(concurrency).toBe(manifest.fanout_queue.maximum_concurrency.default);
       expect(concurrency).toBeGreaterThanOrEqual(2);
       expect(concurrency).toBeLessThanOrEqual(1000);
+      expect(numeric(maximum, { fanout_queue: { maximum_concurrency: 7 } })).toBe(7);
     });
 
     it('keeps the visibility timeout at least 6 times the fan-out timeout', () => {
       const queue = resource(stack.module, 'aws_sqs_queue', 'fanout');
-      const functions = asObject(local(stack.module, 'functions'), 'local.functions');
-      const fanoutTimeout = asObject(functions.fanout, 'local.functions.fanout').timeout;
-      expect(resource(stack.module, 'aws_lambda_function', 'this').timeout).toBe('${each.value.timeout}');
+      const fn = resource(stack.module, 'aws_lambda_function', 'this');
+      expect([fn.for_each, fn.timeout]).toEqual(['${local.functions}', '${each.value.timeout}']);
       for (const timeout of [1, 10, 60, 300, 900]) {
         for (const window of [0, 5, 300]) {
-          const vars = { fanout_function_timeout: timeout, fanout_batching_window_seconds: window };
-          const visibility = evaluate(queue.visibility_timeout_seconds, vars);
-          expect(visibility).toBeGreaterThanOrEqual(6 * evaluate(fanoutTimeout, vars));
+          const inputs = {
+            functions: { fanout: { timeout } },
+            fanout_queue: { batching_window_seconds: window },
+          };
+          const visibility = numeric(queue.visibility_timeout_seconds, inputs);
+          const fanoutTimeout = numeric('${local.functions.fanout.timeout}', inputs);
+          expect(fanoutTimeout).toBe(timeout);
+          expect(visibility).toBeGreaterThanOrEqual(6 * fanoutTimeout);
           expect(visibility).toBeLessThanOrEqual(43200); // the SQS maximum
         }
       }
@@ -161,7 +168,7 @@ describe('the Terraform stack', () => {
       }
       const redrive = resource(stack.module, 'aws_sqs_queue', 'fanout').redrive_policy;
       expect(redrive).toContain('deadLetterTargetArn = aws_sqs_queue.fanout_dlq.arn');
-      expect(redrive).toContain('maxReceiveCount     = var.fanout_max_receive_count');
+      expect(redrive).toContain('maxReceiveCount     = local.fanout_queue.max_receive_count');
     });
   });
 
@@ -174,19 +181,23 @@ describe('the Terraform stack', () => {
         ['aws_sqs_queue_policy', 'policy'],
         ['aws_sns_topic_policy', 'policy'],
       ];
-      const documentJson = /^data\.aws_iam_policy_document\.[a-z_]+\.json$/;
+      const documents = new Map(
+        stack.all.flatMap((module) =>
+          twoLabelBlocks(module, 'data')
+            .filter((block) => block.labels[0] === 'aws_iam_policy_document')
+            .map((block) => [block.labels[1], block.body]),
+        ),
+      );
       for (const module of stack.all) {
         for (const [type, arg] of policyArgs) {
           for (const block of resources(module, type)) {
             const value = expression(block.body[arg]) ?? '';
-            if (value === 'local.function_policies[each.key]') {
-              const policies = asObject(local(module, 'function_policies'), 'local.function_policies');
-              for (const policy of Object.values(policies)) expect(expression(policy)).toMatch(documentJson);
-            } else {
-              expect(`${block.labels.join('.')}.${arg} = ${value}`).toMatch(
-                /= data\.aws_iam_policy_document\.[a-z_]+\.json$/,
-              );
-            }
+            expect(`${block.labels.join('.')}.${arg} = ${value}`).toMatch(
+              /= data\.aws_iam_policy_document\.[a-z_]+(\[each\.key\])?\.json$/,
+            );
+            // An instance of a document picked by each.key: the document has the same instances.
+            const document = /aws_iam_policy_document\.([a-z_]+)\[each\.key\]/.exec(value)?.[1];
+            if (document !== undefined) expect(documents.get(document)?.for_each).toBe(block.body.for_each);
           }
         }
         for (const queue of resources(module, 'aws_sqs_queue')) expect(queue.body.policy).toBeUndefined();
@@ -238,23 +249,28 @@ describe('the Terraform stack', () => {
       );
       const policy = resource(stack.module, 'aws_iam_role_policy', 'this');
       expect(policy.role).toBe('${aws_iam_role.this[each.key].id}');
-      const policies = asObject(local(stack.module, 'function_policies'), 'local.function_policies');
+      expect(policy.policy).toBe('${data.aws_iam_policy_document.function[each.key].json}');
+      const all = statements([stack.module]);
       for (const name of functionNames()) {
-        const document = expression(policies[name])?.replace(/\.json$/, '');
-        const granted = statements([stack.module])
-          .filter((statement) => statement.document === document)
+        const granted = all
+          .filter((statement) => statement.document === `data.aws_iam_policy_document.function["${name}"]`)
           .flatMap((statement) => statement.actions);
         expect({ name, granted: [...granted].sort() }).toEqual({
           name,
-          granted: [...(EXPECTED_ACTIONS[name] ?? ['(no expectation)'])].sort(),
+          granted: [...expectedActions(name)].sort(),
         });
+      }
+      // Every name a statement in functions.json may give its resources stands for something.
+      const bound = asObject(value('${local.policy_resources}'), 'local.policy_resources');
+      for (const name of functionNames()) {
+        expect(Object.keys(asObject(bound[name], name)).sort()).toEqual([...POLICY_RESOURCES].sort());
       }
     });
 
     it('lets functions write only their own log group and touch only the table in DynamoDB', () => {
       for (const statement of statements([stack.module])) {
         if (statement.actions.some((action) => action.startsWith('logs:'))) {
-          const name = statement.document.replace('data.aws_iam_policy_document.', '');
+          const name = statement.key ?? statement.document.replace('data.aws_iam_policy_document.', '');
           expect(statement.resources).toEqual([`\${aws_cloudwatch_log_group.lambda["${name}"].arn}:*`]);
         }
         if (statement.actions.some((action) => action.startsWith('dynamodb:'))) {
@@ -267,7 +283,9 @@ describe('the Terraform stack', () => {
       const manage = statements(stack.all).filter((statement) =>
         statement.actions.some((action) => action.startsWith('execute-api:')),
       );
-      expect(manage.map((statement) => statement.document)).toEqual(['data.aws_iam_policy_document.fanout']);
+      expect(manage.map((statement) => statement.document)).toEqual([
+        'data.aws_iam_policy_document.function["fanout"]',
+      ]);
       for (const statement of manage) {
         expect(statement.actions).toEqual(['execute-api:ManageConnections']);
         for (const arn of statement.resources) {
@@ -335,7 +353,7 @@ describe('the Terraform stack', () => {
           'unsubscribe',
         ]),
       );
-      const declared = Object.keys(asObject(local(stack.module, 'functions'), 'local.functions')).sort();
+      const declared = Object.keys(asObject(value('${local.functions}'), 'local.functions')).sort();
       expect(declared).toEqual(names);
       const fn = resource(stack.module, 'aws_lambda_function', 'this');
       expect(fn.for_each).toBe('${local.functions}');
@@ -373,36 +391,109 @@ describe('the Terraform stack', () => {
     });
 
     it('passes each function the environment variables it reads', () => {
-      const environment = asObject(local(stack.module, 'function_environment'), 'local.function_environment');
+      // What each function reads is its entry in functions.json, which its handler parses at cold start.
+      const environment = asObject(value('${local.function_environment}'), 'local.function_environment');
       const keys = (name: string): string[] => Object.keys(asObject(environment[name], name)).sort();
-      expect(keys('authorizer')).toEqual([
-        'AUTH_AUDIENCE',
-        'AUTH_ISSUER',
-        'AUTH_JWKS_URL',
-        'AUTH_JWT_SECRET',
-      ]);
+      for (const name of functionNames()) {
+        const declared = isFunctionName(name)
+          ? Object.keys(functionSpec(name).environment)
+          : ['(not in functions.json)'];
+        expect({ name, keys: keys(name) }).toEqual({ name, keys: declared.sort() });
+      }
+      expect(keys('authorizer')).toEqual(expect.arrayContaining(['AUTH_JWT_SECRET', 'AUTH_JWKS_URL']));
       for (const name of ['connect', 'disconnect', 'unsubscribe']) expect(keys(name)).toEqual(['TABLE_NAME']);
-      expect(keys('subscribe')).toEqual(['MAX_SUBSCRIPTIONS', 'TABLE_NAME']);
       expect(keys('default')).toEqual([]);
-      expect(keys('fanout')).toEqual([
-        'DLQ_URL',
-        'FANOUT_CONCURRENCY',
-        'FANOUT_MAX_ATTEMPTS',
-        'FANOUT_MAX_RETRY_MESSAGES',
-        'FANOUT_PAGE_SIZE',
-        'MANAGEMENT_ENDPOINT',
-        'QUEUE_URL',
-        'TABLE_NAME',
-      ]);
+      expect(keys('fanout')).toEqual(
+        expect.arrayContaining([
+          'DLQ_URL',
+          'MANAGEMENT_ENDPOINT',
+          'QUEUE_URL',
+          'TABLE_NAME',
+          'FANOUT_CONCURRENCY',
+        ]),
+      );
+
+      // Wired values come from the resources (and the authentication inputs) ...
+      expect(local(stack.module, 'wired')).toEqual({
+        table_name: '${aws_dynamodb_table.this.name}',
+        fanout_queue_url: '${aws_sqs_queue.fanout.url}',
+        fanout_dlq_url: '${aws_sqs_queue.fanout_dlq.url}',
+        management_endpoint: '${local.management_endpoint}',
+        auth_jwt_secret: '${var.auth_jwt_secret}',
+        auth_jwks_url: '${var.auth_jwks_url}',
+        auth_issuer: '${var.auth_issuer}',
+        auth_audience: '${var.auth_audience}',
+      });
+      expect(Object.keys(asObject(local(stack.module, 'wired'), 'wired')).sort()).toEqual(
+        [...WIRED_SOURCES].sort(),
+      );
       const fanout = asObject(environment.fanout, 'fanout');
-      expect([fanout.QUEUE_URL, fanout.DLQ_URL]).toEqual([
+      expect([fanout.QUEUE_URL, fanout.DLQ_URL, fanout.TABLE_NAME]).toEqual([
         '${aws_sqs_queue.fanout.url}',
         '${aws_sqs_queue.fanout_dlq.url}',
+        '${aws_dynamodb_table.this.name}',
       ]);
       expect(local(stack.module, 'management_endpoint')).toBe(
         'https://${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.region}.${data.aws_partition.current.dns_suffix}/${var.stage_name}',
       );
       expect(resource(stack.module, 'aws_apigatewayv2_stage', 'this').name).toBe('${var.stage_name}');
+
+      // ... settings are functions.json's defaults, or the module user's values.
+      const concurrency = manifest.functions.fanout?.environment.FANOUT_CONCURRENCY;
+      expect(fanout.FANOUT_CONCURRENCY).toBe(String(concurrency?.type === 'integer' && concurrency.default));
+      const tuned = asObject(
+        value('${local.function_environment}', { settings: { FANOUT_CONCURRENCY: '64' } }),
+        'tuned',
+      );
+      expect(asObject(tuned.fanout, 'fanout').FANOUT_CONCURRENCY).toBe('64');
+    });
+
+    it('fails the plan, one line per problem, on overrides functions.json does not allow', () => {
+      const output = oneLabelBlocks(stack.module, 'output').find((block) => block.labels[0] === 'settings');
+      const preconditions = isBlockList(output?.body.precondition) ? output.body.precondition : [];
+      expect(preconditions.map((p) => [p.condition, p.error_message])).toEqual(
+        ['setting_problems', 'function_problems', 'fanout_queue_problems'].map((name) => [
+          `\${length(local.${name}) == 0}`,
+          `\${join("\\n", local.${name})}`,
+        ]),
+      );
+      const inputs = {
+        settings: { FANOUT_CONCURRENCY: '0', FANOUT_PAGE_SIZE: '2.5', MAX_SUBSCRIPTIONS: '100', NOPE: '1' },
+        functions: { fanout: { timeout: 300 }, fanuot: { timeout: 300 } },
+        fanout_queue: { maximum_concurrency: 1, batch_sise: 20, batch_size: 20 },
+      };
+      expect(value('${local.setting_problems}', inputs)).toEqual([
+        'settings.FANOUT_CONCURRENCY must be an integer from 1 to 1000, got "0".',
+        'settings.FANOUT_PAGE_SIZE must be an integer from 1 to 10000, got "2.5".',
+        expect.stringMatching(
+          /^settings\.NOPE is not a setting of any function \(functions\.json has AUTH_CLOCK/,
+        ),
+      ]);
+      expect(value('${local.function_problems}', inputs)).toEqual([
+        expect.stringMatching(
+          /^functions\.fanuot is not a function \(functions\.json has authorizer, connect/,
+        ),
+      ]);
+      expect(value('${local.fanout_queue_problems}', inputs)).toEqual([
+        expect.stringMatching(/^fanout_queue\.batch_sise is not a setting of the fan-out queue/),
+        'fanout_queue.maximum_concurrency must be a whole number from 2 to 1000, got 1.',
+      ]);
+    });
+
+    it('leaves an unset authentication input out of the authorizer environment', () => {
+      const fn = resource(stack.module, 'aws_lambda_function', 'this');
+      const variables = nested(fn, 'environment').variables;
+      const scope = moduleScope(stack.module, { auth_jwt_secret: 'x'.repeat(32) });
+      const each = { key: 'authorizer', value: toJson(evaluate('${local.functions.authorizer}', scope)) };
+      const environment = asObject(toJson(evaluate(variables, withBindings(scope, { each }))), 'environment');
+      expect(Object.keys(environment).sort()).toEqual([
+        'AUTH_CLOCK_TOLERANCE_SECONDS',
+        'AUTH_JWT_SECRET',
+        'NODE_OPTIONS',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+      ]);
+      expect(environment.AUTH_JWT_SECRET).toBe('x'.repeat(32));
     });
   });
 
@@ -539,6 +630,64 @@ describe('the Terraform stack', () => {
         expect(config).toMatch(/^bucket\s*=/m);
         expect(config).toMatch(new RegExp(`^key\\s*=\\s*"fanout/${env}/terraform.tfstate"`, 'm'));
         expect(config).toMatch(/^region\s*=/m);
+      }
+    });
+
+    it("takes the module's inputs as one object instead of re-declaring them", () => {
+      const declared = oneLabelBlocks(stack.root, 'variable').map((block) => block.labels[0] as string);
+      const moduleInputs = new Set(oneLabelBlocks(stack.module, 'variable').map((block) => block.labels[0]));
+      // Only what this stack sets itself: names, the bundles' directory, tags and the secret (sensitive).
+      expect(declared.filter((name) => moduleInputs.has(name)).sort()).toEqual([
+        'artifacts_dir',
+        'auth_jwt_secret',
+        'name',
+        'tags',
+      ]);
+      expect(declared.filter((name) => !moduleInputs.has(name)).sort()).toEqual([
+        'environment',
+        'fanout',
+        'region',
+      ]);
+      expect(variable(stack.root, 'fanout')).toMatchObject({ type: '${any}', default: {}, nullable: false });
+      expect(variable(stack.root, 'auth_jwt_secret').sensitive).toBe(true);
+    });
+
+    it("passes every input of the module on from var.fanout, under the module's own name", () => {
+      const call = rootModuleCall();
+      const own = ['name', 'artifacts_dir', 'auth_jwt_secret'];
+      for (const block of oneLabelBlocks(stack.module, 'variable')) {
+        const name = block.labels[0] as string;
+        // Tags reach every resource through the provider's default_tags instead.
+        if (name === 'tags') continue;
+        expect({ name, passed: name in call }).toEqual({ name, passed: true });
+        if (!own.includes(name)) expect(String(call[name])).toContain(`try(var.fanout.${name}, null)`);
+        // null, for an input left out, must mean the module's default.
+        if (!own.includes(name) && block.body.default !== null)
+          expect({ name, nullable: block.body.nullable }).toEqual({ name, nullable: false });
+      }
+    });
+
+    it.each(['dev', 'prod'])('delivers what envs/%s.tfvars sets to the module, as it says', async (env) => {
+      const tfvars = (await loadModule(join(stack.root.dir, 'envs'), '.tfvars')).files.find(
+        (file) => file.name === `${env}.tfvars`,
+      )?.json;
+      const fanout = asObject(tfvars?.fanout, `envs/${env}.tfvars: fanout`);
+      const inputs = moduleInputs(tfvars ?? {});
+      for (const [name, given] of Object.entries(fanout))
+        expect({ name, value: inputs[name] }).toEqual({ name, value: given });
+      expect(inputs.metrics_namespace).toBe(`fanout-${env}`);
+      expect(inputs.manage_api_gateway_account).toBe(fanout.manage_api_gateway_account ?? true);
+      // The overrides land where functions.json's defaults would, and the module finds nothing wrong.
+      const queue = asObject(value('${local.fanout_queue}', inputs), 'local.fanout_queue');
+      for (const [key, given] of Object.entries(asObject(fanout.fanout_queue ?? {}, 'fanout_queue'))) {
+        expect({ key, value: queue[key] }).toEqual({ key, value: given });
+      }
+      const functions = asObject(value('${local.functions}', inputs), 'local.functions');
+      for (const [name, overrides] of Object.entries(asObject(fanout.functions ?? {}, 'functions'))) {
+        expect(asObject(functions[name], name)).toMatchObject(asObject(overrides, name));
+      }
+      for (const problems of ['setting_problems', 'function_problems', 'fanout_queue_problems']) {
+        expect({ problems, found: value(`\${local.${problems}}`, inputs) }).toEqual({ problems, found: [] });
       }
     });
 

@@ -1,6 +1,14 @@
 /** The parsed Terraform stack, and accessors the policy tests share. */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  evaluate,
+  moduleScope,
+  type Scope,
+  toJson,
+  type Value,
+  withBindings,
+} from '../../scripts/terraform/evaluate.js';
 import { soleExpression } from '../../scripts/terraform/expressions.js';
 import {
   type Block,
@@ -94,8 +102,10 @@ export const expression = (value: Json | undefined): string | undefined =>
   typeof value === 'string' ? (soleExpression(value) ?? value) : undefined;
 
 export interface Statement {
-  /** `data.aws_iam_policy_document.<name>` */
+  /** `data.aws_iam_policy_document.<name>`, or `...<name>["<key>"]` for an instance of a for_each. */
   document: string;
+  /** The for_each key of the document's instance (a function's name), when it has one. */
+  key?: string;
   module: string;
   sid?: string;
   effect: string;
@@ -107,34 +117,73 @@ export interface Statement {
   conditions: { test: string; variable: string; values: string[] }[];
 }
 
-/** Every statement of every aws_iam_policy_document in the given modules. */
+/** The instances of a block: one without `each`, or one per key of its for_each. */
+export function instances(scope: Scope, body: JsonObject): { key?: string; scope: Scope }[] {
+  if (body.for_each === undefined) return [{ scope }];
+  const forEach = evaluate(body.for_each, scope);
+  const entries: [string, Value][] = Array.isArray(forEach)
+    ? forEach.map((item) => [String(item), item])
+    : Object.entries(asObject(toJson(forEach), 'for_each')).map(([key]) => [
+        key,
+        (forEach as Record<string, Value>)[key] ?? null,
+      ]);
+  return entries.map(([key, value]) => ({ key, scope: withBindings(scope, { each: { key, value } }) }));
+}
+
+/** The nested blocks `name` of a body, evaluated: the literal ones, then those its `dynamic` makes. */
+export function expandBlocks(body: JsonObject, name: string, scope: Scope): JsonObject[] {
+  const literal = isBlockList(body[name]) ? body[name] : [];
+  const out = literal.map((block) => asObject(toJson(evaluate(block, scope)), name));
+  const dynamic = isObject(body.dynamic) ? body.dynamic[name] : undefined;
+  for (const generator of isBlockList(dynamic) ? dynamic : []) {
+    const iterator = expression(generator.iterator) ?? name;
+    const content = isBlockList(generator.content) ? generator.content[0] : undefined;
+    const forEach = evaluate(generator.for_each, scope);
+    const items: [Value, Value][] = Array.isArray(forEach)
+      ? forEach.map((item, index) => [index, item])
+      : Object.entries(forEach as Record<string, Value>);
+    for (const [key, value] of items) {
+      const inner = withBindings(scope, { [iterator]: { key, value } });
+      out.push(asObject(toJson(evaluate(content ?? {}, inner)), `dynamic "${name}"`));
+    }
+  }
+  return out;
+}
+
+/** Every statement of every aws_iam_policy_document (each instance of each) in the given modules. */
 export function statements(modules: TfModule[]): Statement[] {
   const out: Statement[] = [];
   for (const module of modules) {
+    const scope = moduleScope(module);
     for (const block of twoLabelBlocks(module, 'data')) {
       const [type, name] = block.labels;
       if (type !== 'aws_iam_policy_document') continue;
-      const list = block.body.statement;
-      if (!isBlockList(list)) continue;
-      for (const statement of list) {
-        const principals = isBlockList(statement.principals) ? statement.principals : [];
-        const conditions = isBlockList(statement.condition) ? statement.condition : [];
-        out.push({
-          document: `data.aws_iam_policy_document.${name}`,
-          module: module.dir,
-          ...(typeof statement.sid === 'string' ? { sid: statement.sid } : {}),
-          effect: typeof statement.effect === 'string' ? statement.effect : 'Allow',
-          actions: strings(statement.actions),
-          notActions: strings(statement.not_actions),
-          resources: strings(statement.resources),
-          notResources: strings(statement.not_resources),
-          principals: principals.map((p) => ({ type: String(p.type), identifiers: strings(p.identifiers) })),
-          conditions: conditions.map((c) => ({
-            test: String(c.test),
-            variable: String(c.variable),
-            values: strings(c.values),
-          })),
-        });
+      for (const instance of instances(scope, block.body)) {
+        const suffix = instance.key === undefined ? '' : `[${JSON.stringify(instance.key)}]`;
+        for (const statement of expandBlocks(block.body, 'statement', instance.scope)) {
+          const principals = isBlockList(statement.principals) ? statement.principals : [];
+          const conditions = isBlockList(statement.condition) ? statement.condition : [];
+          out.push({
+            document: `data.aws_iam_policy_document.${name}${suffix}`,
+            ...(instance.key === undefined ? {} : { key: instance.key }),
+            module: module.dir,
+            ...(typeof statement.sid === 'string' ? { sid: statement.sid } : {}),
+            effect: typeof statement.effect === 'string' ? statement.effect : 'Allow',
+            actions: strings(statement.actions),
+            notActions: strings(statement.not_actions),
+            resources: strings(statement.resources),
+            notResources: strings(statement.not_resources),
+            principals: principals.map((p) => ({
+              type: String(p.type),
+              identifiers: strings(p.identifiers),
+            })),
+            conditions: conditions.map((c) => ({
+              test: String(c.test),
+              variable: String(c.variable),
+              values: strings(c.values),
+            })),
+          });
+        }
       }
     }
   }

@@ -7,7 +7,7 @@ locals {
 
   alarms = {
     fanout-dlq-not-empty = {
-      description = "Fan-out records were dead-lettered (malformed, undeliverable, or received ${var.fanout_max_receive_count} times). Inspect ${aws_sqs_queue.fanout_dlq.name}, fix the cause, then redrive."
+      description = "Fan-out records were dead-lettered (malformed, undeliverable, or received ${local.fanout_queue.max_receive_count} times). Inspect ${aws_sqs_queue.fanout_dlq.name}, fix the cause, then redrive."
       namespace   = "AWS/SQS"
       metric_name = "ApproximateNumberOfMessagesVisible"
       dimensions  = { QueueName = aws_sqs_queue.fanout_dlq.name }

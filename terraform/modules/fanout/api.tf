@@ -24,6 +24,13 @@ resource "aws_apigatewayv2_authorizer" "this" {
       condition     = nonsensitive(var.auth_jwt_secret != null) != (var.auth_jwks_url != null)
       error_message = "Set exactly one of auth_jwt_secret (HS256) and auth_jwks_url (RS256/ES256)."
     }
+
+    # API Gateway waits at most 29 seconds for an authorizer or an integration ("Amazon API Gateway
+    # quotas for configuring and running a WebSocket API").
+    precondition {
+      condition     = local.functions.authorizer.timeout <= 29
+      error_message = "The authorizer's timeout is ${local.functions.authorizer.timeout} seconds; API Gateway waits at most 29 (functions.authorizer.timeout)."
+    }
   }
 }
 
@@ -35,6 +42,13 @@ resource "aws_apigatewayv2_integration" "this" {
   integration_type   = "AWS_PROXY"
   integration_method = "POST"
   integration_uri    = aws_lambda_function.this[each.value.function].invoke_arn
+
+  lifecycle {
+    precondition {
+      condition     = local.functions[each.value.function].timeout <= 29
+      error_message = "The ${each.value.function} function's timeout is ${local.functions[each.value.function].timeout} seconds; API Gateway waits at most 29 for an integration (functions.${each.value.function}.timeout)."
+    }
+  }
 }
 
 resource "aws_apigatewayv2_route" "this" {

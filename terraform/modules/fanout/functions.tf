@@ -1,5 +1,5 @@
 ################################################################################
-# Functions: one bundle, role and log group each
+# Functions: one bundle, role and log group each, as functions.json lists them
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "lambda" {
@@ -46,18 +46,18 @@ resource "aws_lambda_function" "this" {
 resource "aws_lambda_event_source_mapping" "fanout" {
   event_source_arn                   = aws_sqs_queue.fanout.arn
   function_name                      = aws_lambda_function.this["fanout"].arn
-  batch_size                         = var.fanout_batch_size
-  maximum_batching_window_in_seconds = var.fanout_batching_window_seconds
+  batch_size                         = local.fanout_queue.batch_size
+  maximum_batching_window_in_seconds = local.fanout_queue.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
   scaling_config {
-    maximum_concurrency = var.fanout_maximum_concurrency
+    maximum_concurrency = local.fanout_queue.maximum_concurrency
   }
 
   lifecycle {
     precondition {
-      condition     = var.fanout_batch_size <= 10 || var.fanout_batching_window_seconds >= 1
-      error_message = "A fanout_batch_size above 10 needs fanout_batching_window_seconds of at least 1."
+      condition     = local.fanout_queue.batch_size <= 10 || local.fanout_queue.batching_window_seconds >= 1
+      error_message = "A fanout_queue.batch_size above 10 needs a fanout_queue.batching_window_seconds of at least 1."
     }
   }
 

@@ -24,147 +24,41 @@ resource "aws_iam_role" "this" {
   tags = var.tags
 }
 
-locals {
-  function_policies = {
-    authorizer  = data.aws_iam_policy_document.authorizer.json
-    connect     = data.aws_iam_policy_document.connect.json
-    default     = data.aws_iam_policy_document.default.json
-    disconnect  = data.aws_iam_policy_document.disconnect.json
-    fanout      = data.aws_iam_policy_document.fanout.json
-    subscribe   = data.aws_iam_policy_document.subscribe.json
-    unsubscribe = data.aws_iam_policy_document.unsubscribe.json
-  }
-}
-
 resource "aws_iam_role_policy" "this" {
   for_each = local.functions
 
   name   = "${var.name}-${each.key}"
   role   = aws_iam_role.this[each.key].id
-  policy = local.function_policies[each.key]
+  policy = data.aws_iam_policy_document.function[each.key].json
 }
 
-data "aws_iam_policy_document" "authorizer" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["authorizer"].arn}:*"]
-  }
-}
-
-data "aws_iam_policy_document" "connect" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["connect"].arn}:*"]
-  }
-
-  statement {
-    sid       = "RecordConnection"
-    actions   = ["dynamodb:PutItem", "dynamodb:BatchWriteItem"]
-    resources = [aws_dynamodb_table.this.arn]
+locals {
+  # What the resource names in functions.json's statements stand for, for each function
+  # (shared/deployment/manifest.ts lists the same names).
+  policy_resources = {
+    for name in keys(local.functions) : name => {
+      own_log_group = "${aws_cloudwatch_log_group.lambda[name].arn}:*"
+      table         = aws_dynamodb_table.this.arn
+      fanout_queue  = aws_sqs_queue.fanout.arn
+      fanout_dlq    = aws_sqs_queue.fanout_dlq.arn
+      # Posting only: GET and DELETE on @connections are other resources, not granted.
+      post_to_connections = "${aws_apigatewayv2_stage.this.execution_arn}/POST/@connections/*"
+    }
   }
 }
 
-data "aws_iam_policy_document" "default" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["default"].arn}:*"]
-  }
-}
+# Each function's statements, exactly as functions.json lists them.
+data "aws_iam_policy_document" "function" {
+  for_each = local.functions
 
-data "aws_iam_policy_document" "disconnect" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["disconnect"].arn}:*"]
-  }
+  dynamic "statement" {
+    for_each = each.value.policy
 
-  statement {
-    sid       = "DeleteConnection"
-    actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
-    resources = [aws_dynamodb_table.this.arn]
-  }
-}
-
-data "aws_iam_policy_document" "subscribe" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["subscribe"].arn}:*"]
-  }
-
-  statement {
-    sid = "ManageSubscriptions"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:PutItem",
-      "dynamodb:Query",
-      "dynamodb:BatchWriteItem",
-      "dynamodb:DeleteItem",
-    ]
-    resources = [aws_dynamodb_table.this.arn]
-  }
-}
-
-data "aws_iam_policy_document" "unsubscribe" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["unsubscribe"].arn}:*"]
-  }
-
-  statement {
-    sid = "ManageSubscriptions"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:PutItem",
-      "dynamodb:Query",
-      "dynamodb:BatchWriteItem",
-      "dynamodb:DeleteItem",
-    ]
-    resources = [aws_dynamodb_table.this.arn]
-  }
-}
-
-data "aws_iam_policy_document" "fanout" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda["fanout"].arn}:*"]
-  }
-
-  statement {
-    sid       = "ResolveAudienceAndPrune"
-    actions   = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
-    resources = [aws_dynamodb_table.this.arn]
-  }
-
-  statement {
-    sid = "ConsumeFanoutQueue"
-    actions = [
-      "sqs:ReceiveMessage",
-      "sqs:DeleteMessage",
-      "sqs:GetQueueAttributes",
-      "sqs:ChangeMessageVisibility",
-    ]
-    resources = [aws_sqs_queue.fanout.arn]
-  }
-
-  statement {
-    sid       = "EnqueuePagesRetriesAndDeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.fanout.arn, aws_sqs_queue.fanout_dlq.arn]
-  }
-
-  # The function only posts to connections; GET and DELETE on @connections are not granted.
-  statement {
-    sid       = "PostToConnections"
-    actions   = ["execute-api:ManageConnections"]
-    resources = ["${aws_apigatewayv2_stage.this.execution_arn}/POST/@connections/*"]
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = [for resource in statement.value.resources : local.policy_resources[each.key][resource]]
+    }
   }
 }
 

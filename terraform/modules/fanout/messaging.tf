@@ -60,7 +60,7 @@ resource "aws_sqs_queue" "fanout" {
 
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.fanout_dlq.arn
-    maxReceiveCount     = var.fanout_max_receive_count
+    maxReceiveCount     = local.fanout_queue.max_receive_count
   })
 
   tags = var.tags

@@ -6,6 +6,7 @@ variable "name" {
   description = "Prefix of every resource name (API, functions, roles, queues, table, bus, alarms). Unique per account and region, e.g. `fanout-dev`."
   type        = string
   default     = "fanout"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[A-Za-z][A-Za-z0-9-]{0,39}$", var.name))
@@ -22,6 +23,7 @@ variable "tags" {
   description = "Tags added to every taggable resource."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -32,6 +34,7 @@ variable "stage_name" {
   description = "Name of the API Gateway stage; it is the last path segment of the WebSocket URL and of the management endpoint."
   type        = string
   default     = "live"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.stage_name))
@@ -43,6 +46,7 @@ variable "stage_throttling_burst_limit" {
   description = "Burst limit for client messages on every route of the stage (requests). Account-level limits still apply."
   type        = number
   default     = 500
+  nullable    = false
 
   validation {
     condition     = var.stage_throttling_burst_limit >= 0 && floor(var.stage_throttling_burst_limit) == var.stage_throttling_burst_limit
@@ -54,6 +58,7 @@ variable "stage_throttling_rate_limit" {
   description = "Steady-state limit for client messages on every route of the stage (requests per second)."
   type        = number
   default     = 1000
+  nullable    = false
 
   validation {
     condition     = var.stage_throttling_rate_limit >= 0
@@ -65,12 +70,14 @@ variable "stage_detailed_metrics_enabled" {
   description = "Publish per-route CloudWatch metrics for the stage (charged as custom metrics)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "manage_api_gateway_account" {
   description = "Create the IAM role API Gateway needs to write the stage's access logs and register it in the account's API Gateway settings. That setting is one per account and region: leave this false when another stack already sets it (`aws apigateway get-account` shows a `cloudwatchRoleArn`)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 ################################################################################
@@ -112,113 +119,50 @@ variable "auth_audience" {
   default     = null
 }
 
-variable "max_subscriptions_per_connection" {
-  description = "Most subscriptions one connection may hold (MAX_SUBSCRIPTIONS of the subscribe function)."
-  type        = number
-  default     = 50
+################################################################################
+# Functions: functions.json holds their memory, timeout and settings; these override it
+################################################################################
+
+variable "settings" {
+  description = "Settings of the functions, by environment variable name, overriding their defaults in `functions.json`, which lists every setting with its type, range, default and the functions that read it, e.g. `{ FANOUT_CONCURRENCY = 64, MAX_SUBSCRIPTIONS = 100 }`. Plan fails on a name or a value `functions.json` does not allow (see the `settings` output)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
 
   validation {
-    condition     = var.max_subscriptions_per_connection >= 1 && var.max_subscriptions_per_connection <= 1000 && floor(var.max_subscriptions_per_connection) == var.max_subscriptions_per_connection
-    error_message = "max_subscriptions_per_connection must be a whole number from 1 to 1000."
+    condition     = alltrue([for key in keys(var.settings) : can(regex("^[A-Z][A-Z0-9_]*$", key))])
+    error_message = "settings takes environment variable names (capitals, digits and underscores), e.g. { FANOUT_CONCURRENCY = 64 }."
+  }
+}
+
+variable "functions" {
+  description = "Memory (`memory_size`, MB) and timeout (`timeout`, seconds) of any function, by function, overriding `functions.json`, e.g. `{ fanout = { memory_size = 1769 } }`. More memory also buys more CPU. API Gateway waits at most 29 seconds for the authorizer and the route functions; the fan-out queue's visibility timeout follows the fan-out function's timeout."
+  type        = map(map(number))
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue(flatten([
+      for overrides in values(var.functions) : [
+        for key, value in overrides : (
+          key == "memory_size" ? value >= 128 && value <= 10240 && floor(value) == value :
+          key == "timeout" ? value >= 1 && value <= 900 && floor(value) == value : false
+        )
+      ]
+    ]))
+    error_message = "functions takes memory_size (whole MB from 128 to 10240) and timeout (whole seconds from 1 to 900) for each function, e.g. { fanout = { memory_size = 1769 } }."
   }
 }
 
 ################################################################################
-# Functions
+# Logs and metrics
 ################################################################################
-
-variable "route_function_memory_size" {
-  description = "Memory of the route functions (authorizer, connect, disconnect, default, subscribe, unsubscribe), MB."
-  type        = number
-  default     = 256
-
-  validation {
-    condition     = var.route_function_memory_size >= 128 && var.route_function_memory_size <= 10240
-    error_message = "route_function_memory_size must be from 128 to 10240 MB."
-  }
-}
-
-variable "route_function_timeout" {
-  description = "Timeout of the route functions, seconds. API Gateway waits at most 29 seconds for an integration."
-  type        = number
-  default     = 10
-
-  validation {
-    condition     = var.route_function_timeout >= 1 && var.route_function_timeout <= 29
-    error_message = "route_function_timeout must be from 1 to 29 seconds (the API Gateway integration limit)."
-  }
-}
-
-variable "fanout_function_memory_size" {
-  description = "Memory of the fan-out function, MB. More memory also buys more CPU for the PostToConnection calls."
-  type        = number
-  default     = 1024
-
-  validation {
-    condition     = var.fanout_function_memory_size >= 128 && var.fanout_function_memory_size <= 10240
-    error_message = "fanout_function_memory_size must be from 128 to 10240 MB."
-  }
-}
-
-variable "fanout_function_timeout" {
-  description = "Timeout of the fan-out function, seconds. The fan-out queue's visibility timeout is 6 times this plus the batching window."
-  type        = number
-  default     = 60
-
-  validation {
-    condition     = var.fanout_function_timeout >= 1 && var.fanout_function_timeout <= 900
-    error_message = "fanout_function_timeout must be from 1 to 900 seconds."
-  }
-}
-
-variable "fanout_concurrency" {
-  description = "Concurrent PostToConnection calls per fan-out invocation (FANOUT_CONCURRENCY), or null for the function's default."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.fanout_concurrency == null ? true : (var.fanout_concurrency >= 1 && var.fanout_concurrency <= 1000)
-    error_message = "fanout_concurrency must be from 1 to 1000."
-  }
-}
-
-variable "fanout_page_size" {
-  description = "Connections per audience page; larger audiences are split into page messages (FANOUT_PAGE_SIZE), or null for the function's default."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.fanout_page_size == null ? true : (var.fanout_page_size >= 1 && var.fanout_page_size <= 10000)
-    error_message = "fanout_page_size must be from 1 to 10000."
-  }
-}
-
-variable "fanout_max_attempts" {
-  description = "Delivery attempts per connection before it is reported as failed (FANOUT_MAX_ATTEMPTS), or null for the function's default."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.fanout_max_attempts == null ? true : (var.fanout_max_attempts >= 1 && var.fanout_max_attempts <= 20)
-    error_message = "fanout_max_attempts must be from 1 to 20."
-  }
-}
-
-variable "fanout_max_retry_messages" {
-  description = "Retry messages one event may re-enqueue for its failed connections (FANOUT_MAX_RETRY_MESSAGES), or null for the function's default."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.fanout_max_retry_messages == null ? true : (var.fanout_max_retry_messages >= 0 && var.fanout_max_retry_messages <= 100)
-    error_message = "fanout_max_retry_messages must be from 0 to 100."
-  }
-}
 
 variable "log_level" {
   description = "POWERTOOLS_LOG_LEVEL of every function."
   type        = string
   default     = "INFO"
+  nullable    = false
 
   validation {
     condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"], var.log_level)
@@ -230,6 +174,7 @@ variable "log_retention_in_days" {
   description = "Retention of every log group the module creates (functions and API access logs), days."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
@@ -241,6 +186,7 @@ variable "metrics_namespace" {
   description = "CloudWatch namespace of the functions' custom metrics (POWERTOOLS_METRICS_NAMESPACE); the delivery-failure alarm watches it."
   type        = string
   default     = "fanout"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
@@ -256,12 +202,14 @@ variable "table_point_in_time_recovery" {
   description = "Enable point-in-time recovery on the connections table."
   type        = bool
   default     = true
+  nullable    = false
 }
 
 variable "table_deletion_protection" {
   description = "Enable deletion protection on the connections table."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 ################################################################################
@@ -272,6 +220,7 @@ variable "event_target_maximum_event_age_seconds" {
   description = "How long EventBridge keeps retrying delivery of an event to the fan-out queue before it moves it to the target DLQ, seconds."
   type        = number
   default     = 3600
+  nullable    = false
 
   validation {
     condition     = var.event_target_maximum_event_age_seconds >= 60 && var.event_target_maximum_event_age_seconds <= 86400
@@ -283,6 +232,7 @@ variable "event_target_maximum_retry_attempts" {
   description = "Retries of EventBridge's delivery of an event to the fan-out queue."
   type        = number
   default     = 185
+  nullable    = false
 
   validation {
     condition     = var.event_target_maximum_retry_attempts >= 0 && var.event_target_maximum_retry_attempts <= 185
@@ -294,6 +244,7 @@ variable "fanout_queue_message_retention_seconds" {
   description = "How long the fan-out queue keeps an undelivered message, seconds."
   type        = number
   default     = 86400
+  nullable    = false
 
   validation {
     condition     = var.fanout_queue_message_retention_seconds >= 60 && var.fanout_queue_message_retention_seconds <= 1209600
@@ -305,6 +256,7 @@ variable "dlq_message_retention_seconds" {
   description = "How long both dead-letter queues keep a message, seconds (the maximum, 14 days, leaves time to redrive)."
   type        = number
   default     = 1209600
+  nullable    = false
 
   validation {
     condition     = var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600
@@ -312,47 +264,15 @@ variable "dlq_message_retention_seconds" {
   }
 }
 
-variable "fanout_max_receive_count" {
-  description = "Receives of a fan-out message before SQS moves it to the fan-out DLQ (maxReceiveCount)."
-  type        = number
-  default     = 5
+variable "fanout_queue" {
+  description = "Settings of the fan-out queue's consumer, overriding `functions.json`: `batch_size`, `batching_window_seconds` and `maximum_concurrency` of the event source mapping, `max_receive_count` of the queue's redrive policy, e.g. `{ maximum_concurrency = 200 }`. Above a `batch_size` of 10 the batching window must be at least 1 second. The visibility timeout follows (`functions.json`: 6 times the fan-out function's timeout plus the batching window)."
+  type        = map(number)
+  default     = {}
+  nullable    = false
 
   validation {
-    condition     = var.fanout_max_receive_count >= 1 && var.fanout_max_receive_count <= 1000
-    error_message = "fanout_max_receive_count must be from 1 to 1000."
-  }
-}
-
-variable "fanout_batch_size" {
-  description = "Most fan-out messages per invocation. Above 10, `fanout_batching_window_seconds` must be at least 1."
-  type        = number
-  default     = 10
-
-  validation {
-    condition     = var.fanout_batch_size >= 1 && var.fanout_batch_size <= 10000
-    error_message = "fanout_batch_size must be from 1 to 10000."
-  }
-}
-
-variable "fanout_batching_window_seconds" {
-  description = "How long the event source mapping gathers messages before it invokes the fan-out function, seconds (0 invokes as soon as messages arrive)."
-  type        = number
-  default     = 0
-
-  validation {
-    condition     = var.fanout_batching_window_seconds >= 0 && var.fanout_batching_window_seconds <= 300
-    error_message = "fanout_batching_window_seconds must be from 0 to 300."
-  }
-}
-
-variable "fanout_maximum_concurrency" {
-  description = "Most concurrent fan-out invocations the SQS event source mapping starts (scaling_config.maximum_concurrency)."
-  type        = number
-  default     = 50
-
-  validation {
-    condition     = var.fanout_maximum_concurrency >= 2 && var.fanout_maximum_concurrency <= 1000
-    error_message = "fanout_maximum_concurrency must be from 2 to 1000."
+    condition     = alltrue([for value in values(var.fanout_queue) : floor(value) == value])
+    error_message = "fanout_queue takes whole numbers, e.g. { maximum_concurrency = 200 }."
   }
 }
 
@@ -364,6 +284,7 @@ variable "alarms_enabled" {
   description = "Create the CloudWatch alarms (DLQ depth, oldest message age, fan-out errors and throttles, delivery failures)."
   type        = bool
   default     = true
+  nullable    = false
 }
 
 variable "alarm_sns_topic_arn" {
@@ -376,6 +297,7 @@ variable "alarm_oldest_message_age_seconds" {
   description = "Age of the oldest fan-out message above which the backlog alarm fires, seconds."
   type        = number
   default     = 300
+  nullable    = false
 
   validation {
     condition     = var.alarm_oldest_message_age_seconds >= 1
