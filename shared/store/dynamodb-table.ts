@@ -174,6 +174,15 @@ export class ConnectionTable {
   async backoff(attempt: number): Promise<void> {
     await this.options.retry.sleep(backoffDelay(attempt, this.options.retry));
   }
+
+  /**
+   * Waits before retry number `attempt` of a META update that lost to a concurrent writer. Full
+   * jitter, unlike `backoff`: with dozens of writers on one connection, the widest spread lets one
+   * win per round instead of all colliding again.
+   */
+  async conflictBackoff(attempt: number): Promise<void> {
+    await this.options.retry.sleep(backoffDelay(attempt, { ...this.options.retry, jitter: 'full' }));
+  }
 }
 
 export const putRequest = (item: Item): WriteRequest => ({ PutRequest: { Item: item } });

@@ -186,7 +186,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       const outOfTime =
         deadline === undefined ? attempt >= MAX_REVISION_ATTEMPTS : this.table.now() >= deadline;
       if (outOfTime) break;
-      await this.table.backoff(Math.min(attempt - 1, MAX_BACKOFF_STEP));
+      await this.table.conflictBackoff(Math.min(attempt - 1, MAX_BACKOFF_STEP));
     }
     throw new FanoutError(
       'internal',
