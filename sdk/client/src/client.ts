@@ -17,6 +17,12 @@ import {
  * Pass `WebSocket` from the `ws` package in Node 20 (browsers and Node 22 have a global one).
  */
 
+/**
+ * How often the client pings by default: 5 minutes, half API Gateway's 10-minute idle timeout. A proxy
+ * in front (deploy/apache) must let a connection stay silent at least this long.
+ */
+export const DEFAULT_PING_INTERVAL_MS = 5 * 60_000;
+
 /** The server refused a request: `code` is one of the protocol's stable error codes. */
 export class FanoutRequestError extends Error {
   override readonly name = 'FanoutRequestError';
@@ -51,7 +57,7 @@ export interface ClientOptions {
   /** A token, or a function returning a fresh one before each (re)connect. */
   token: string | (() => string | Promise<string>);
   WebSocket?: SocketFactory;
-  /** Ping interval; below API Gateway's 10-minute idle timeout. Default 5 minutes. */
+  /** Ping interval; below API Gateway's 10-minute idle timeout. Default 5 minutes (DEFAULT_PING_INTERVAL_MS). */
   pingIntervalMs?: number;
   /** Reply timeout for subscribe/unsubscribe/ping. Default 10 s. */
   requestTimeoutMs?: number;
@@ -119,7 +125,7 @@ export class FanoutClient {
     this.opts = {
       url: options.url,
       token: options.token,
-      pingIntervalMs: options.pingIntervalMs ?? 5 * 60_000,
+      pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       reconnect: options.reconnect ?? true,
       minReconnectDelayMs: options.minReconnectDelayMs ?? 500,

@@ -10,6 +10,7 @@ export {
   type ClientEvents,
   type ClientOptions,
   type ConnectionState,
+  DEFAULT_PING_INTERVAL_MS,
   FanoutClient,
   FanoutRequestError,
   type SocketFactory,
