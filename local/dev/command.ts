@@ -126,7 +126,9 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const proxied = [
-    ...(publicWebsocketUrl ? [`  Through the reverse proxy: npx wscat -c "${publicWebsocketUrl}?token=${token}"`] : []),
+    ...(publicWebsocketUrl
+      ? [`  Through the reverse proxy: npx wscat -c "${publicWebsocketUrl}?token=${token}"`]
+      : []),
     ...(proxies.length > 0 ? [`  Client addresses from X-Forwarded-For of: ${proxies.join(', ')}`] : []),
   ];
   io.out(`

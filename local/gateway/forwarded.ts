@@ -1,10 +1,11 @@
 /**
  * The client's address behind reverse proxies. API Gateway reports the TCP peer of the connection it
- * accepted as `identity.sourceIp` ("$context.identity.sourceIp" in the AWS page "Variables for data
- * transformations for WebSocket APIs in API Gateway") and only appends that peer to `X-Forwarded-For`.
- * Locally, the gateway can stand behind a proxy of one's own (Apache in deploy/apache): when the peer is
- * one of the configured trusted proxies, the address that proxy put in `X-Forwarded-For` is the client,
- * so the authorizer, `$connect` and the connection rows see who is really connected.
+ * accepted as `identity.sourceIp` ("The source IP address of the TCP connection making the request to
+ * API Gateway", AWS page "WebSocket API mapping template reference for API Gateway") and appends that
+ * peer to `X-Forwarded-For`, so behind a proxy it reports the proxy. Locally, the gateway can stand
+ * behind a proxy of one's own (Apache in deploy/apache): when the peer is one of the configured trusted
+ * proxies, the address that proxy put in `X-Forwarded-For` is the client, so the authorizer, `$connect`
+ * and the connection rows see who is really connected.
  */
 import { BlockList, isIP } from 'node:net';
 

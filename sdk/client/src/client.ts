@@ -1,6 +1,7 @@
 import {
   backoffDelay,
   type ClientFrame,
+  DEFAULT_PING_INTERVAL_MS,
   type ErrorFrame,
   type EventFrame,
   parseServerFrame,
@@ -16,12 +17,6 @@ import {
  *
  * Pass `WebSocket` from the `ws` package in Node 20 (browsers and Node 22 have a global one).
  */
-
-/**
- * How often the client pings by default: 5 minutes, half API Gateway's 10-minute idle timeout. A proxy
- * in front (deploy/apache) must let a connection stay silent at least this long.
- */
-export const DEFAULT_PING_INTERVAL_MS = 5 * 60_000;
 
 /** The server refused a request: `code` is one of the protocol's stable error codes. */
 export class FanoutRequestError extends Error {

@@ -10,7 +10,6 @@ export {
   type ClientEvents,
   type ClientOptions,
   type ConnectionState,
-  DEFAULT_PING_INTERVAL_MS,
   FanoutClient,
   FanoutRequestError,
   type SocketFactory,
