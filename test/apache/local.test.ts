@@ -269,7 +269,7 @@ describeApache('Apache in front of the local platform', () => {
     });
   });
 
-  it('the gateway takes the client address from the X-Forwarded-For Apache sends: rows, $connect and GetConnection', async () => {
+  it('the gateway takes the client address from the X-Forwarded-For Apache sends: the connection row and GetConnection', async () => {
     const user = nextUser('bob');
     await sdkClient(user, ['orders/*']);
     const [connection] = await waitUntil(async () => {
@@ -281,12 +281,6 @@ describeApache('Apache in front of the local platform', () => {
       new GetConnectionCommand({ ConnectionId: connection?.connectionId }),
     );
     expect(described.Identity?.SourceIp).toBe(CLIENT_ADDRESS);
-    // The connect function, behind the authorizer, logs the same address.
-    expect(devOutput.join('')).toMatch(
-      new RegExp(
-        `\\[connect\\] INFO connected \\{[^\\n]*"userId":"${user}"[^\\n]*"sourceIp":"127\\.0\\.0\\.2"`,
-      ),
-    );
   });
 
   it('an X-Forwarded-For the client forges is not believed: the gateway sees the address Apache saw', async () => {
@@ -313,11 +307,13 @@ describeApache('Apache in front of the local platform', () => {
     });
     rawClients.push(silent);
     const opened = Date.now();
-    const silentClosed = silent.closed.then((info) => ({ ...info, afterMs: Date.now() - opened }));
+    let cut: { code: number; afterMs: number } | undefined;
+    void silent.closed.then(({ code }) => {
+      cut = { code, afterMs: Date.now() - opened };
+    });
 
     await new Promise((resolve) => setTimeout(resolve, (TIMEOUT_SECONDS + 1) * 1000));
     // Apache ended the silent tunnel without a close frame (1006), no sooner than its timeout.
-    const cut = await Promise.race([silentClosed, Promise.resolve(undefined)]);
     expect(cut).toMatchObject({ code: 1006 });
     expect(cut?.afterMs).toBeGreaterThanOrEqual(TIMEOUT_SECONDS * 1000 - 200);
     // The SDK's connection never closed, and still delivers.
@@ -333,7 +329,7 @@ describeApache('Apache in front of the local platform', () => {
     const id = await publish('graceful/kept', { kept: true });
     await waitForEvent(events, id, 'an event after a graceful restart');
     expect(states.filter((state) => state === 'closed')).toEqual([]);
-    // New connections go to the new generation.
+    // And the restarted Apache takes new connections.
     const fresh = await sdkClient(nextUser('erin'), ['graceful/*']);
     await fresh.client.subscribe('graceful/*');
   });
@@ -346,9 +342,10 @@ describeApache('Apache in front of the local platform', () => {
     // graceful-stop: Apache waits GracefulShutdownTimeout (1 s) for the tunnel, then cuts it.
     await apache?.gracefulStop();
     await waitUntil(() => states.includes('closed'), 'the SDK to see its connection end');
-    // What is published while no connection exists is lost to this client today. The platform's
-    // recovery of missed events is being built separately; these ids are what it must deliver.
-    const missedWhileDown = [await publish('restart/missed', { missed: true })];
+    // Published while the client has no connection: lost to it today. The platform's recovery of
+    // missed events is being built separately; these are the ids it must deliver after the resubscribe.
+    const missedWhileDown: string[] = [];
+    missedWhileDown.push(await publish('restart/missed', { missed: true }));
 
     await apache?.start();
     const reconnected = await waitUntil(
@@ -365,9 +362,8 @@ describeApache('Apache in front of the local platform', () => {
 
     const id = await publish('restart/after', { after: true });
     await waitForEvent(events, id, 'an event after the restart');
-    // When the platform recovers missed events, assert here that they arrived after resubscribing:
+    // When the platform recovers missed events, assert it here (and drop the it.todo below):
     //   for (const missed of missedWhileDown) await waitForEvent(events, missed, 'a missed event');
-    expect(missedWhileDown).toHaveLength(1);
   });
 
   it.todo('recovers the events published while Apache was down, once the platform replays missed events');
