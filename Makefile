@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 ENV ?= dev
 
 .PHONY: help install build dev typecheck lint deps format unit check-build test clean \
-	tf-check tf-fmt tf-docs plan apply destroy
+	tf-check tf-fmt tf-docs plan apply destroy apache-config
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,18 @@ apply: ## terraform apply for ENV (default dev) after building the zips; asks be
 
 destroy: ## terraform destroy for ENV (default dev)
 	scripts/terraform/tf.sh destroy $(ENV)
+
+# FOR=aws reads `terraform output -json` of terraform/ (after make apply); FOR=local reads the
+# .fanout/local.json that make dev writes. ARGS go to deploy/apache/render.ts (--help lists them).
+FOR ?= local
+OUT ?= .fanout/apache-$(FOR).conf
+apache-config: install ## render the Apache vhost (deploy/apache) to OUT: FOR=aws|local ARGS='--server-name … --cert … --key …'
+	@mkdir -p "$(dir $(OUT))"
+	@set -o pipefail; case "$(FOR)" in \
+	  aws) terraform -chdir=terraform output -json | $(BIN)/tsx deploy/apache/render.ts aws --terraform-output - --out "$(OUT)" $(ARGS) ;; \
+	  local) $(BIN)/tsx deploy/apache/render.ts local --endpoints .fanout/local.json --out "$(OUT)" $(ARGS) ;; \
+	  *) echo "make apache-config: FOR must be aws or local, got '$(FOR)'" >&2; exit 2 ;; \
+	esac
 
 clean: ## remove build and test output
 	rm -rf dist coverage terraform/*.tfplan

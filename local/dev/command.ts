@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LOCAL_ENDPOINTS_FILE } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
+import { parseTrustedProxies } from '../gateway/forwarded.js';
 import type { LogEntry } from '../lambda/runner.js';
 import { startLocalPlatform } from './platform.js';
 
@@ -20,6 +21,10 @@ export interface DevOptions {
   dataDir?: string;
   secret?: string;
   verbose?: boolean;
+  /** `--trusted-proxy`, repeatable or comma-separated: proxies whose X-Forwarded-For names the client. */
+  trustedProxy?: string[];
+  /** `--public-url`: the wss:// URL of the gateway through a reverse proxy (deploy/apache). */
+  publicUrl?: string;
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -30,6 +35,29 @@ function port(value: string | undefined, fallback: number, flag: string): number
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new Error(`${flag} must be a port number, got ${value}`);
   return n;
+}
+
+/** `--trusted-proxy 127.0.0.1 --trusted-proxy 10.0.0.0/8` or `--trusted-proxy 127.0.0.1,10.0.0.0/8`. */
+function trustedProxies(values: readonly string[] | undefined): string[] {
+  const list = (values ?? []).flatMap((value) => value.split(',')).map((entry) => entry.trim());
+  const entries = list.filter((entry) => entry.length > 0);
+  parseTrustedProxies(entries); // throws naming the first entry that is not an address or a range
+  return entries;
+}
+
+/** A ws:// or wss:// URL without query or fragment: `?token=` is appended to it. */
+function publicUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'wss:' && url.protocol !== 'ws:') || url.search || url.hash) {
+    throw new Error(`--public-url must be a ws:// or wss:// URL without a query, got ${value}`);
+  }
+  return value;
 }
 
 /**
@@ -72,6 +100,8 @@ export function compactLogSink(io: Output, verbose: boolean) {
 
 export async function devCommand(options: DevOptions, io: Output): Promise<number> {
   const started = Date.now();
+  const proxies = trustedProxies(options.trustedProxy);
+  const publicWebsocketUrl = publicUrl(options.publicUrl);
   io.out('fanout: starting the local platform…');
   const platform = await startLocalPlatform({
     rootDir: ROOT,
@@ -79,6 +109,8 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
     dashboardPort: options.noDashboard ? false : port(options.dashboardPort, 4500, '--dashboard-port'),
     ...(options.secret ? { jwtSecret: options.secret } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(proxies.length > 0 ? { trustedProxies: proxies } : {}),
+    ...(publicWebsocketUrl ? { publicWebsocketUrl } : {}),
     logSink: compactLogSink(io, options.verbose ?? false),
     progress: (line) => io.out(`  ${line}`),
   });
@@ -93,6 +125,12 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
     expiresInSeconds: 12 * 3600,
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const proxied = [
+    ...(publicWebsocketUrl
+      ? [`  Through the reverse proxy: npx wscat -c "${publicWebsocketUrl}?token=${token}"`]
+      : []),
+    ...(proxies.length > 0 ? [`  Client addresses from X-Forwarded-For of: ${proxies.join(', ')}`] : []),
+  ];
   io.out(`
 fanout is running locally (ready in ${seconds} s). Endpoints are in ${join(LOCAL_ENDPOINTS_FILE)}.
 ${platform.config.dashboardUrl ? `\n  Dashboard:  ${platform.config.dashboardUrl}\n` : ''}
@@ -104,7 +142,7 @@ ${platform.config.dashboardUrl ? `\n  Dashboard:  ${platform.config.dashboardUrl
        npx fanout publish --topic demo/hello --data '{"hello":"world"}'
 
   Other tokens: npx fanout token --sub alice --topics 'demo/*,users/{sub}/*'
-  Press Ctrl+C to stop.
+${proxied.length > 0 ? `${proxied.join('\n')}\n` : ''}  Press Ctrl+C to stop.
 `);
 
   await new Promise<void>((resolveStop) => {
@@ -136,13 +174,20 @@ export async function devMain(argv: readonly string[], io: Output): Promise<numb
       'data-dir': { type: 'string' },
       secret: { type: 'string' },
       verbose: { type: 'boolean' },
+      'trusted-proxy': { type: 'string', multiple: true },
+      'public-url': { type: 'string' },
     },
   });
   const {
     'dashboard-port': dashboardPort,
     'no-dashboard': noDashboard,
     'data-dir': dataDir,
+    'trusted-proxy': trustedProxy,
+    'public-url': publicUrlValue,
     ...others
   } = values;
-  return devCommand({ ...others, dashboardPort, noDashboard, dataDir }, io);
+  return devCommand(
+    { ...others, dashboardPort, noDashboard, dataDir, trustedProxy, publicUrl: publicUrlValue },
+    io,
+  );
 }

@@ -52,6 +52,10 @@ export interface LocalPlatformOptions {
   maxConnectionMs?: number;
   /** Latency and faults injected into @connections calls. */
   faults?: GatewayFaults;
+  /** Reverse proxies whose X-Forwarded-For the gateway believes (GatewayOptions.trustedProxies). */
+  trustedProxies?: readonly string[];
+  /** The WebSocket URL browsers use through a reverse proxy (deploy/apache): the dashboard page gets it. */
+  publicWebsocketUrl?: string;
   /** Settings that differ from functions.json, as the Terraform module takes them (tests shorten timeouts). */
   overrides?: StackOverrides;
   /** Run another bundle for a function (tests: a handler that throws). */
@@ -141,6 +145,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
       ...(options.maxConnectionMs ? { maxConnectionMs: options.maxConnectionMs } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     });
     stopList.push({ label: 'WebSocket gateway', stop: () => gateway.close() });
     progress(`WebSocket API          ${gateway.url}`);
@@ -230,7 +235,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         port: options.dashboardPort ?? 0,
         dashboardDir: join(options.rootDir, 'local/dashboard'),
         scriptPath: join(options.rootDir, 'dist/dashboard/dashboard.js'),
-        websocketUrl: gateway.url,
+        websocketUrl: options.publicWebsocketUrl ?? gateway.url,
         jwtSecret,
         publisher: new Publisher({ eventBusName, source: 'fanout.dashboard', client: publisherClient }),
       });
@@ -246,6 +251,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       sqsEndpoint: sqsServer.endpoint,
       dynamodbEndpoint: dynamodb.endpoint,
       ...(dashboard ? { dashboardUrl: dashboard.url } : {}),
+      ...(options.publicWebsocketUrl ? { publicWebsocketUrl: options.publicWebsocketUrl } : {}),
       eventBusName,
       tableName: dynamodb.tableName,
       queueUrl: queues.queueUrl,

@@ -4,6 +4,7 @@
  * input on the AWS page "Control access to WebSocket APIs with AWS Lambda REQUEST authorizers". Key order follows the captures, for readable diffs.
  */
 import type { IncomingMessage } from 'node:http';
+import { clientAddress, forwardedChain, normalizeAddress, type TrustedProxies } from './forwarded.js';
 import { clfTime, newAwsId, newTraceId } from './ids.js';
 
 export type HeaderMap = Record<string, string>;
@@ -16,7 +17,10 @@ export interface RequestInfo {
   multiValueHeaders: MultiHeaderMap;
   /** Undefined when the URL has no query string: AWS then omits both query keys. */
   query?: { single: HeaderMap; multi: MultiHeaderMap };
+  /** The client: the TCP peer, or what a trusted proxy says in `X-Forwarded-For` (forwarded.ts). */
   sourceIp: string;
+  /** The TCP peer, whatever it is: the proxy when one stands in front. */
+  peerIp: string;
   userAgent?: string;
   /** The Host header: `requestContext.domainName` (includes the port locally). */
   domainName: string;
@@ -38,7 +42,16 @@ export interface ConnectionInfo {
 /** `Connection`/`Upgrade` reach the authorizer (docs example, A1/A6) but not the `$connect` event (S4/S5). */
 const HOP_BY_HOP = new Set(['connection', 'upgrade']);
 
-export function readRequest(req: IncomingMessage, localPort: number, nowMs: number): RequestInfo {
+/** What the gateway knows about itself and its proxies when it reads an upgrade request. */
+export interface ReadOptions {
+  localPort: number;
+  nowMs: number;
+  /** `https` when the gateway terminates TLS itself, as API Gateway does. */
+  protocol: 'http' | 'https';
+  trustedProxies: TrustedProxies;
+}
+
+export function readRequest(req: IncomingMessage, options: ReadOptions): RequestInfo {
   const headers: HeaderMap = {};
   const multiValueHeaders: MultiHeaderMap = {};
   const nameByLower = new Map<string, string>();
@@ -53,18 +66,24 @@ export function readRequest(req: IncomingMessage, localPort: number, nowMs: numb
     list.push(value);
     multiValueHeaders[key] = list;
   }
-  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  const peerIp = normalizeAddress(req.socket.remoteAddress ?? '127.0.0.1');
   const set = (name: string, value: string): void => {
     const key = nameByLower.get(name.toLowerCase()) ?? name;
     nameByLower.set(name.toLowerCase(), key);
     headers[key] = value;
     multiValueHeaders[key] = [value];
   };
-  const forwarded = headers[nameByLower.get('x-forwarded-for') ?? ''];
-  set('X-Amzn-Trace-Id', newTraceId(nowMs));
-  set('X-Forwarded-For', forwarded ? `${forwarded}, ${sourceIp}` : sourceIp);
-  set('X-Forwarded-Port', String(localPort));
-  set('X-Forwarded-Proto', 'http');
+  // Every X-Forwarded-For line counts, in order (RFC 9110: repeated fields are one comma-separated list).
+  const forwardedValues = multiValueHeaders[nameByLower.get('x-forwarded-for') ?? ''] ?? [];
+  const forwarded = forwardedValues.join(', ');
+  const sourceIp = options.trustedProxies.any
+    ? clientAddress(peerIp, forwardedChain(forwardedValues), options.trustedProxies)
+    : peerIp;
+  set('X-Amzn-Trace-Id', newTraceId(options.nowMs));
+  // API Gateway appends the peer it accepted the connection from, whoever the client is.
+  set('X-Forwarded-For', forwarded ? `${forwarded}, ${peerIp}` : peerIp);
+  set('X-Forwarded-Port', String(options.localPort));
+  set('X-Forwarded-Proto', options.protocol);
 
   const url = new URL(req.url ?? '/', 'http://localhost');
   let query: RequestInfo['query'];
@@ -85,6 +104,7 @@ export function readRequest(req: IncomingMessage, localPort: number, nowMs: numb
     multiValueHeaders,
     ...(query ? { query } : {}),
     sourceIp,
+    peerIp,
     ...(userAgent ? { userAgent } : {}),
     domainName: req.headers.host ?? '127.0.0.1',
   };

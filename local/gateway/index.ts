@@ -6,6 +6,7 @@ export type {
   GatewayHandle,
   GatewayLogLine,
   GatewayOptions,
+  GatewayTls,
   InjectedFault,
   Integration,
 } from './types.js';

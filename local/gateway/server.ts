@@ -3,9 +3,11 @@
  * serves the WebSocket upgrade at `/{stage}` and the `@connections` API at `/{stage}/@connections/{id}`,
  * invoking in-process integrations with the same Lambda-proxy events AWS sends.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { type RawData, type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
 import {
   type AuthOutcome,
@@ -27,10 +29,18 @@ import {
   type RequestInfo,
   readRequest,
 } from './events.js';
+import { parseTrustedProxies, type TrustedProxies } from './forwarded.js';
 import { FrameSizeGuard, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from './frames.js';
 import { newAwsId } from './ids.js';
 import { resultBody, resultStatus, resultSubprotocol, selectRoute } from './routing.js';
-import type { GatewayFaults, GatewayHandle, GatewayLogLine, GatewayOptions, Integration } from './types.js';
+import type {
+  GatewayFaults,
+  GatewayHandle,
+  GatewayLogLine,
+  GatewayOptions,
+  GatewayTls,
+  Integration,
+} from './types.js';
 
 type Invocation = { kind: 'ok'; value: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
 
@@ -62,10 +72,12 @@ class LocalGateway {
   private readonly limits: ConnectionLimits;
   private readonly integrationTimeoutMs: number;
   private readonly identitySources: ReturnType<typeof parseIdentitySource>;
+  private readonly trustedProxies: TrustedProxies;
+  private readonly tls: GatewayTls | undefined;
   private readonly log: (line: GatewayLogLine) => void;
   private faults: GatewayFaults | undefined;
 
-  private readonly server: Server;
+  private readonly server: Server | TlsServer;
   private readonly wss: WebSocketServer;
   private readonly live = new Map<string, Connection>();
   /** Upgrade requests still in the authorizer / `$connect` phase. */
@@ -96,10 +108,12 @@ class LocalGateway {
     };
     this.integrationTimeoutMs = options.integrationTimeoutMs ?? 29_000;
     this.identitySources = options.authorizer ? parseIdentitySource(options.authorizer.identitySource) : [];
+    this.trustedProxies = parseTrustedProxies(options.trustedProxies);
+    this.tls = options.tls;
     this.log = options.log ?? (() => {});
     this.faults = options.faults;
 
-    this.server = createServer((req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       this.track(
         handleManagementRequest(req, res, {
           stage: this.api.stage,
@@ -116,7 +130,8 @@ class LocalGateway {
           } else res.destroy();
         }),
       );
-    });
+    };
+    this.server = this.tls ? this.tlsServer(this.tls, onRequest) : createServer(onRequest);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(req, socket, head),
     );
@@ -134,18 +149,55 @@ class LocalGateway {
     this.wss = new WebSocketServer(wsOptions);
   }
 
+  /**
+   * HTTPS, and with `serverName` the SNI check of API Gateway's endpoints: a handshake naming another
+   * host fails in the SNI callback, one naming none is cut once it completes (Node asks the callback
+   * only when the client sent a name).
+   */
+  private tlsServer(
+    tls: GatewayTls,
+    onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+  ): TlsServer {
+    const wanted = tls.serverName;
+    const server = createTlsServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        ...(wanted
+          ? {
+              SNICallback: (servername: string, done: (err: Error | null) => void) => {
+                if (servername.toLowerCase() === wanted.toLowerCase()) return done(null);
+                this.log({ level: 'info', msg: 'TLS handshake refused: wrong server name', servername });
+                done(new Error(`no certificate for ${servername}`));
+              },
+            }
+          : {}),
+      },
+      onRequest,
+    );
+    if (wanted) {
+      server.on('secureConnection', (socket: TLSSocket) => {
+        if (typeof socket.servername === 'string' && socket.servername.length > 0) return;
+        this.log({ level: 'info', msg: 'TLS connection refused: no server name (SNI)' });
+        socket.destroy();
+      });
+    }
+    return server;
+  }
+
   listen(port: number): Promise<GatewayHandle> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, this.host, () => {
         this.server.off('error', reject);
         this.port = (this.server.address() as AddressInfo).port;
-        const hostPart = this.host.includes(':') ? `[${this.host}]` : this.host;
+        const hostPart = this.tls?.serverName ?? (this.host.includes(':') ? `[${this.host}]` : this.host);
         const base = `${hostPart}:${this.port}/${this.api.stage}`;
-        this.log({ level: 'info', msg: 'gateway listening', url: `ws://${base}` });
+        const secure = this.tls ? 's' : '';
+        this.log({ level: 'info', msg: 'gateway listening', url: `ws${secure}://${base}` });
         resolve({
-          url: `ws://${base}`,
-          managementEndpoint: `http://${base}`,
+          url: `ws${secure}://${base}`,
+          managementEndpoint: `http${secure}://${base}`,
           port: this.port,
           connections: () =>
             [...this.live.values()].filter((c) => c.state === 'open').map((c) => c.connectionId),
@@ -216,7 +268,12 @@ class LocalGateway {
   /** Authorizer, then `$connect`, all before the 101: a refusal is a plain HTTP status, as on AWS. */
   private async admit(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const now = Date.now();
-    const request = readRequest(req, this.port, now);
+    const request = readRequest(req, {
+      localPort: this.port,
+      nowMs: now,
+      protocol: this.tls ? 'https' : 'http',
+      trustedProxies: this.trustedProxies,
+    });
     const info: ConnectionInfo = {
       connectionId: newAwsId(),
       connectedAt: now,
@@ -225,6 +282,15 @@ class LocalGateway {
       domainName: request.domainName,
     };
     const base = { connectionId: info.connectionId, sourceIp: info.sourceIp };
+    const servername = (req.socket as Partial<TLSSocket>).servername;
+    this.log({
+      level: 'debug',
+      msg: 'upgrade request',
+      ...base,
+      peerIp: request.peerIp,
+      host: request.domainName,
+      ...(typeof servername === 'string' ? { servername } : {}),
+    });
 
     let authorizer: Record<string, string> | undefined;
     let authorizerOnConnect: Record<string, unknown> | undefined;

@@ -47,6 +47,19 @@ export interface GatewayLogLine {
   [key: string]: unknown;
 }
 
+/** A certificate to serve TLS with, as API Gateway does: the gateway then listens for `wss://`. */
+export interface GatewayTls {
+  /** PEM certificate (chain) and private key. */
+  cert: string | Buffer;
+  key: string | Buffer;
+  /**
+   * The name clients must ask for with SNI, as API Gateway's `{api-id}.execute-api.{region}.amazonaws.com`
+   * endpoints require; handshakes without it or with another name are refused. It is also the host of
+   * `url` and `managementEndpoint`. Unset: any name or none, and the URLs name the bound host.
+   */
+  serverName?: string;
+}
+
 export interface GatewayOptions {
   /** Interface to bind; loopback unless asked otherwise. */
   host?: string;
@@ -75,13 +88,21 @@ export interface GatewayOptions {
   /** Default 29 s (AWS quota "Integration timeout", the most it can be set to). */
   integrationTimeoutMs?: number;
   faults?: GatewayFaults;
+  /**
+   * Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` names the client: when the TCP peer
+   * is one of them, `identity.sourceIp` is the client it forwarded for (see forwarded.ts). Default
+   * none: the peer is the client, as API Gateway reports it.
+   */
+  trustedProxies?: readonly string[];
+  /** Serve `wss://` and `https://` instead of `ws://` and `http://`. */
+  tls?: GatewayTls;
   log?: (line: GatewayLogLine) => void;
 }
 
 export interface GatewayHandle {
-  /** `ws://127.0.0.1:<port>/<stage>` */
+  /** `ws://127.0.0.1:<port>/<stage>` (`wss://<tls.serverName>:<port>/<stage>` with TLS) */
   url: string;
-  /** `http://127.0.0.1:<port>/<stage>`: the `endpoint` for `ApiGatewayManagementApiClient`. */
+  /** `http://127.0.0.1:<port>/<stage>` (https with TLS): the `endpoint` for `ApiGatewayManagementApiClient`. */
   managementEndpoint: string;
   port: number;
   /** Ids of the connections that are open now. */

@@ -6,7 +6,7 @@ const HELP = `fanout — event-driven WebSocket fan-out
 
 Usage:
   fanout dev     [--port 4510] [--dashboard-port 4500] [--no-dashboard] [--data-dir DIR] [--verbose]
-                 [--secret S]
+                 [--secret S] [--trusted-proxy ADDR|CIDR]... [--public-url wss://HOST/PATH]
   fanout token   --sub USER --topics PATTERNS [--ttl 1h] [--secret S]
   fanout publish --topic TOPIC [--user USER] --data JSON [--source S] [--detail-type T]
                  [--bus NAME] [--region R] [--endpoint URL] [--expires-in 30s] [--aws]
@@ -14,7 +14,9 @@ Usage:
 
 dev      runs the whole platform locally (run \`make build\` first; \`make dev\` does both) and
          writes the endpoints to .fanout/local.json. It comes with the local runtime
-         (@fanout/local), which a clone of the repository has.
+         (@fanout/local), which a clone of the repository has. Behind a reverse proxy
+         (deploy/apache), --trusted-proxy names the proxies whose X-Forwarded-For gives the
+         client's address, and --public-url is the URL browsers use through it.
 token    mints an HS256 JWT; PATTERNS is comma-separated, {sub} stands for the user id.
          The secret comes from --secret, FANOUT_JWT_SECRET, or .fanout/local.json.
 publish  sends one event with PutEvents. With .fanout/local.json present (written by the local

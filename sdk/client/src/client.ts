@@ -1,6 +1,7 @@
 import {
   backoffDelay,
   type ClientFrame,
+  DEFAULT_PING_INTERVAL_MS,
   type ErrorFrame,
   type EventFrame,
   parseServerFrame,
@@ -51,7 +52,7 @@ export interface ClientOptions {
   /** A token, or a function returning a fresh one before each (re)connect. */
   token: string | (() => string | Promise<string>);
   WebSocket?: SocketFactory;
-  /** Ping interval; below API Gateway's 10-minute idle timeout. Default 5 minutes. */
+  /** Ping interval; below API Gateway's 10-minute idle timeout. Default 5 minutes (DEFAULT_PING_INTERVAL_MS). */
   pingIntervalMs?: number;
   /** Reply timeout for subscribe/unsubscribe/ping. Default 10 s. */
   requestTimeoutMs?: number;
@@ -119,7 +120,7 @@ export class FanoutClient {
     this.opts = {
       url: options.url,
       token: options.token,
-      pingIntervalMs: options.pingIntervalMs ?? 5 * 60_000,
+      pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       reconnect: options.reconnect ?? true,
       minReconnectDelayMs: options.minReconnectDelayMs ?? 500,

@@ -13,6 +13,11 @@ export interface PlatformEndpoints {
   sqsEndpoint: string;
   dynamodbEndpoint: string;
   dashboardUrl?: string;
+  /**
+   * The WebSocket URL through a reverse proxy in front of the platform (`fanout dev --public-url`,
+   * deploy/apache), when there is one: what browsers elsewhere connect to instead of `websocketUrl`.
+   */
+  publicWebsocketUrl?: string;
   eventBusName: string;
   tableName: string;
   queueUrl: string;

@@ -16,6 +16,12 @@ export const MAX_CONNECTION_DURATION_SECONDS = 2 * 60 * 60;
 /** API Gateway closes a WebSocket connection idle for 10 minutes (same quotas page). */
 export const IDLE_TIMEOUT_SECONDS = 10 * 60;
 
+/**
+ * How often the client SDK pings by default (`pingIntervalMs`): 5 minutes, half the idle timeout. A
+ * proxy in front of the platform (deploy/apache) must let a connection stay silent longer than this.
+ */
+export const DEFAULT_PING_INTERVAL_MS = 5 * 60_000;
+
 /** Topics per subscribe/unsubscribe frame. */
 export const MAX_TOPICS_PER_FRAME = 20;
 
