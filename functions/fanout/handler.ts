@@ -30,6 +30,7 @@ const gateway = new ApiGatewayConnectionGateway(
   createManagementClient({
     endpoint: env.string('MANAGEMENT_ENDPOINT'),
     maxSockets: options.concurrency,
+    requestTimeoutMs: options.requestTimeoutMs,
   }),
 );
 const powertools = observability('fanout');

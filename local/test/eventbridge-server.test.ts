@@ -25,6 +25,7 @@ import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.j
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const BUS = 'fanout-test';
+const NARROW_BUS = 'narrow-test';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const rulePattern = readFileSync(
   join(__dirname, '../../terraform/modules/fanout/event-pattern.json'),
@@ -89,6 +90,17 @@ beforeAll(async () => {
         name: BUS,
         rules: [
           { name: 'fanout', pattern: rulePattern, targets: [{ type: 'sqs', queueUrl, sqsClient: sqs }] },
+        ],
+      },
+      {
+        // fanout's own rule takes every event on its bus; this one shows an event a rule leaves alone.
+        name: NARROW_BUS,
+        rules: [
+          {
+            name: 'orders-only',
+            pattern: { source: ['orders'] },
+            targets: [{ type: 'sqs', queueUrl, sqsClient: sqs }],
+          },
         ],
       },
     ],
@@ -194,7 +206,11 @@ describe('the local EventBridge with an SQS target', () => {
 
   it('accepts an event the rule does not match and delivers nothing', async () => {
     const matchedBefore = bus.stats().matched;
-    const result = await events.send(new PutEventsCommand({ Entries: [entry({ data: { topics: ['x'] } })] }));
+    const result = await events.send(
+      new PutEventsCommand({
+        Entries: [entry({ topics: ['x'] }, { EventBusName: NARROW_BUS, Source: 'billing' })],
+      }),
+    );
 
     expect(result).toMatchObject({
       FailedEntryCount: 0,

@@ -67,8 +67,18 @@ export type PageMessage = z.infer<typeof PageMessage>;
 export const RetryMessage = z.object({
   kind: z.literal('fanout.retry'),
   event: FanoutEvent,
+  /** Retry messages so far for these connections; a hand-over at the deadline keeps the count. */
   attempt: z.int().check(z.positive()),
-  targets: z.array(z.object({ source: Index, connectionIds: z.array(z.string()).check(z.minLength(1)) })),
+  targets: z.array(
+    z.object({
+      source: Index,
+      connectionIds: z.array(z.string()).check(z.minLength(1)),
+      /** When the connections that may still be opening opened (epoch ms), by id. */
+      connectedAt: z.optional(z.record(z.string(), z.number())),
+    }),
+  ),
+  /** When the first post to these connections failed (epoch ms): the retry window starts there. */
+  firstFailedAt: z.optional(z.number()),
 });
 export type RetryMessage = z.infer<typeof RetryMessage>;
 

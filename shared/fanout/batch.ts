@@ -17,7 +17,11 @@ export function createBatchHandler(engine: Pick<FanoutEngine, 'handleRecord'>): 
   return (event, context) => {
     // A processor per invocation: it keeps per-batch state, and tests drive batches concurrently.
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, (record: SQSRecord) => engine.handleRecord(record.body), processor, {
+    // The deadline is the invocation's: every record of the batch shares it.
+    const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+    const handle = (record: SQSRecord) =>
+      engine.handleRecord(record.body, deadline === undefined ? {} : { deadline });
+    return processPartialResponse(event, handle, processor, {
       ...(context ? { context } : {}),
       throwOnFullBatchFailure: false,
     });

@@ -10,6 +10,8 @@ import type { FanoutOptions } from './options.js';
 export interface Delivery {
   connectionId: string;
   source: number;
+  /** When the connection opened (epoch ms), where the audience row said: decides a 410's meaning. */
+  connectedAt?: number;
 }
 
 export interface DeliveryDeps {
@@ -19,7 +21,11 @@ export interface DeliveryDeps {
   log: Log;
   random: () => number;
   sleep: (ms: number) => Promise<void>;
-  options: Pick<FanoutOptions, 'concurrency' | 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>;
+  now: () => number;
+  options: Pick<
+    FanoutOptions,
+    'concurrency' | 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'connectingGraceSeconds'
+  >;
 }
 
 export interface DeliveryOutcome {
@@ -30,6 +36,10 @@ export interface DeliveryOutcome {
   throttled: number;
   /** Connections still failing after maxAttempts posts: they go to a retry message. */
   failed: Delivery[];
+  /** 410s from connections young enough to be still opening: among `failed`, not pruned. */
+  connecting: number;
+  /** Not posted because the deadline came first: handed over as they are, not as failures. */
+  unstarted: Delivery[];
   /** Set when API Gateway rejected the frame as too large: the rest of the event was not posted. */
   tooLarge?: GatewayError;
 }
@@ -40,6 +50,10 @@ export interface DeliveryOutcome {
  * takes a slot of the engine-wide limiter (so parallel records share the bound). Backoff sleeps hold
  * no slot: a throttled connection must not stall the others.
  *
+ * `deadline` (epoch ms) is when no post may start any more: the invocation is about to time out.
+ * Deliveries not begun by then come back `unstarted`, and one whose next try would fall after it
+ * comes back `failed`, so the caller hands both over instead of losing them to the timeout.
+ *
  * Throws (after in-flight posts settle) only for a `forbidden` answer: the function's role may not
  * post at all, so the record must fail and be retried after the misconfiguration is fixed.
  */
@@ -48,9 +62,19 @@ export async function deliver(
   frames: EventFrames,
   deps: DeliveryDeps,
   eventId: string,
+  deadline = Number.POSITIVE_INFINITY,
 ): Promise<DeliveryOutcome> {
-  const outcome: DeliveryOutcome = { attempted: 0, delivered: 0, pruned: 0, throttled: 0, failed: [] };
+  const outcome: DeliveryOutcome = {
+    attempted: 0,
+    delivered: 0,
+    pruned: 0,
+    throttled: 0,
+    failed: [],
+    connecting: 0,
+    unstarted: [],
+  };
   let fatal: GatewayError | undefined;
+  const graceMs = deps.options.connectingGraceSeconds * 1000;
 
   const deliverOne = async (delivery: Delivery): Promise<void> => {
     const frame = frames.get(delivery.source);
@@ -59,7 +83,11 @@ export async function deliver(
     // API Gateway limit (AWS Architecture Blog, "Exponential Backoff And Jitter").
     const policy = { baseDelayMs, maxDelayMs, jitter: 'full' } as const;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await deps.sleep(backoffDelay(attempt - 1, policy, deps.random));
+      if (attempt > 0) {
+        const pause = backoffDelay(attempt - 1, policy, deps.random);
+        if (deps.now() + pause >= deadline) break;
+        await deps.sleep(pause);
+      }
       if (fatal || outcome.tooLarge) return;
       const error = await deps.limiter.run(() => post(deps, delivery.connectionId, frame, eventId));
       switch (error?.kind) {
@@ -67,6 +95,14 @@ export async function deliver(
           outcome.delivered++;
           return;
         case 'gone':
+          // API Gateway answers 410 to a post made before the $connect integration has finished:
+          // a connection that young is retried, not pruned (its rows would go, and with them every
+          // later event).
+          if (delivery.connectedAt !== undefined && deps.now() - delivery.connectedAt < graceMs) {
+            outcome.connecting++;
+            outcome.failed.push(delivery);
+            return;
+          }
           if (await prune(deps, delivery.connectionId, eventId)) outcome.pruned++;
           return;
         case 'too_large':
@@ -89,6 +125,10 @@ export async function deliver(
     deliveries,
     deps.options.concurrency,
     async (delivery) => {
+      if (deps.now() >= deadline) {
+        outcome.unstarted.push(delivery);
+        return;
+      }
       outcome.attempted++;
       await deliverOne(delivery);
     },

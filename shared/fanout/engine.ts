@@ -10,10 +10,10 @@ import type { FanoutEvent, PageMessage, RetryMessage } from '../domain/envelope.
 import type { ConnectionGateway } from '../gateway/gateway.js';
 import type { Log, MetricSink } from '../observability/ports.js';
 import type { WorkQueue } from '../queue/queue.js';
-import type { ConnectionStore } from '../store/store.js';
+import { type AudiencePage, type ConnectionStore, isInvalidCursorError } from '../store/store.js';
 import { asError, type Delivery, type DeliveryDeps, deliver } from './deliver.js';
 import { EventFrames } from './frames.js';
-import { pageMessage, retryMessages } from './handoff.js';
+import { pageMessage, retryDelaySeconds, retryMessages } from './handoff.js';
 import { type FanoutOptions, resolveFanoutOptions } from './options.js';
 import { isExpired, type ParsedRecord, parseRecord } from './record.js';
 
@@ -27,6 +27,15 @@ export interface FanoutDeps {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** What a record's invocation knows about itself. */
+export interface RecordContext {
+  /** Epoch ms at which the invocation times out (Lambda's deadline); absent when it has none. */
+  deadline?: number;
+}
+
+/** The time kept before an invocation's deadline: the longest post, then the hand-over itself. */
+const HANDOVER_RESERVE_MS = 1_000;
 
 /** Dead-letter reasons the engine writes (the `fanout.reason` attribute on the DLQ). */
 export type DeadLetterReason = 'malformed' | 'payload_too_large' | 'delivery_failed';
@@ -54,6 +63,7 @@ export class FanoutEngine {
    */
   private readonly limiter: Limiter;
   private readonly now: () => number;
+  private readonly random: () => number;
   private readonly delivery: DeliveryDeps;
 
   constructor(
@@ -63,18 +73,26 @@ export class FanoutEngine {
     this.options = resolveFanoutOptions(options);
     this.limiter = new Limiter(this.options.concurrency);
     this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
     this.delivery = {
       store: deps.store,
       gateway: deps.gateway,
       limiter: this.limiter,
       log: deps.log,
-      random: deps.random ?? Math.random,
+      random: this.random,
       sleep: deps.sleep ?? sleep,
+      now: this.now,
       options: this.options,
     };
   }
 
-  async handleRecord(body: string): Promise<void> {
+  /**
+   * Handles one record. With `context.deadline`, no post starts later than the longest post plus
+   * a second before it (but never in the first half of the time left): what is left is handed over
+   * in a retry message instead of being cut off by the timeout and redelivered whole after the
+   * visibility timeout.
+   */
+  async handleRecord(body: string, context: RecordContext = {}): Promise<void> {
     const record = parseRecord(body);
     const eventId = record.kind === 'malformed' ? record.eventId : record.event.id;
     try {
@@ -85,7 +103,7 @@ export class FanoutEngine {
         this.deps.metrics.addMetric('Expired', 'Count', 1);
         return;
       }
-      await this.handle(body, record);
+      await this.handle(body, record, this.postBy(context));
     } catch (err) {
       const kind = record.kind;
       this.deps.log.error(
@@ -95,6 +113,17 @@ export class FanoutEngine {
       );
       throw err;
     }
+  }
+
+  /** The last moment a post may start, from the invocation's deadline. */
+  private postBy({ deadline }: RecordContext): number {
+    if (deadline === undefined) return Number.POSITIVE_INFINITY;
+    // The reserve never takes more than half the time left, so even a short invocation posts.
+    const reserve = Math.min(
+      this.options.requestTimeoutMs + HANDOVER_RESERVE_MS,
+      (deadline - this.now()) / 2,
+    );
+    return deadline - reserve;
   }
 
   private async deadLetterMalformed(
@@ -107,7 +136,7 @@ export class FanoutEngine {
     this.deps.metrics.addMetric('Malformed', 'Count', 1);
   }
 
-  private async handle(body: string, record: Handled): Promise<void> {
+  private async handle(body: string, record: Handled, postBy: number): Promise<void> {
     const frames = new EventFrames(record.event, record.sources);
     const needed = neededSources(record);
     const oversized = frames.oversized(needed);
@@ -117,11 +146,11 @@ export class FanoutEngine {
     }
     switch (record.kind) {
       case 'envelope':
-        return this.handleEnvelope(body, record.event, record.sources, frames);
+        return this.handleEnvelope(body, record.event, record.sources, frames, postBy);
       case 'page':
-        return this.handlePage(body, record.message, record.sources, frames);
+        return this.handlePage(body, record.message, record.sources, frames, postBy);
       case 'retry':
-        return this.handleRetry(body, record.message, frames);
+        return this.handleRetry(body, record.message, frames, postBy);
     }
   }
 
@@ -135,6 +164,7 @@ export class FanoutEngine {
     event: FanoutEvent,
     sources: readonly AudienceSource[],
     frames: EventFrames,
+    postBy: number,
   ): Promise<void> {
     let budget = this.options.pageSize;
     const deliveries: Delivery[] = [];
@@ -170,7 +200,7 @@ export class FanoutEngine {
         pages: handoff.length,
       });
     }
-    await this.deliverAndSettle(body, event, frames, deliveries, 0);
+    await this.deliverAndSettle(body, event, frames, deliveries, { attempt: 0 }, postBy);
   }
 
   /** One page of one source; the next page is chained first so the pages run in parallel. */
@@ -179,10 +209,18 @@ export class FanoutEngine {
     message: PageMessage,
     sources: readonly AudienceSource[],
     frames: EventFrames,
+    postBy: number,
   ): Promise<void> {
     const source = sources[message.source];
     if (!source) return;
-    const page = await this.deps.store.audiencePage(source, this.options.pageSize, message.cursor);
+    let page: AudiencePage;
+    try {
+      page = await this.deps.store.audiencePage(source, this.options.pageSize, message.cursor);
+    } catch (err) {
+      // A cursor this store never issued fails the same way on every redelivery: refuse it now.
+      if (!isInvalidCursorError(err)) throw err;
+      return this.deadLetterMalformed(body, { detail: err.message, eventId: message.event.id });
+    }
     // Messages written before readings were timed have no start: their claims are never trusted.
     const startedAt = message.startedAt ?? Number.NEGATIVE_INFINITY;
     if (page.cursor !== undefined) {
@@ -191,21 +229,35 @@ export class FanoutEngine {
       ]);
     }
     const deliveries = this.fresh(page.members, sources, message.source, { startedAt, complete: new Set() });
-    await this.deliverAndSettle(body, message.event, frames, deliveries, 0);
+    await this.deliverAndSettle(body, message.event, frames, deliveries, { attempt: 0 }, postBy);
   }
 
   /** Only the named connections: everyone else already has the event. */
-  private async handleRetry(body: string, message: RetryMessage, frames: EventFrames): Promise<void> {
+  private async handleRetry(
+    body: string,
+    message: RetryMessage,
+    frames: EventFrames,
+    postBy: number,
+  ): Promise<void> {
     const seen = new Set<string>();
     const deliveries: Delivery[] = [];
     for (const target of message.targets) {
       for (const connectionId of target.connectionIds) {
         if (seen.has(connectionId)) continue;
         seen.add(connectionId);
-        deliveries.push({ connectionId, source: target.source });
+        const connectedAt = target.connectedAt?.[connectionId];
+        deliveries.push({
+          connectionId,
+          source: target.source,
+          ...(connectedAt === undefined ? {} : { connectedAt }),
+        });
       }
     }
-    await this.deliverAndSettle(body, message.event, frames, deliveries, message.attempt);
+    const of = {
+      attempt: message.attempt,
+      ...(message.firstFailedAt === undefined ? {} : { firstFailedAt: message.firstFailedAt }),
+    };
+    await this.deliverAndSettle(body, message.event, frames, deliveries, of, postBy);
   }
 
   /** Members of source `index` that no earlier source delivers to (de-duplication per connection). */
@@ -217,7 +269,11 @@ export class FanoutEngine {
   ): Delivery[] {
     return members
       .filter((member) => !deliveredByEarlierSource(member, sources, index, reading))
-      .map((member) => ({ connectionId: member.connectionId, source: index }));
+      .map(({ connectionId, connectedAt }) => ({
+        connectionId,
+        source: index,
+        ...(connectedAt === undefined ? {} : { connectedAt }),
+      }));
   }
 
   private async deliverAndSettle(
@@ -225,10 +281,11 @@ export class FanoutEngine {
     event: FanoutEvent,
     frames: EventFrames,
     deliveries: readonly Delivery[],
-    previousAttempt: number,
+    previous: { attempt: number; firstFailedAt?: number },
+    postBy: number,
   ): Promise<void> {
     const { metrics } = this.deps;
-    const outcome = await deliver(deliveries, frames, this.delivery, event.id);
+    const outcome = await deliver(deliveries, frames, this.delivery, event.id, postBy);
     metrics.addMetric('AudienceSize', 'Count', deliveries.length);
     count(metrics, 'Delivered', outcome.delivered);
     count(metrics, 'Pruned', outcome.pruned);
@@ -241,7 +298,8 @@ export class FanoutEngine {
     if (outcome.tooLarge) {
       return this.deadLetterTooLarge(body, event, outcome.tooLarge.message);
     }
-    if (outcome.failed.length > 0) await this.requeue(event, outcome.failed, previousAttempt + 1);
+    if (outcome.unstarted.length > 0) await this.handOver(event, outcome.unstarted, previous);
+    if (outcome.failed.length > 0) await this.requeue(event, outcome.failed, previous);
     this.deps.log.info('delivered', {
       eventId: event.id,
       audience: deliveries.length,
@@ -249,26 +307,69 @@ export class FanoutEngine {
       pruned: outcome.pruned,
       throttled: outcome.throttled,
       failed: outcome.failed.length,
-      attempt: previousAttempt,
+      connecting: outcome.connecting,
+      handedOver: outcome.unstarted.length,
+      attempt: previous.attempt,
     });
   }
 
   /**
-   * Connections that failed every post of this record get another chance in a retry message, up to
-   * maxRetryMessages; then they are dead-lettered. The dead letter is a retry message with attempt 1,
-   * so redriving it (after the cause is fixed) gets a full set of retries instead of failing at once.
+   * Deliveries the deadline left unstarted go to a retry message as they are: same attempt, no
+   * delay, no failure recorded. They never failed; this invocation only ran out of time.
    */
-  private async requeue(event: FanoutEvent, failed: readonly Delivery[], attempt: number): Promise<void> {
+  private async handOver(
+    event: FanoutEvent,
+    unstarted: readonly Delivery[],
+    previous: { attempt: number; firstFailedAt?: number },
+  ): Promise<void> {
+    const of = {
+      attempt: Math.max(1, previous.attempt),
+      ...(previous.firstFailedAt === undefined ? {} : { firstFailedAt: previous.firstFailedAt }),
+      connectedAfter: this.now() - this.options.connectingGraceSeconds * 1000,
+    };
+    await this.deps.queue.send(retryMessages(event, unstarted, of));
+    this.deps.metrics.addMetric('HandedOver', 'Count', unstarted.length);
+    this.deps.log.info('handed unstarted deliveries over before the deadline', {
+      eventId: event.id,
+      connections: unstarted.length,
+    });
+  }
+
+  /**
+   * Connections that failed every post of this record get another chance in a retry message whose
+   * SQS delay grows with each attempt, until the retry window (counted from their first failure)
+   * has passed; then they are dead-lettered. The dead letter is a retry message with attempt 1 and
+   * no first failure, so redriving it (after the cause is fixed) gets a whole new window.
+   */
+  private async requeue(
+    event: FanoutEvent,
+    failed: readonly Delivery[],
+    previous: { attempt: number; firstFailedAt?: number },
+  ): Promise<void> {
     const { log, metrics, queue } = this.deps;
-    if (attempt <= this.options.maxRetryMessages) {
-      await queue.send(retryMessages(event, failed, attempt));
+    const now = this.now();
+    const firstFailedAt = previous.firstFailedAt ?? now;
+    const windowMs = this.options.retryWindowSeconds * 1000;
+    const connectedAfter = now - this.options.connectingGraceSeconds * 1000;
+    if (now - firstFailedAt < windowMs) {
+      const attempt = previous.attempt + 1;
+      const delaySeconds = retryDelaySeconds(attempt, this.options.retryBaseDelaySeconds, this.random);
+      await queue.send(retryMessages(event, failed, { attempt, firstFailedAt, connectedAfter }), {
+        delaySeconds,
+      });
       metrics.addMetric('Retried', 'Count', failed.length);
-      log.info('re-enqueued failing connections', { eventId: event.id, connections: failed.length, attempt });
+      log.info('re-enqueued failing connections', {
+        eventId: event.id,
+        connections: failed.length,
+        attempt,
+        delaySeconds,
+      });
       return;
     }
-    const detail = `${failed.length} connection(s) still failing after ${this.options.maxRetryMessages} retry message(s)`;
+    const seconds = Math.round((now - firstFailedAt) / 1000);
+    const detail = `${failed.length} connection(s) still failing ${seconds} s after their first failure (retry window ${this.options.retryWindowSeconds} s)`;
     await queue.deadLetter(
-      retryMessages(event, failed, 1).map((message) => ({
+      retryMessages(event, failed, { attempt: 1, connectedAfter }).map((message) => ({
         body: JSON.stringify(message),
         reason: 'delivery_failed' satisfies DeadLetterReason,
         detail,

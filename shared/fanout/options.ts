@@ -11,8 +11,17 @@ export interface FanoutOptions {
   /** Full-jitter backoff between those posts: random() * min(maxDelayMs, baseDelayMs * 2^retry). */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Retry messages per event and connection before giving up to the dead-letter queue. */
-  maxRetryMessages: number;
+  /**
+   * How long a connection whose posts keep failing is retried, in retry messages whose SQS delay
+   * grows from retryBaseDelaySeconds to the SQS maximum, before it is dead-lettered (0: at once).
+   */
+  retryWindowSeconds: number;
+  /** Delay of the first retry message, before jitter; it doubles with each one. */
+  retryBaseDelaySeconds: number;
+  /** A 410 Gone for a connection younger than this is retried, not pruned: it may still be connecting. */
+  connectingGraceSeconds: number;
+  /** Longest wait for one post; also the reserve kept before the invocation's deadline. */
+  requestTimeoutMs: number;
 }
 
 /**
@@ -24,7 +33,9 @@ export const ENVIRONMENT_OPTIONS = {
   concurrency: 'FANOUT_CONCURRENCY',
   pageSize: 'FANOUT_PAGE_SIZE',
   maxAttempts: 'FANOUT_MAX_ATTEMPTS',
-  maxRetryMessages: 'FANOUT_MAX_RETRY_MESSAGES',
+  retryWindowSeconds: 'FANOUT_RETRY_WINDOW_SECONDS',
+  connectingGraceSeconds: 'FANOUT_CONNECTING_GRACE_SECONDS',
+  requestTimeoutMs: 'FANOUT_REQUEST_TIMEOUT_MS',
 } as const satisfies Partial<Record<keyof FanoutOptions, VariableOf<'fanout'>>>;
 type EnvironmentOption = keyof typeof ENVIRONMENT_OPTIONS;
 
@@ -36,7 +47,10 @@ export const DEFAULT_FANOUT_OPTIONS: Readonly<FanoutOptions> = {
   maxAttempts: setting('maxAttempts').default,
   baseDelayMs: 50,
   maxDelayMs: 2000,
-  maxRetryMessages: setting('maxRetryMessages').default,
+  retryWindowSeconds: setting('retryWindowSeconds').default,
+  retryBaseDelaySeconds: 2,
+  connectingGraceSeconds: setting('connectingGraceSeconds').default,
+  requestTimeoutMs: setting('requestTimeoutMs').default,
 };
 
 const fromManifest = (option: EnvironmentOption) => {
@@ -51,7 +65,10 @@ const RANGES: Readonly<Record<keyof FanoutOptions, { min: number; max: number; i
   maxAttempts: fromManifest('maxAttempts'),
   baseDelayMs: { min: 0, max: 60_000, integer: false },
   maxDelayMs: { min: 0, max: 60_000, integer: false },
-  maxRetryMessages: fromManifest('maxRetryMessages'),
+  retryWindowSeconds: fromManifest('retryWindowSeconds'),
+  retryBaseDelaySeconds: { min: 0, max: 900, integer: false },
+  connectingGraceSeconds: fromManifest('connectingGraceSeconds'),
+  requestTimeoutMs: fromManifest('requestTimeoutMs'),
 };
 
 /** The options `ENVIRONMENT_OPTIONS` names, each read with `read` (the function's parsed environment). */

@@ -38,6 +38,8 @@ export function managementHttpOptions(options: ManagementClientOptions): NodeHtt
     httpsAgent: new HttpsAgent(agentOptions),
     connectionTimeout: options.connectionTimeoutMs ?? 2_000,
     requestTimeout: options.requestTimeoutMs ?? 5_000,
+    // Without it the handler only logs a warning and the post waits on, past every deadline.
+    throwOnRequestTimeout: true,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { WorkMessage } from '../domain/envelope.js';
-import type { DeadLetter, WorkQueue } from './queue.js';
+import type { DeadLetter, SendOptions, WorkQueue } from './queue.js';
 
 /**
  * In-memory WorkQueue for unit tests. Messages go through JSON like they would through SQS, so a
@@ -8,6 +8,8 @@ import type { DeadLetter, WorkQueue } from './queue.js';
 export class MemoryWorkQueue implements WorkQueue {
   /** Every message ever sent, in order. */
   readonly sent: WorkMessage[] = [];
+  /** The delay each of `sent` was sent with, in seconds (0 when none). */
+  readonly delays: number[] = [];
   /** Bodies sent but not yet taken, oldest first. */
   readonly pending: string[] = [];
   readonly deadLetters: DeadLetter[] = [];
@@ -19,11 +21,12 @@ export class MemoryWorkQueue implements WorkQueue {
     return this;
   }
 
-  async send(messages: readonly WorkMessage[]): Promise<void> {
+  async send(messages: readonly WorkMessage[], options: SendOptions = {}): Promise<void> {
     this.maybeFail('send');
     for (const message of messages) {
       const body = JSON.stringify(message);
       this.sent.push(JSON.parse(body));
+      this.delays.push(options.delaySeconds ?? 0);
       this.pending.push(body);
     }
   }

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { backoffDelay, sleep } from '@fanout/protocol';
 import type { WorkMessage } from '../domain/envelope.js';
-import type { DeadLetter, WorkQueue } from './queue.js';
+import { type DeadLetter, MAX_DELAY_SECONDS, type SendOptions, type WorkQueue } from './queue.js';
 
 /** SendMessageBatch limits: 10 entries, and 256 KiB for the whole request's bodies and attributes. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -50,8 +50,13 @@ export class SqsWorkQueue implements WorkQueue {
     this.sleep = options.sleep ?? sleep;
   }
 
-  async send(messages: readonly WorkMessage[]): Promise<void> {
-    const entries = messages.map((message, i) => ({ Id: `m${i}`, MessageBody: JSON.stringify(message) }));
+  async send(messages: readonly WorkMessage[], options: SendOptions = {}): Promise<void> {
+    const delay = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(options.delaySeconds ?? 0)));
+    const entries = messages.map((message, i) => ({
+      Id: `m${i}`,
+      MessageBody: JSON.stringify(message),
+      ...(delay > 0 ? { DelaySeconds: delay } : {}),
+    }));
     await this.sendAll(this.options.queueUrl, entries);
   }
 

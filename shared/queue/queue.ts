@@ -16,7 +16,16 @@ export interface DeadLetter {
   detail?: string;
 }
 
+/** How to send: a delay keeps a retry out of sight until a throttle or an outage may be over. */
+export interface SendOptions {
+  /** Seconds before the messages can be received: 0 to 900 (SQS `DelaySeconds`). Default 0. */
+  delaySeconds?: number;
+}
+
+/** SQS's own bound on `DelaySeconds`. */
+export const MAX_DELAY_SECONDS = 900;
+
 export interface WorkQueue {
-  send(messages: readonly WorkMessage[]): Promise<void>;
+  send(messages: readonly WorkMessage[], options?: SendOptions): Promise<void>;
   deadLetter(letters: readonly DeadLetter[]): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { AudienceMember, AudienceSource } from '../domain/audience.js';
 import { rowExpiry } from '../domain/limits.js';
-import type { NewConnection } from './store.js';
+import { InvalidCursorError, type NewConnection } from './store.js';
 
 /**
  * Row layout of the connections table (docs/architecture.md, "Data model") and the conversions between rows and the port's
@@ -157,17 +157,17 @@ export function decodeCursor(cursor: string, partition: string): Key {
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new Error(`invalid audience cursor "${cursor}": not base64url-encoded JSON`);
+    throw new InvalidCursorError(`invalid audience cursor "${cursor}": not base64url-encoded JSON`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`invalid audience cursor "${cursor}": not a key object`);
+    throw new InvalidCursorError(`invalid audience cursor "${cursor}": not a key object`);
   }
   const { pk, sk, ...rest } = parsed as Item;
   if (typeof pk !== 'string' || typeof sk !== 'string' || Object.keys(rest).length > 0) {
-    throw new Error(`invalid audience cursor "${cursor}": expected exactly string pk and sk`);
+    throw new InvalidCursorError(`invalid audience cursor "${cursor}": expected exactly string pk and sk`);
   }
   if (pk !== partition) {
-    throw new Error(`invalid audience cursor: it belongs to ${pk}, not ${partition}`);
+    throw new InvalidCursorError(`invalid audience cursor: it belongs to ${pk}, not ${partition}`);
   }
   return { pk, sk };
 }

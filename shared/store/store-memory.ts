@@ -1,6 +1,12 @@
 import type { AudienceMember, AudienceSource } from '../domain/audience.js';
 import { FanoutError } from '../domain/errors.js';
-import type { AudiencePage, ConnectionStore, NewConnection, SubscribeResult } from './store.js';
+import {
+  type AudiencePage,
+  type ConnectionStore,
+  InvalidCursorError,
+  type NewConnection,
+  type SubscribeResult,
+} from './store.js';
 
 /** What the port lets anyone read back about a connection: who it is and what it subscribed to. */
 interface HeldConnection {
@@ -96,7 +102,8 @@ export class MemoryConnectionStore implements ConnectionStore {
     if (!Number.isInteger(limit) || limit < 1)
       throw new RangeError(`audience page limit must be >= 1, got ${limit}`);
     const start = cursor === undefined ? 0 : Number(cursor);
-    if (!Number.isInteger(start) || start < 0) throw new Error(`invalid audience cursor: ${cursor}`);
+    if (!Number.isInteger(start) || start < 0)
+      throw new InvalidCursorError(`invalid audience cursor: ${cursor}`);
     const slice = ids.slice(start, start + limit);
     const members: AudienceMember[] = [];
     for (const id of slice) {

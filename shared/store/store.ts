@@ -57,6 +57,14 @@ export interface AudiencePage {
   cursor?: string;
 }
 
+/** A cursor `audiencePage` did not issue for that source: the page message carrying it is unusable. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+export const isInvalidCursorError = (err: unknown): err is InvalidCursorError =>
+  err instanceof InvalidCursorError;
+
 export interface ConnectionStore {
   registerConnection(connection: NewConnection): Promise<void>;
   /**

@@ -8,10 +8,15 @@ import { GetConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-a
 import { handshakeStatus } from '../../local/test/support/ws-client';
 import { type Frame, type PlatformHarness, type Row, startHarness, waitUntil } from '../support/platform';
 
+const CONNECTING_GRACE_SECONDS = 1;
 let h: PlatformHarness;
 
 beforeAll(async () => {
-  h = await startHarness();
+  // A 410 within the grace after connecting is retried, not pruned; a short grace lets a test see
+  // a vanished connection pruned without waiting half a minute.
+  h = await startHarness({
+    overrides: { settings: { FANOUT_CONNECTING_GRACE_SECONDS: CONNECTING_GRACE_SECONDS } },
+  });
 }, 60_000);
 
 afterEach(async () => {
@@ -203,6 +208,8 @@ describe('the local platform, driven by real clients', () => {
       'USER#victor <id>',
     ]);
     expect(h.invocations('disconnect')).toBe(disconnectsBefore);
+    // Past the grace a 410 means gone (a younger connection may still be opening: it is retried).
+    await new Promise((done) => setTimeout(done, CONNECTING_GRACE_SECONDS * 1000));
 
     const [eventId] = await h.publish({ detail: { topics: ['demo/eu/9'], data: 'after the vanishing' } });
     await live.waitFor((f) => f.id === eventId, 'the event');

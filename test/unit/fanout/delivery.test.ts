@@ -63,6 +63,7 @@ describe('fan-out delivery', () => {
         event: expect.objectContaining({ id: 'evt-1', topics: [TOPIC] }),
         attempt: 1,
         targets: [{ source: 0, connectionIds: ['b'] }],
+        firstFailedAt: NOW,
       },
     ]);
     expect(h.gateway.attempts.get('b')).toBe(3);
@@ -161,5 +162,116 @@ describe('fan-out delivery with a misbehaving gateway', () => {
         extra: [{ eventId: 'evt-1', connectionId: 'a' }, expect.any(TypeError)],
       }),
     );
+  });
+});
+
+describe('fan-out delivery to a connection still opening', () => {
+  it('retries, instead of pruning, a connection that answers 410 moments after it opened, and prunes it once it is old', async () => {
+    const h = harness({ connectingGraceSeconds: 30 });
+    // API Gateway answers 410 until the $connect integration has finished.
+    await h.store.registerConnection({
+      connectionId: 'new',
+      connectedAt: NOW - 1_000,
+      allowedTopics: ['*'],
+      userId: 'u',
+    });
+    await h.engine.handleRecord(envelopeBody({ users: ['u'] }));
+
+    expect(h.store.removed).toEqual([]);
+    expect(h.queue.sent).toEqual([
+      expect.objectContaining({
+        kind: 'fanout.retry',
+        targets: [{ source: 0, connectionIds: ['new'], connectedAt: { new: NOW - 1_000 } }],
+      }),
+    ]);
+    expect(h.metrics.total('Pruned')).toBe(0);
+
+    // The retry comes a minute later, and the connection still answers 410: now it is gone.
+    const later = new FanoutEngine(
+      {
+        store: h.store,
+        gateway: h.gateway,
+        queue: h.queue,
+        log: h.log,
+        metrics: h.metrics,
+        now: () => NOW + 60_000,
+      },
+      { connectingGraceSeconds: 30 },
+    );
+    await later.handleRecord(h.queue.take() ?? '');
+    expect(h.store.removed).toEqual(['new']);
+  });
+
+  it('retries nothing it should prune: an old connection answering 410 is pruned at once', async () => {
+    const h = harness({ connectingGraceSeconds: 30 });
+    await addConnection(h, 'old', [TOPIC], { gone: true });
+    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+    expect(h.store.removed).toEqual(['old']);
+    expect(h.queue.sent).toEqual([]);
+  });
+});
+
+describe('fan-out delivery against its deadline', () => {
+  it('hands the deliveries it cannot start before the deadline over in a retry message, as they are', async () => {
+    let clock = NOW;
+    const h = harness();
+    const engine = new FanoutEngine(
+      {
+        store: h.store,
+        gateway: h.gateway,
+        queue: h.queue,
+        log: h.log,
+        metrics: h.metrics,
+        now: () => clock,
+      },
+      { concurrency: 1, requestTimeoutMs: 3_000 },
+    );
+    for (let i = 0; i < 6; i++) await addConnection(h, `c${i}`, [TOPIC]);
+    // Every post takes a second.
+    h.gateway.fault = () => {
+      clock += 1_000;
+      return undefined;
+    };
+    // Posts may start until 3 s + 1 s before the deadline, but never less than half the time left:
+    // here until NOW + 3 s, so at NOW, NOW + 1 s and NOW + 2 s.
+    await engine.handleRecord(envelopeBody({ topics: [TOPIC] }), { deadline: NOW + 6_000 });
+
+    expect(h.gateway.deliveredCount()).toBe(3);
+    const [handover] = h.queue.sent;
+    expect(h.queue.sent).toHaveLength(1);
+    expect(handover).toMatchObject({ kind: 'fanout.retry', attempt: 1, targets: [{ source: 0 }] });
+    expect(handover && 'firstFailedAt' in handover).toBe(false);
+    expect(h.queue.delays).toEqual([0]);
+    expect(h.metrics.total('HandedOver')).toBe(3);
+
+    await engine.handleRecord(h.queue.take() ?? '');
+    for (let i = 0; i < 6; i++) expect(h.gateway.received(`c${i}`)).toHaveLength(1);
+  });
+
+  it('does not sleep past the deadline between attempts: the connection goes to a retry message instead', async () => {
+    let clock = NOW;
+    const h = harness();
+    const engine = new FanoutEngine(
+      {
+        store: h.store,
+        gateway: h.gateway,
+        queue: h.queue,
+        log: h.log,
+        metrics: h.metrics,
+        now: () => clock,
+        random: () => 1,
+        sleep: async (ms) => {
+          clock += ms;
+        },
+      },
+      { maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 60_000, requestTimeoutMs: 1_000 },
+    );
+    await addConnection(h, 'slow', [TOPIC]);
+    h.gateway.fault = () => 'throttled';
+    await engine.handleRecord(envelopeBody({ topics: [TOPIC] }), { deadline: NOW + 10_000 });
+    // Pauses of 1, 2 and 4 s fit before NOW + 8 s; the next (8 s) would not.
+    expect(h.gateway.attempts.get('slow')).toBe(4);
+    expect(clock).toBeLessThanOrEqual(NOW + 8_000);
+    expect(h.queue.sent).toEqual([expect.objectContaining({ kind: 'fanout.retry', attempt: 1 })]);
   });
 });

@@ -1,7 +1,7 @@
 import { backoffDelay } from '@fanout/protocol';
 import { audienceSources } from '../../../shared/domain/audience';
 import { EventFrames, eventFrame } from '../../../shared/fanout/frames';
-import { pageMessage, retryMessages } from '../../../shared/fanout/handoff';
+import { pageMessage, retryDelaySeconds, retryMessages } from '../../../shared/fanout/handoff';
 import { DEFAULT_FANOUT_OPTIONS, resolveFanoutOptions } from '../../../shared/fanout/options';
 import { isExpired, parseRecord } from '../../../shared/fanout/record';
 import { envelopeBody, fanoutEvent } from './fixtures';
@@ -18,7 +18,8 @@ describe('fan-out options', () => {
     [{ maxAttempts: Number.NaN }, 'maxAttempts must be a number'],
     [{ baseDelayMs: -1 }, 'baseDelayMs'],
     [{ baseDelayMs: 500, maxDelayMs: 100 }, 'maxDelayMs (100) must not be below baseDelayMs (500)'],
-    [{ maxRetryMessages: 101 }, 'maxRetryMessages'],
+    [{ retryWindowSeconds: 86_401 }, 'retryWindowSeconds'],
+    [{ connectingGraceSeconds: -1 }, 'connectingGraceSeconds'],
   ])('rejects %j', (options, message) => {
     expect(() => resolveFanoutOptions(options)).toThrow(message);
   });
@@ -82,13 +83,37 @@ describe('event frames', () => {
 describe('hand-off messages', () => {
   const event = fanoutEvent({ topics: ['a'] });
 
+  it('keeps the opening time of connections young enough to be still connecting, and the first failure', () => {
+    const failed = [
+      { connectionId: 'old', source: 0, connectedAt: 1_000 },
+      { connectionId: 'new', source: 0, connectedAt: 9_000 },
+    ];
+    expect(retryMessages(event, failed, { attempt: 3, firstFailedAt: 7, connectedAfter: 5_000 })).toEqual([
+      {
+        kind: 'fanout.retry',
+        event,
+        attempt: 3,
+        targets: [{ source: 0, connectionIds: ['old', 'new'], connectedAt: { new: 9_000 } }],
+        firstFailedAt: 7,
+      },
+    ]);
+  });
+
+  it('grows the SQS delay of retry messages from the base to the SQS maximum, jittered', () => {
+    expect(retryDelaySeconds(1, 2, () => 0)).toBe(1);
+    expect(retryDelaySeconds(1, 2, () => 1)).toBe(2);
+    expect(retryDelaySeconds(4, 2, () => 1)).toBe(16);
+    expect(retryDelaySeconds(20, 2, () => 1)).toBe(900);
+    expect(retryDelaySeconds(20, 2, () => 0)).toBe(450);
+  });
+
   it('groups failing connections by source and splits at the id cap', () => {
     const failed = [
       { connectionId: 'a', source: 0 },
       { connectionId: 'b', source: 1 },
       { connectionId: 'c', source: 0 },
     ];
-    expect(retryMessages(event, failed, 2)).toEqual([
+    expect(retryMessages(event, failed, { attempt: 2 })).toEqual([
       {
         kind: 'fanout.retry',
         event,
@@ -99,7 +124,7 @@ describe('hand-off messages', () => {
         ],
       },
     ]);
-    expect(retryMessages(event, failed, 1, 2).map((m) => m.targets)).toEqual([
+    expect(retryMessages(event, failed, { attempt: 1 }, 2).map((m) => m.targets)).toEqual([
       [
         { source: 0, connectionIds: ['a'] },
         { source: 1, connectionIds: ['b'] },

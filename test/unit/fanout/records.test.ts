@@ -74,7 +74,32 @@ describe('fan-out records', () => {
       JSON.stringify({ kind: 'fanout.page', event: fanoutEvent({ topics: ['a'] }), source: 9 }),
       'source 9 is out of range',
     ],
-  ])('dead-letters %s as malformed, with the reason', async (_label, body, detail) => {
+    [
+      'a page message with a cursor the store never issued',
+      JSON.stringify({
+        kind: 'fanout.page',
+        event: fanoutEvent({ topics: ['a'] }),
+        source: 0,
+        cursor: 'garbage',
+      }),
+      'invalid audience cursor',
+    ],
+    [
+      'an event naming neither topics nor users',
+      envelopeBody({ data: 1 }),
+      'at least one of "topics" or "users"',
+    ],
+    [
+      'an event with empty topics',
+      envelopeBody({ topics: [], data: 1 }),
+      'at least one of "topics" or "users"',
+    ],
+    [
+      'an event with empty users',
+      envelopeBody({ users: [], data: 1 }),
+      'at least one of "topics" or "users"',
+    ],
+  ])('dead-letters %s as malformed, with the reason, at once', async (_label, body, detail) => {
     const h = harness();
     await h.engine.handleRecord(body);
     expect(h.queue.deadLetters).toEqual([
@@ -112,8 +137,14 @@ describe('fan-out records', () => {
 
 describe('retry messages', () => {
   const event = fanoutEvent({ topics: [TOPIC], users: ['alice'] });
-  const retry = (attempt: number, targets: RetryMessage['targets']): string =>
-    JSON.stringify({ kind: 'fanout.retry', event, attempt, targets } satisfies RetryMessage);
+  const retry = (attempt: number, targets: RetryMessage['targets'], firstFailedAt?: number): string =>
+    JSON.stringify({
+      kind: 'fanout.retry',
+      event,
+      attempt,
+      targets,
+      ...(firstFailedAt === undefined ? {} : { firstFailedAt }),
+    } satisfies RetryMessage);
 
   it('delivers only to its targets, each with its source frame', async () => {
     const h = harness();
@@ -132,21 +163,40 @@ describe('retry messages', () => {
     expect(h.queue.sent).toHaveLength(0);
   });
 
-  it('re-enqueues connections still failing with the next attempt number', async () => {
-    const h = harness({ maxAttempts: 2, maxRetryMessages: 3 });
+  it('re-enqueues connections still failing with the next attempt number, their first failure and a growing delay', async () => {
+    const h = harness({ maxAttempts: 2, retryWindowSeconds: 600 });
     for (const id of ['a', 'b']) await addConnection(h, id, [TOPIC]);
     h.gateway.failNext('b', 'other', 2);
-    await h.engine.handleRecord(retry(2, [{ source: 0, connectionIds: ['a', 'b'] }]));
+    await h.engine.handleRecord(retry(2, [{ source: 0, connectionIds: ['a', 'b'] }], NOW - 30_000));
     expect(h.queue.sent).toEqual([
-      { kind: 'fanout.retry', event, attempt: 3, targets: [{ source: 0, connectionIds: ['b'] }] },
+      {
+        kind: 'fanout.retry',
+        event,
+        attempt: 3,
+        targets: [{ source: 0, connectionIds: ['b'] }],
+        firstFailedAt: NOW - 30_000,
+      },
     ]);
+    // Equal jitter around 2 s × 2^(3-1) = 8 s (the harness's random is 0.5).
+    expect(h.queue.delays).toEqual([6]);
   });
 
-  it('dead-letters connections out of retry messages as delivery_failed, redrivable with fresh attempts', async () => {
-    const h = harness({ maxAttempts: 2, maxRetryMessages: 3 });
+  it('starts the retry window at the first failure of a fresh event', async () => {
+    const h = harness({ maxAttempts: 1 });
+    await addConnection(h, 'a', [TOPIC]);
+    h.gateway.failNext('a', 'throttled', 1);
+    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }, event.id));
+    expect(h.queue.sent).toEqual([
+      expect.objectContaining({ kind: 'fanout.retry', attempt: 1, firstFailedAt: NOW }),
+    ]);
+    expect(h.queue.delays).toEqual([2]);
+  });
+
+  it('dead-letters connections still failing after the retry window as delivery_failed, redrivable with a fresh window', async () => {
+    const h = harness({ maxAttempts: 2, retryWindowSeconds: 600 });
     for (const id of ['a', 'b', 'c']) await addConnection(h, id, [TOPIC]);
     h.gateway.failNext('b', 'throttled', 2);
-    await h.engine.handleRecord(retry(3, [{ source: 0, connectionIds: ['a', 'b'] }]));
+    await h.engine.handleRecord(retry(9, [{ source: 0, connectionIds: ['a', 'b'] }], NOW - 600_000));
 
     expect(h.gateway.received('a')).toHaveLength(1);
     expect(h.gateway.attempts.has('c')).toBe(false);
