@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
+import { trimSourceMap } from './build/trim-source-map.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const functionsDir = join(root, 'functions');
@@ -25,10 +26,22 @@ export function functionNames() {
     .sort();
 }
 
+// The SDK's default credential chain, replaced by the environment provider: the only one a
+// function uses in Lambda (see build/lambda-credentials.mjs).
+const lambdaCredentials = {
+  name: 'lambda-credentials',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: join(root, 'scripts', 'build', 'lambda-credentials.mjs'),
+    }));
+  },
+};
+
 async function bundle(name) {
   const outDir = join(distDir, name);
   rmSync(outDir, { recursive: true, force: true });
   await build({
+    plugins: [lambdaCredentials],
     absWorkingDir: root,
     entryPoints: [join(functionsDir, name, 'handler.ts')],
     outfile: join(outDir, 'index.mjs'),
@@ -45,6 +58,9 @@ async function bundle(name) {
     banner: { js: REQUIRE_SHIM },
     logLevel: 'warning',
   });
+  const mapPath = join(outDir, 'index.mjs.map');
+  const map = JSON.parse(readFileSync(mapPath, 'utf8'));
+  writeFileSync(mapPath, JSON.stringify(trimSourceMap(map, (source) => !source.includes('node_modules/'))));
   const files = readdirSync(outDir).sort();
   const entries = Object.fromEntries(
     files.map((file) => [file, [readFileSync(join(outDir, file)), { mtime: ZIP_TIME, level: 9 }]]),

@@ -18,6 +18,17 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A variable the Lambda runtime sets itself (AWS_REGION, the execution role's credentials), which
+ * is therefore not in the manifest; missing, it fails the cold start as a manifest variable would.
+ */
+export function runtimeVariable(env: Env, name: 'AWS_REGION'): string {
+  const value = env[name]?.trim();
+  if (!value)
+    throw new ConfigError(`${name} is not set: the Lambda runtime sets it, a local runner must too`);
+  return value;
+}
 type Value = number | string | undefined;
 
 /** A function's environment, parsed; each accessor returns what the manifest says the variable is. */

@@ -1,14 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { functionEnvironment } from '../../shared/config.js';
+import { functionEnvironment, runtimeVariable } from '../../shared/config.js';
 import { FanoutEngine } from '../../shared/fanout/engine.js';
 import { createFanoutHandler } from '../../shared/fanout/handler.js';
 import { optionsFromEnvironment } from '../../shared/fanout/options.js';
-import {
-  ApiGatewayConnectionGateway,
-  createManagementClient,
-} from '../../shared/gateway/gateway-apigateway.js';
+import { SignedConnectionGateway } from '../../shared/gateway/gateway-signed.js';
 import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { SqsWorkQueue } from '../../shared/queue/queue-sqs.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
@@ -26,13 +24,15 @@ const queue = new SqsWorkQueue(new SQSClient({}), {
   queueUrl: env.string('QUEUE_URL'),
   deadLetterQueueUrl: env.string('DLQ_URL'),
 });
-const gateway = new ApiGatewayConnectionGateway(
-  createManagementClient({
-    endpoint: env.string('MANAGEMENT_ENDPOINT'),
-    maxSockets: options.concurrency,
-    requestTimeoutMs: options.requestTimeoutMs,
-  }),
-);
+// The lean @connections path: SigV4-signed posts on a keep-alive agent, with the execution role's
+// credentials from the environment Lambda sets (docs/architecture.md, "The fan-out algorithm").
+const gateway = new SignedConnectionGateway({
+  endpoint: env.string('MANAGEMENT_ENDPOINT'),
+  region: runtimeVariable(process.env, 'AWS_REGION'),
+  credentials: fromEnv(),
+  maxSockets: options.concurrency,
+  requestTimeoutMs: options.requestTimeoutMs,
+});
 const powertools = observability('fanout');
 const { logger: log, metrics } = fromPowertools(powertools);
 const engine = new FanoutEngine({ store, gateway, queue, log, metrics }, options);

@@ -38,6 +38,8 @@ export interface DeliveryOutcome {
   failed: Delivery[];
   /** 410s from connections young enough to be still opening: among `failed`, not pruned. */
   connecting: number;
+  /** Posts API Gateway refused as bad requests (400): permanent, neither retried nor pruned. */
+  refused: number;
   /** Not posted because the deadline came first: handed over as they are, not as failures. */
   unstarted: Delivery[];
   /** Set when API Gateway rejected the frame as too large: the rest of the event was not posted. */
@@ -71,6 +73,7 @@ export async function deliver(
     throttled: 0,
     failed: [],
     connecting: 0,
+    refused: 0,
     unstarted: [],
   };
   let fatal: GatewayError | undefined;
@@ -110,6 +113,16 @@ export async function deliver(
           return;
         case 'forbidden':
           fatal ??= error;
+          return;
+        case 'invalid':
+          // API Gateway refuses the request itself (a malformed connection id): no retry can
+          // succeed, and the row is not proof of a gone connection, so it is left for its TTL.
+          outcome.refused++;
+          deps.log.warn('post refused as a bad request; not retried', {
+            eventId,
+            connectionId: delivery.connectionId,
+            detail: error.message,
+          });
           return;
         case 'throttled':
           outcome.throttled++;

@@ -290,6 +290,7 @@ export class FanoutEngine {
     count(metrics, 'Delivered', outcome.delivered);
     count(metrics, 'Pruned', outcome.pruned);
     count(metrics, 'Throttled', outcome.throttled);
+    count(metrics, 'Refused', outcome.refused);
     if (outcome.delivered > 0) {
       const sent = Date.parse(event.time);
       if (!Number.isNaN(sent))

@@ -5,7 +5,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
-import { type ConnectionGateway, GatewayError, type GatewayErrorKind } from './gateway.js';
+import { type ConnectionGateway, classifyFailure, GatewayError, type GatewayErrorKind } from './gateway.js';
 
 export interface ManagementClientOptions {
   /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` (or the local gateway's). */
@@ -43,33 +43,12 @@ export function managementHttpOptions(options: ManagementClientOptions): NodeHtt
   };
 }
 
-const KIND_BY_NAME: Readonly<Record<string, GatewayErrorKind>> = {
-  GoneException: 'gone',
-  LimitExceededException: 'throttled',
-  ThrottlingException: 'throttled',
-  TooManyRequestsException: 'throttled',
-  PayloadTooLargeException: 'too_large',
-  ForbiddenException: 'forbidden',
-};
-
-const KIND_BY_STATUS: Readonly<Record<number, GatewayErrorKind>> = {
-  410: 'gone',
-  429: 'throttled',
-  413: 'too_large',
-  403: 'forbidden',
-};
-
 /**
- * What an SDK error means for the fan-out engine. The name comes first; the HTTP status is the
- * fallback because the SDK only names the error when the response carries its type (header or body):
- * a bare 410 surfaces as e.g. `UnknownError`, and must still prune the connection.
+ * What an SDK error means for the fan-out engine: the SDK names the error when the response carries
+ * its type (header or body), and the status says the rest (a bare 410 surfaces as `UnknownError`).
  */
 export function classifyGatewayError(err: unknown): GatewayErrorKind {
-  const name = err instanceof Error ? err.name : undefined;
-  const byName = name === undefined ? undefined : KIND_BY_NAME[name];
-  if (byName) return byName;
-  const status = httpStatus(err);
-  return (status === undefined ? undefined : KIND_BY_STATUS[status]) ?? 'other';
+  return classifyFailure(err instanceof Error ? err.name : undefined, httpStatus(err));
 }
 
 export function toGatewayError(err: unknown, operation: string, connectionId: string): GatewayError {

@@ -7,6 +7,7 @@ export const STATUS_BY_KIND: Readonly<Record<GatewayErrorKind, number>> = {
   throttled: 429,
   too_large: 413,
   forbidden: 403,
+  invalid: 400,
   other: 500,
 };
 

@@ -14,6 +14,8 @@ export type GatewayErrorKind =
   | 'too_large'
   /** 403: the caller may not manage connections (IAM); retrying cannot help. */
   | 'forbidden'
+  /** 400: API Gateway does not accept the request (a malformed connection id); retrying cannot help. */
+  | 'invalid'
   /** 5xx, network errors, anything else: may be transient, retry with backoff. */
   | 'other';
 
@@ -31,6 +33,36 @@ export class GatewayError extends Error {
 }
 
 export const isGatewayError = (err: unknown): err is GatewayError => err instanceof GatewayError;
+
+/** Error types of the `@connections` API (its service model), by what they mean for a post. */
+const KIND_BY_NAME: Readonly<Record<string, GatewayErrorKind>> = {
+  GoneException: 'gone',
+  LimitExceededException: 'throttled',
+  ThrottlingException: 'throttled',
+  TooManyRequestsException: 'throttled',
+  PayloadTooLargeException: 'too_large',
+  ForbiddenException: 'forbidden',
+  BadRequestException: 'invalid',
+};
+
+const KIND_BY_STATUS: Readonly<Record<number, GatewayErrorKind>> = {
+  400: 'invalid',
+  410: 'gone',
+  429: 'throttled',
+  413: 'too_large',
+  403: 'forbidden',
+};
+
+/**
+ * What a failed `@connections` call means for the fan-out engine. The error type comes first; the
+ * HTTP status is the fallback because an answer does not always name its type: a bare 410 must
+ * still prune the connection.
+ */
+export function classifyFailure(errorType: string | undefined, status: number | undefined): GatewayErrorKind {
+  const byName = errorType === undefined ? undefined : KIND_BY_NAME[errorType];
+  if (byName) return byName;
+  return (status === undefined ? undefined : KIND_BY_STATUS[status]) ?? 'other';
+}
 
 export interface ConnectionGateway {
   post(connectionId: string, data: Uint8Array): Promise<void>;

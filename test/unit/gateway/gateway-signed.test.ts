@@ -1,0 +1,138 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { FinalizeRequestMiddleware, HttpRequest } from '@smithy/types';
+import { refreshingCredentials, SignedConnectionGateway } from '../../../shared/gateway/gateway-signed';
+
+const ENDPOINT = 'https://abc123.execute-api.eu-west-1.amazonaws.com/live';
+const CREDENTIALS = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'TOKEN',
+};
+const FRAME = new TextEncoder().encode('{"type":"event","id":"e1","data":{"n":1}}');
+
+/** The request the SDK client would send, signed, with only the headers both clients send. */
+async function sdkSignedRequest(connectionId: string, data: Uint8Array): Promise<HttpRequest> {
+  let captured: HttpRequest | undefined;
+  const client = new ApiGatewayManagementApiClient({
+    endpoint: ENDPOINT,
+    region: 'eu-west-1',
+    credentials: CREDENTIALS,
+    requestHandler: {
+      handle: async (request: HttpRequest) => {
+        captured = request;
+        return { response: { statusCode: 200, headers: {}, body: undefined } };
+      },
+    },
+  });
+  // The SDK also signs its bookkeeping headers (invocation id, attempt, user agent), which the lean
+  // client does not send. Taking them out before signing leaves the same request for both signers.
+  const sameHeaders: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+    (next) => async (args) => {
+      const request = args.request as HttpRequest;
+      for (const name of ['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent', 'user-agent']) {
+        delete request.headers[name];
+      }
+      return next(args);
+    };
+  client.middlewareStack.addRelativeTo(sameHeaders, {
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+    name: 'sameHeadersAsTheLeanClient',
+  });
+  await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+  client.destroy();
+  if (!captured) throw new Error('the SDK sent nothing');
+  return captured;
+}
+
+describe('the lean @connections client', () => {
+  beforeAll(() => {
+    jest.useFakeTimers({
+      now: Date.UTC(2026, 11, 1, 12, 0, 0),
+      doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'],
+    });
+  });
+
+  afterAll(() => {
+    jest.useRealTimers();
+  });
+
+  it.each([['L0SM9cOFvHcCIhw='], ['a/b+c'], ['plain']])(
+    'signs a post to %s exactly as the SDK client does: same path, canonical headers and signature',
+    async (connectionId) => {
+      const gateway = new SignedConnectionGateway({
+        endpoint: ENDPOINT,
+        region: 'eu-west-1',
+        credentials: async () => CREDENTIALS,
+        maxSockets: 1,
+        requestTimeoutMs: 1000,
+      });
+      const ours = await gateway.sign(connectionId, FRAME);
+      const sdk = await sdkSignedRequest(connectionId, FRAME);
+      gateway.destroy();
+
+      expect(ours.path).toBe(sdk.path);
+      const lower = (headers: Record<string, string>) =>
+        Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      expect(lower(ours.headers)).toEqual(lower(sdk.headers));
+      expect(lower(ours.headers).authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261201\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+      );
+    },
+  );
+
+  it('refuses an endpoint that is not http(s)', () => {
+    expect(
+      () =>
+        new SignedConnectionGateway({
+          endpoint: 'ftp://example.com/live',
+          region: 'eu-west-1',
+          credentials: async () => CREDENTIALS,
+          maxSockets: 1,
+          requestTimeoutMs: 1000,
+        }),
+    ).toThrow('must be an http(s) URL');
+  });
+});
+
+describe('refreshing credentials', () => {
+  it('asks its source once while the credentials are valid, and again shortly before they expire', async () => {
+    let now = 0;
+    let calls = 0;
+    const provider = refreshingCredentials(
+      async () => {
+        calls += 1;
+        return { ...CREDENTIALS, expiration: new Date(now + 60 * 60_000) };
+      },
+      () => now,
+    );
+    await provider();
+    now += 50 * 60_000;
+    await provider();
+    expect(calls).toBe(1);
+    now += 6 * 60_000; // 4 minutes left: inside the refresh margin
+    await provider();
+    expect(calls).toBe(2);
+  });
+
+  it('shares one refresh between concurrent callers, and asks again after a failure', async () => {
+    let calls = 0;
+    let fail = true;
+    const provider = refreshingCredentials(async () => {
+      calls += 1;
+      if (fail) throw new Error('metadata service down');
+      return CREDENTIALS;
+    });
+    await expect(Promise.all([provider(), provider()])).rejects.toThrow('metadata service down');
+    expect(calls).toBe(1);
+    fail = false;
+    await expect(provider()).resolves.toEqual(CREDENTIALS);
+    await provider();
+    expect(calls).toBe(2);
+  });
+});
