@@ -9,6 +9,7 @@ import { optionsFromEnvironment } from '../../shared/fanout/options.js';
 import { SignedConnectionGateway } from '../../shared/gateway/gateway-signed.js';
 import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { SqsWorkQueue } from '../../shared/queue/queue-sqs.js';
+import { DynamoDbHistoryStore } from '../../shared/store/history-dynamodb.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 
 // Everything below runs once per cold start; every invocation reuses the clients and their
@@ -16,10 +17,12 @@ import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 const env = functionEnvironment('fanout', process.env);
 const options = optionsFromEnvironment((name) => env.integer(name));
 
-const store = new DynamoDbConnectionStore(
-  DynamoDBDocumentClient.from(new DynamoDBClient({})),
-  env.string('TABLE_NAME'),
-);
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const tableName = env.string('TABLE_NAME');
+const store = new DynamoDbConnectionStore(documents, tableName);
+const history = new DynamoDbHistoryStore(documents, tableName, {
+  retentionSeconds: env.integer('HISTORY_RETENTION_SECONDS'),
+});
 const queue = new SqsWorkQueue(new SQSClient({}), {
   queueUrl: env.string('QUEUE_URL'),
   deadLetterQueueUrl: env.string('DLQ_URL'),
@@ -35,6 +38,6 @@ const gateway = new SignedConnectionGateway({
 });
 const powertools = observability('fanout');
 const { logger: log, metrics } = fromPowertools(powertools);
-const engine = new FanoutEngine({ store, gateway, queue, log, metrics }, options);
+const engine = new FanoutEngine({ store, history, gateway, queue, log, metrics }, options);
 
 export const handler = createFanoutHandler({ engine, powertools });

@@ -98,6 +98,14 @@ async function connect(): Promise<void> {
     next.on('event', renderEvent);
     next.on('state', renderState);
     next.on('error', (err) => log(err.message));
+    next.on('recovered', ({ recovered, missed }) =>
+      log(
+        recovered
+          ? `reconnected and recovered: ${missed} event(s) sent again, none missed`
+          : 'reconnected, but the events missed could not be recovered (too old or too many): reload',
+        recovered ? 'info' : 'error',
+      ),
+    );
     client = next;
     await next.connect();
     log('');

@@ -25,9 +25,22 @@ export interface DevOptions {
   trustedProxy?: string[];
   /** `--public-url`: the wss:// URL of the gateway through a reverse proxy (deploy/apache). */
   publicUrl?: string;
+  /**
+   * `--max-connection-seconds`: API Gateway's 2-hour connection limit, shortened so that a client's
+   * make-before-break renewal can be watched.
+   */
+  maxConnectionSeconds?: string;
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A whole number of seconds from 1 to API Gateway's own 7,200. */
+function wholeSeconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 7200)
+    throw new Error(`${flag} must be a whole number of seconds from 1 to 7200, got ${value}`);
+  return n;
+}
 
 function port(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
@@ -111,6 +124,9 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(proxies.length > 0 ? { trustedProxies: proxies } : {}),
     ...(publicWebsocketUrl ? { publicWebsocketUrl } : {}),
+    ...(options.maxConnectionSeconds === undefined
+      ? {}
+      : { maxConnectionMs: wholeSeconds(options.maxConnectionSeconds, '--max-connection-seconds') * 1000 }),
     logSink: compactLogSink(io, options.verbose ?? false),
     progress: (line) => io.out(`  ${line}`),
   });
@@ -176,6 +192,7 @@ export async function devMain(argv: readonly string[], io: Output): Promise<numb
       verbose: { type: 'boolean' },
       'trusted-proxy': { type: 'string', multiple: true },
       'public-url': { type: 'string' },
+      'max-connection-seconds': { type: 'string' },
     },
   });
   const {
@@ -184,10 +201,19 @@ export async function devMain(argv: readonly string[], io: Output): Promise<numb
     'data-dir': dataDir,
     'trusted-proxy': trustedProxy,
     'public-url': publicUrlValue,
+    'max-connection-seconds': maxConnectionSeconds,
     ...others
   } = values;
   return devCommand(
-    { ...others, dashboardPort, noDashboard, dataDir, trustedProxy, publicUrl: publicUrlValue },
+    {
+      ...others,
+      dashboardPort,
+      noDashboard,
+      dataDir,
+      trustedProxy,
+      publicUrl: publicUrlValue,
+      maxConnectionSeconds,
+    },
     io,
   );
 }

@@ -202,6 +202,11 @@ class LocalGateway {
           connections: () =>
             [...this.live.values()].filter((c) => c.state === 'open').map((c) => c.connectionId),
           close: (closeOptions) => this.close(closeOptions?.fireDisconnect ?? true),
+          dropConnections: () => {
+            const open = [...this.live.values()].filter((c) => c.state === 'open');
+            for (const conn of open) conn.terminate();
+            return open.length;
+          },
           setFaults: (faults) => {
             this.faults = faults;
           },

@@ -112,5 +112,10 @@ export interface GatewayHandle {
    * for in-flight integrations, and resolves once the port is free.
    */
   close(options?: { fireDisconnect?: boolean }): Promise<void>;
+  /**
+   * Cuts every open connection at once, without a close frame, as a gateway restart or a network
+   * partition does (clients see 1006); `$disconnect` runs for each as for any abnormal close.
+   */
+  dropConnections(): number;
   setFaults(faults: GatewayFaults | undefined): void;
 }

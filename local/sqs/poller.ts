@@ -105,6 +105,8 @@ export interface PollerStats {
   messagesDeleted: number;
   deleteErrors: number;
   inFlightBatches: number;
+  /** The most batches ever in flight at once: how many invocations ran in parallel. */
+  maxInFlightBatches: number;
 }
 
 export interface Poller {
@@ -281,6 +283,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     messagesDeleted: 0,
     deleteErrors: 0,
     inFlightBatches: 0,
+    maxInFlightBatches: 0,
   };
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
@@ -464,6 +467,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
         });
       inFlight.add(batch);
       stats.inFlightBatches = inFlight.size;
+      stats.maxInFlightBatches = Math.max(stats.maxInFlightBatches, inFlight.size);
     }
     await Promise.allSettled([...inFlight]);
   };

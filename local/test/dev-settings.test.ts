@@ -72,7 +72,12 @@ describe('the settings fanout dev mirrors', () => {
     const settings = readStackSettings(moduleDir, { settings: { MAX_SUBSCRIPTIONS: 7 } });
     expect(functionEnvironment('subscribe', settings, wired)).toEqual({
       TABLE_NAME: 'table',
+      MANAGEMENT_ENDPOINT: wired.management_endpoint,
       MAX_SUBSCRIPTIONS: '7',
+      HISTORY_RETENTION_SECONDS: String(integerSetting('subscribe', 'HISTORY_RETENTION_SECONDS').default),
+      FANOUT_MAX_PAGE_SECONDS: String(integerSetting('subscribe', 'FANOUT_MAX_PAGE_SECONDS').default),
+      RECOVERY_MAX_EVENTS: String(integerSetting('subscribe', 'RECOVERY_MAX_EVENTS').default),
+      FANOUT_REQUEST_TIMEOUT_MS: String(integerSetting('subscribe', 'FANOUT_REQUEST_TIMEOUT_MS').default),
     });
     expect(functionEnvironment('authorizer', settings, wired)).toEqual({
       AUTH_JWT_SECRET: 'secret',

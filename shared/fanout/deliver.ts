@@ -2,6 +2,7 @@ import { backoffDelay } from '@fanout/protocol';
 import { forEachBounded, type Limiter } from '../concurrency.js';
 import { type ConnectionGateway, GatewayError, isGatewayError } from '../gateway/gateway.js';
 import type { Log } from '../observability/ports.js';
+import { type HistoryStore, rememberLeaving } from '../store/history.js';
 import type { ConnectionStore } from '../store/store.js';
 import type { EventFrames } from './frames.js';
 import type { FanoutOptions } from './options.js';
@@ -16,6 +17,7 @@ export interface Delivery {
 
 export interface DeliveryDeps {
   store: ConnectionStore;
+  history?: HistoryStore;
   gateway: ConnectionGateway;
   limiter: Limiter;
   log: Log;
@@ -179,7 +181,7 @@ async function post(
  */
 async function prune(deps: DeliveryDeps, connectionId: string, eventId: string): Promise<boolean> {
   try {
-    await deps.store.removeConnection(connectionId);
+    await deps.store.removeConnection(connectionId, rememberLeaving(deps.history));
     return true;
   } catch (err) {
     deps.log.warn('could not prune a gone connection', { eventId, connectionId }, asError(err));

@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES, sleep } from '@fanout/protocol';
+import { MAX_MESSAGE_BYTES, type Position, positionAt, sleep } from '@fanout/protocol';
 import { Limiter } from '../concurrency.js';
 import {
   type AudienceMember,
@@ -10,6 +10,7 @@ import type { FanoutEvent, PageMessage, RetryMessage } from '../domain/envelope.
 import type { ConnectionGateway } from '../gateway/gateway.js';
 import type { Log, MetricSink } from '../observability/ports.js';
 import type { WorkQueue } from '../queue/queue.js';
+import { type HistoryStore, POINTER_WRITE_BOUND_MS, type Stream } from '../store/history.js';
 import { type AudiencePage, type ConnectionStore, isInvalidCursorError } from '../store/store.js';
 import { asError, type Delivery, type DeliveryDeps, deliver } from './deliver.js';
 import { EventFrames } from './frames.js';
@@ -19,6 +20,8 @@ import { isExpired, type ParsedRecord, parseRecord } from './record.js';
 
 export interface FanoutDeps {
   store: ConnectionStore;
+  /** Where delivered events are kept for recovery; absent, or retention 0: no history. */
+  history?: HistoryStore;
   gateway: ConnectionGateway;
   queue: WorkQueue;
   log: Log;
@@ -76,6 +79,7 @@ export class FanoutEngine {
     this.random = deps.random ?? Math.random;
     this.delivery = {
       store: deps.store,
+      ...(deps.history ? { history: deps.history } : {}),
       gateway: deps.gateway,
       limiter: this.limiter,
       log: deps.log,
@@ -136,22 +140,70 @@ export class FanoutEngine {
     this.deps.metrics.addMetric('Malformed', 'Count', 1);
   }
 
-  private async handle(body: string, record: Handled, postBy: number): Promise<void> {
-    const frames = new EventFrames(record.event, record.sources);
+  private async handle(body: string, record: Handled, deadline: number): Promise<void> {
+    // Each record is one delivery page: its position is when it began, and it posts for a bounded
+    // time, so that every post of the page happens within maxPageSeconds of that position (the
+    // margin a recovery reads back from; docs/architecture.md, "Recovery").
+    const start = this.now();
+    const position = this.historyOn() ? positionAt(start) : undefined;
+    const postBy = Math.min(deadline, start + this.options.maxPageSeconds * 1000);
+    const frames = new EventFrames(record.event, record.sources, position);
     const needed = neededSources(record);
     const oversized = frames.oversized(needed);
     if (oversized) {
       const detail = `frame for source ${oversized.index} is ${oversized.bytes} bytes, over ${MAX_MESSAGE_BYTES}`;
       return this.deadLetterTooLarge(body, record.event, detail);
     }
+    const page = { frames, postBy, position };
     switch (record.kind) {
       case 'envelope':
-        return this.handleEnvelope(body, record.event, record.sources, frames, postBy);
+        return this.handleEnvelope(body, record.event, record.sources, page);
       case 'page':
-        return this.handlePage(body, record.message, record.sources, frames, postBy);
+        return this.handlePage(body, record.message, record.sources, page);
       case 'retry':
-        return this.handleRetry(body, record.message, frames, postBy);
+        return this.handleRetry(body, record.message, record.sources, page);
     }
+  }
+
+  private historyOn(): boolean {
+    return (this.deps.history?.retentionSeconds ?? 0) > 0;
+  }
+
+  /**
+   * Points the streams of `read` (sources read with members, or held until moments ago by a
+   * connection that left) at this page's position, and stores the body once per event: by the first
+   * page, when a pointer of its own or a later page's may need it. Written before any post: a
+   * connection that misses a post can then always find the event again.
+   */
+  private async recordHistory(
+    event: FanoutEvent,
+    sources: readonly AudienceSource[],
+    read: readonly { index: number; members: number }[],
+    page: Page,
+    body: 'always' | 'if-pointed' | 'never',
+  ): Promise<void> {
+    const history = this.deps.history;
+    if (!history || page.position === undefined) return;
+    const streamOf = (index: number): Stream | undefined => {
+      const source = sources[index];
+      if (!source) return undefined;
+      return source.kind === 'pattern'
+        ? { kind: 'pattern', pattern: source.pattern }
+        : { kind: 'user', userId: source.userId };
+    };
+    const streams: Stream[] = [];
+    const empty: Stream[] = [];
+    for (const { index, members } of read) {
+      const stream = streamOf(index);
+      if (stream) (members > 0 ? streams : empty).push(stream);
+    }
+    // A source nobody holds now may have been held by a connection that is about to recover.
+    const held = empty.length > 0 ? await history.held(empty) : [];
+    streams.push(...empty.filter((_, i) => held[i]));
+    const withBody = body === 'always' || (body === 'if-pointed' && streams.length > 0);
+    // An event nobody holds or held costs no write at all.
+    if (streams.length === 0 && !withBody) return;
+    await history.record(event, streams, page.position, withBody);
   }
 
   /**
@@ -163,8 +215,7 @@ export class FanoutEngine {
     body: string,
     event: FanoutEvent,
     sources: readonly AudienceSource[],
-    frames: EventFrames,
-    postBy: number,
+    page: Page,
   ): Promise<void> {
     let budget = this.options.pageSize;
     const deliveries: Delivery[] = [];
@@ -174,6 +225,8 @@ export class FanoutEngine {
     const reading: AudienceReading = { startedAt, complete };
     // Connections this invocation delivers to already: a second source holding one adds nothing.
     const taken = new Set<string>();
+    const read: { index: number; members: number }[] = [];
+    const readStart = this.now();
     for (let index = 0; index < sources.length; index++) {
       const source = sources[index];
       if (!source) continue;
@@ -181,17 +234,33 @@ export class FanoutEngine {
         handoff.push(pageMessage(event, index, { startedAt }));
         continue;
       }
-      const page = await this.deps.store.audiencePage(source, budget);
-      budget = Math.max(0, budget - page.members.length);
-      for (const delivery of this.fresh(page.members, sources, index, reading)) {
+      const audience = await this.deps.store.audiencePage(source, budget);
+      budget = Math.max(0, budget - audience.members.length);
+      read.push({ index, members: audience.members.length });
+      for (const delivery of this.fresh(audience.members, sources, index, reading)) {
         if (taken.has(delivery.connectionId)) continue;
         taken.add(delivery.connectionId);
         deliveries.push(delivery);
       }
       // A cursor means this source has more: it continues in a page message, and so does every later
       // source, so the record's work stays bounded by pageSize.
-      if (page.cursor === undefined) complete.add(index);
-      else handoff.push(pageMessage(event, index, { cursor: page.cursor, startedAt }));
+      if (audience.cursor === undefined) complete.add(index);
+      else handoff.push(pageMessage(event, index, { cursor: audience.cursor, startedAt }));
+    }
+    // Page messages write pointers to the body later; without them only this page's pointers do.
+    await this.recordHistory(event, sources, read, page, handoff.length > 0 ? 'always' : 'if-pointed');
+    if (this.now() - readStart > POINTER_WRITE_BOUND_MS) {
+      // Slow enough that a subscriber may have recovered in between without seeing the pointers.
+      for (const { index } of read) {
+        const source = sources[index];
+        if (!source) continue;
+        const again = await this.deps.store.audiencePage(source, this.options.pageSize);
+        for (const delivery of this.fresh(again.members, sources, index, reading)) {
+          if (taken.has(delivery.connectionId)) continue;
+          taken.add(delivery.connectionId);
+          deliveries.push(delivery);
+        }
+      }
     }
     if (handoff.length > 0) {
       await this.deps.queue.send(handoff);
@@ -200,7 +269,7 @@ export class FanoutEngine {
         pages: handoff.length,
       });
     }
-    await this.deliverAndSettle(body, event, frames, deliveries, { attempt: 0 }, postBy);
+    await this.deliverAndSettle(body, event, page, deliveries, { attempt: 0 });
   }
 
   /** One page of one source; the next page is chained first so the pages run in parallel. */
@@ -208,14 +277,14 @@ export class FanoutEngine {
     body: string,
     message: PageMessage,
     sources: readonly AudienceSource[],
-    frames: EventFrames,
-    postBy: number,
+    page: Page,
   ): Promise<void> {
     const source = sources[message.source];
     if (!source) return;
-    let page: AudiencePage;
+    let audience: AudiencePage;
+    const readStart = this.now();
     try {
-      page = await this.deps.store.audiencePage(source, this.options.pageSize, message.cursor);
+      audience = await this.deps.store.audiencePage(source, this.options.pageSize, message.cursor);
     } catch (err) {
       // A cursor this store never issued fails the same way on every redelivery: refuse it now.
       if (!isInvalidCursorError(err)) throw err;
@@ -223,21 +292,34 @@ export class FanoutEngine {
     }
     // Messages written before readings were timed have no start: their claims are never trusted.
     const startedAt = message.startedAt ?? Number.NEGATIVE_INFINITY;
-    if (page.cursor !== undefined) {
+    if (audience.cursor !== undefined) {
       await this.deps.queue.send([
-        pageMessage(message.event, message.source, { cursor: page.cursor, startedAt }),
+        pageMessage(message.event, message.source, { cursor: audience.cursor, startedAt }),
       ]);
     }
-    const deliveries = this.fresh(page.members, sources, message.source, { startedAt, complete: new Set() });
-    await this.deliverAndSettle(body, message.event, frames, deliveries, { attempt: 0 }, postBy);
+    await this.recordHistory(
+      message.event,
+      sources,
+      [{ index: message.source, members: audience.members.length }],
+      page,
+      'never',
+    );
+    const reading = { startedAt, complete: new Set<number>() };
+    // Slow enough that a subscriber may have recovered in between: the page is read again.
+    const members =
+      this.now() - readStart > POINTER_WRITE_BOUND_MS
+        ? (await this.deps.store.audiencePage(source, this.options.pageSize, message.cursor)).members
+        : audience.members;
+    const deliveries = this.fresh(members, sources, message.source, reading);
+    await this.deliverAndSettle(body, message.event, page, deliveries, { attempt: 0 });
   }
 
   /** Only the named connections: everyone else already has the event. */
   private async handleRetry(
     body: string,
     message: RetryMessage,
-    frames: EventFrames,
-    postBy: number,
+    sources: readonly AudienceSource[],
+    page: Page,
   ): Promise<void> {
     const seen = new Set<string>();
     const deliveries: Delivery[] = [];
@@ -257,7 +339,13 @@ export class FanoutEngine {
       attempt: message.attempt,
       ...(message.firstFailedAt === undefined ? {} : { firstFailedAt: message.firstFailedAt }),
     };
-    await this.deliverAndSettle(body, message.event, frames, deliveries, of, postBy);
+    // The retried posts happen now: their streams get a pointer at this page's position too.
+    const targets = [...new Set(message.targets.map((t) => t.source))].map((index) => ({
+      index,
+      members: 1,
+    }));
+    await this.recordHistory(message.event, sources, targets, page, 'never');
+    await this.deliverAndSettle(body, message.event, page, deliveries, of);
   }
 
   /** Members of source `index` that no earlier source delivers to (de-duplication per connection). */
@@ -279,13 +367,12 @@ export class FanoutEngine {
   private async deliverAndSettle(
     body: string,
     event: FanoutEvent,
-    frames: EventFrames,
+    page: Page,
     deliveries: readonly Delivery[],
     previous: { attempt: number; firstFailedAt?: number },
-    postBy: number,
   ): Promise<void> {
     const { metrics } = this.deps;
-    const outcome = await deliver(deliveries, frames, this.delivery, event.id, postBy);
+    const outcome = await deliver(deliveries, page.frames, this.delivery, event.id, page.postBy);
     metrics.addMetric('AudienceSize', 'Count', deliveries.length);
     count(metrics, 'Delivered', outcome.delivered);
     count(metrics, 'Pruned', outcome.pruned);
@@ -387,6 +474,13 @@ export class FanoutEngine {
     this.deps.metrics.addMetric('Failed', 'Count', 1);
     this.deps.log.warn('dead-lettered an event too large to deliver', { eventId: event.id, detail });
   }
+}
+
+/** One record's delivery page: its frames, its position, and when it stops starting posts. */
+interface Page {
+  frames: EventFrames;
+  postBy: number;
+  position: Position | undefined;
 }
 
 /** The audience sources whose frames a record will post. */

@@ -1,10 +1,19 @@
-import { type EventFrame, MAX_MESSAGE_BYTES } from '@fanout/protocol';
+import { type EventFrame, MAX_MESSAGE_BYTES, type Position } from '@fanout/protocol';
 import type { AudienceSource } from '../domain/audience.js';
 import type { FanoutEvent } from '../domain/envelope.js';
 
-/** The server → client frame (`EventFrame` in @fanout/protocol) for one audience source, in the documented field order. */
-export function eventFrame(event: FanoutEvent, source: AudienceSource): EventFrame {
-  const common = { source: event.source, detailType: event.detailType, time: event.time, data: event.data };
+/**
+ * The server → client frame (`EventFrame` in @fanout/protocol) for one audience source, in the
+ * documented field order; `position` is the delivery page's, when history is kept.
+ */
+export function eventFrame(event: FanoutEvent, source: AudienceSource, position?: Position): EventFrame {
+  const common = {
+    source: event.source,
+    detailType: event.detailType,
+    time: event.time,
+    ...(position === undefined ? {} : { position }),
+    data: event.data,
+  };
   return source.kind === 'pattern'
     ? { type: 'event', id: event.id, topic: source.topic, subscription: source.pattern, ...common }
     : { type: 'event', id: event.id, user: source.userId, ...common };
@@ -25,6 +34,7 @@ export class EventFrames {
   constructor(
     private readonly event: FanoutEvent,
     private readonly sources: readonly AudienceSource[],
+    private readonly position?: Position,
   ) {
     this.dataJson = JSON.stringify(event.data);
     this.dataBytes = this.dataJson === undefined ? 0 : Buffer.byteLength(this.dataJson) + ',"data":'.length;
@@ -61,7 +71,7 @@ export class EventFrames {
     if (header === undefined) {
       const source = this.sources[index];
       if (!source) throw new RangeError(`event ${this.event.id} has no audience source ${index}`);
-      const { data: _data, ...rest } = eventFrame(this.event, source);
+      const { data: _data, ...rest } = eventFrame(this.event, source, this.position);
       header = JSON.stringify(rest).slice(0, -1);
       this.headers.set(index, header);
     }

@@ -22,6 +22,8 @@ export interface FanoutOptions {
   connectingGraceSeconds: number;
   /** Longest wait for one post; also the reserve kept before the invocation's deadline. */
   requestTimeoutMs: number;
+  /** Longest a delivery page starts posts; what is left is handed over as a new page. */
+  maxPageSeconds: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export const ENVIRONMENT_OPTIONS = {
   retryWindowSeconds: 'FANOUT_RETRY_WINDOW_SECONDS',
   connectingGraceSeconds: 'FANOUT_CONNECTING_GRACE_SECONDS',
   requestTimeoutMs: 'FANOUT_REQUEST_TIMEOUT_MS',
+  maxPageSeconds: 'FANOUT_MAX_PAGE_SECONDS',
 } as const satisfies Partial<Record<keyof FanoutOptions, VariableOf<'fanout'>>>;
 type EnvironmentOption = keyof typeof ENVIRONMENT_OPTIONS;
 
@@ -51,6 +54,7 @@ export const DEFAULT_FANOUT_OPTIONS: Readonly<FanoutOptions> = {
   retryBaseDelaySeconds: 2,
   connectingGraceSeconds: setting('connectingGraceSeconds').default,
   requestTimeoutMs: setting('requestTimeoutMs').default,
+  maxPageSeconds: setting('maxPageSeconds').default,
 };
 
 const fromManifest = (option: EnvironmentOption) => {
@@ -69,6 +73,7 @@ const RANGES: Readonly<Record<keyof FanoutOptions, { min: number; max: number; i
   retryBaseDelaySeconds: { min: 0, max: 900, integer: false },
   connectingGraceSeconds: fromManifest('connectingGraceSeconds'),
   requestTimeoutMs: fromManifest('requestTimeoutMs'),
+  maxPageSeconds: fromManifest('maxPageSeconds'),
 };
 
 /** The options `ENVIRONMENT_OPTIONS` names, each read with `read` (the function's parsed environment). */

@@ -1,4 +1,4 @@
-import { ACTIONS, PingFrame, type ReplyFrame } from '@fanout/protocol';
+import { ACTIONS, PingFrame, positionAt, type ReplyFrame } from '@fanout/protocol';
 import type { MiddyfiedHandler } from '@middy/core';
 import { FanoutError } from '../domain/errors.js';
 import type { Observability } from '../observability/powertools.js';
@@ -30,7 +30,7 @@ export function handleDefault(deps: DefaultDeps, frame: Record<string, unknown>)
   }
   const ping = validateFrame(PingFrame, frame, 'ping');
   deps.metrics.addMetric('Pings', 'Count', 1);
-  return { type: 'pong', ...withId(ping.id) };
+  return { type: 'pong', ...withId(ping.id), position: positionAt(Date.now()) };
 }
 
 export function createDefaultHandler(deps: DefaultDeps): MiddyfiedHandler<WebSocketEvent, RouteResponse> {

@@ -1,11 +1,14 @@
 import type { MiddyfiedHandler } from '@middy/core';
 import type { Observability } from '../observability/powertools.js';
+import { type HistoryStore, rememberLeaving } from '../store/history.js';
 import type { ConnectionStore } from '../store/store.js';
 import type { RouteResponse, WebSocketEvent, WebSocketRequestContext } from './events.js';
 import { logFailures, routeHandler } from './middy.js';
 
 export interface DisconnectDeps extends Observability {
   store: ConnectionStore;
+  /** With history kept, what the connection held keeps getting history until it may recover. */
+  history?: HistoryStore;
 }
 
 /**
@@ -17,7 +20,7 @@ export async function disconnect(
   context: WebSocketRequestContext,
 ): Promise<RouteResponse> {
   const { connectionId, disconnectStatusCode, disconnectReason } = context;
-  await deps.store.removeConnection(connectionId);
+  await deps.store.removeConnection(connectionId, rememberLeaving(deps.history));
   deps.logger.info('disconnected', { connectionId, disconnectStatusCode, disconnectReason });
   deps.metrics.addMetric('Disconnected', 'Count', 1);
   return { statusCode: 200 };

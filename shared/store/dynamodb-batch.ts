@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
@@ -8,6 +9,8 @@ import { forEachBounded } from '../concurrency.js';
 
 /** BatchWriteItem takes at most 25 requests per call. */
 export const BATCH_WRITE_LIMIT = 25;
+/** BatchGetItem takes at most 100 keys per call. */
+export const BATCH_GET_LIMIT = 100;
 
 export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
@@ -61,6 +64,39 @@ export async function batchWriteAll(
       await retry.sleep(backoffDelay(attempt, retry));
     }
   });
+}
+
+/**
+ * Reads `keys` with BatchGetItem in chunks of 100, strongly consistent, retrying each chunk's
+ * UnprocessedKeys with backoff; throws when some remain after the policy's attempts. Items not
+ * found are simply absent from the result.
+ */
+export async function batchGetAll(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  options: { retry: RetryPolicy; concurrency: number },
+): Promise<Record<string, unknown>[]> {
+  const { retry } = options;
+  const items: Record<string, unknown>[] = [];
+  await forEachBounded(chunk(keys, BATCH_GET_LIMIT), options.concurrency, async (batch) => {
+    let pending: Record<string, unknown>[] = batch;
+    for (let attempt = 0; ; attempt++) {
+      const result = await client.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      items.push(...(result.Responses?.[tableName] ?? []));
+      pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      if (pending.length === 0) return;
+      if (attempt + 1 >= retry.attempts) {
+        throw new Error(
+          `BatchGetItem on ${tableName}: ${pending.length} of ${batch.length} keys still unprocessed after ${retry.attempts} attempts`,
+        );
+      }
+      await retry.sleep(backoffDelay(attempt, retry));
+    }
+  });
+  return items;
 }
 
 /** DynamoDB's "condition not met" error, by name: the class differs between SDK copies and mocks. */

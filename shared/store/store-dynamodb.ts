@@ -22,7 +22,14 @@ import {
 } from './dynamodb-rows.js';
 import { syncIndex } from './dynamodb-sync.js';
 import { ConnectionTable, deleteRequest, putRequest } from './dynamodb-table.js';
-import type { AudiencePage, ConnectionStore, NewConnection, SubscribeResult, WriteOptions } from './store.js';
+import type {
+  AudiencePage,
+  ConnectionStore,
+  HeldStreams,
+  NewConnection,
+  SubscribeResult,
+  WriteOptions,
+} from './store.js';
 
 export interface DynamoDbStoreOptions {
   /** Single-item writes (and BatchWrite chunks) in flight at once per call. Default 16. */
@@ -116,7 +123,10 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     return requested.filter((p) => before.subscriptions.includes(p));
   }
 
-  async removeConnection(connectionId: string): Promise<void> {
+  async removeConnection(
+    connectionId: string,
+    beforeDelete?: (held: HeldStreams) => Promise<void>,
+  ): Promise<void> {
     const partition = connectionPartition(connectionId);
     const ownRows: Key[] = [];
     const patterns = new Set<string>();
@@ -139,6 +149,9 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       startKey = page.lastEvaluatedKey;
     } while (startKey);
 
+    if (ownRows.length > 0) {
+      await beforeDelete?.({ ...(userId ? { userId } : {}), patterns: [...patterns] });
+    }
     const indexRows = [...patterns].map((p) => topicKey(p, connectionId));
     if (userId) indexRows.push(userKey(userId, connectionId));
     // Index rows first: if that fails part-way, the connection's own rows still name them for a retry.

@@ -3,6 +3,7 @@ import { FanoutError } from '../domain/errors.js';
 import {
   type AudiencePage,
   type ConnectionStore,
+  type HeldStreams,
   InvalidCursorError,
   type NewConnection,
   type SubscribeResult,
@@ -84,10 +85,17 @@ export class MemoryConnectionStore implements ConnectionStore {
     return removed;
   }
 
-  async removeConnection(connectionId: string): Promise<void> {
+  async removeConnection(
+    connectionId: string,
+    beforeDelete?: (held: HeldStreams) => Promise<void>,
+  ): Promise<void> {
     this.calls.push('removeConnection');
     const record = this.connections.get(connectionId);
     if (!record) return;
+    await beforeDelete?.({
+      ...(record.userId ? { userId: record.userId } : {}),
+      patterns: [...record.subscriptions],
+    });
     for (const pattern of record.subscriptions) indexDelete(this.byPattern, pattern, connectionId);
     if (record.userId) indexDelete(this.byUser, record.userId, connectionId);
     this.connections.delete(connectionId);

@@ -7,7 +7,8 @@ import type { AudienceMember, AudienceSource } from '../domain/audience.js';
  * - Every row it writes carries `expiresAt` (epoch seconds, connectedAt + 2 h + margin), so rows
  *   never outlive their connection even when `$disconnect` never arrives.
  * - `removeConnection` deletes every row of the connection (its metadata, its subscription rows,
- *   the topic index rows and the user index row) and is idempotent.
+ *   the topic index rows and the user index row) and is idempotent. It first hands what the
+ *   connection held to `beforeDelete`, if given; when that throws, nothing is deleted.
  * - `subscribe` is all-or-nothing with respect to the limit: it either adds every new pattern or
  *   throws `too_many_subscriptions` and adds none.
  * - `audiencePage` never returns one connection twice within a source and pages with an opaque
@@ -33,6 +34,12 @@ export interface NewConnection {
   sourceIp?: string;
   /** Patterns this connection may subscribe to (already expanded from the token). */
   allowedTopics: readonly string[];
+}
+
+/** What a connection held when it was removed: its patterns and its user. */
+export interface HeldStreams {
+  userId?: string;
+  patterns: string[];
 }
 
 export interface SubscribeResult {
@@ -80,6 +87,6 @@ export interface ConnectionStore {
   ): Promise<SubscribeResult>;
   /** Removes `patterns` (those not held are ignored). Returns the patterns that were removed. */
   unsubscribe(connectionId: string, patterns: readonly string[], options?: WriteOptions): Promise<string[]>;
-  removeConnection(connectionId: string): Promise<void>;
+  removeConnection(connectionId: string, beforeDelete?: (held: HeldStreams) => Promise<void>): Promise<void>;
   audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage>;
 }

@@ -223,6 +223,23 @@ describeBrowser('local dashboard in chromium', () => {
     await alice.screenshot({ path: '/tmp/dashboard.png', fullPage: true });
   });
 
+  const bob = () => pageOf('bob');
+
+  test('a cut connection reconnects by itself, gets back what it missed, and says so in the log', async () => {
+    const alice = pageOf('alice');
+    platform?.gateway.dropConnections();
+    const missed = await publishFromPage(bob(), { topics: 'demo/while-away', users: '', data: '{"away":1}' });
+    await eventItem(alice, missed).waitFor({ timeout: DELIVERY_MS });
+    await alice.waitForFunction(() => /recovered/.test(document.getElementById('log')?.textContent ?? ''), {
+      timeout: DELIVERY_MS,
+    });
+    await expect(alice.locator('#log').textContent()).resolves.toMatch(
+      /recovered: \d+ event\(s\) sent again/,
+    );
+    await expect(alice.locator('#log').getAttribute('data-kind')).resolves.toBe('info');
+    await waitForStatus(alice, 'open');
+  });
+
   test('disconnect closes the connection', async () => {
     for (const page of [pageOf('alice'), pageOf('bob')]) {
       await page.click('#disconnect');

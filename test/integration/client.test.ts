@@ -110,7 +110,9 @@ describe('FanoutClient', () => {
     );
     expect(server.tokens).toEqual(['token-1', 'token-2']);
     expect(server.received[1]).toMatchObject({ action: 'subscribe', topics: ['demo/*', 'other'] });
-    expect(states).toEqual(['connecting', 'open', 'closed', 'connecting', 'open']);
+    // No position came from this server, so there is nothing to recover: a plain resubscribe.
+    expect(states).toEqual(['connecting', 'open', 'reconnecting', 'connecting', 'open']);
+    expect(client.status).toMatchObject({ state: 'open', lastClose: { code: 1006 } });
   });
 
   it('fails pending requests when the connection closes and stays closed when closed by the user', async () => {

@@ -67,9 +67,18 @@ describe('the local platform, driven by real clients', () => {
       type: 'subscribed',
       id: expect.any(String),
       topics: ['demo/*'],
+      position: expect.stringMatching(/^\d{13}$/),
+      // How long deliveries begun before this subscription may still arrive (recovery margin).
+      settleMs: expect.any(Number),
     });
     const reply = await exact.request({ action: 'subscribe', topics: ['demo/us/7'] });
-    expect(reply).toEqual({ type: 'subscribed', id: reply.id, topics: ['demo/us/7'] });
+    expect(reply).toEqual({
+      type: 'subscribed',
+      id: reply.id,
+      topics: ['demo/us/7'],
+      position: reply.position,
+      settleMs: reply.settleMs,
+    });
     // Both a wildcard and an exact topic in one frame: one frame per event, naming the most specific.
     const both = await h.connect('bea', ['demo/*']);
     expect(await both.request({ action: 'subscribe', topics: ['demo/*', 'demo/us/7'] })).toMatchObject({
@@ -136,6 +145,8 @@ describe('the local platform, driven by real clients', () => {
     });
     const frame = await client.waitFor((f) => f.type === 'event', 'the event');
 
+    // The position is the delivery page's: when it began, in ms, as 13 digits.
+    expect(frame.position).toMatch(/^\d{13}$/);
     const expected = {
       type: 'event',
       id: eventId,
@@ -144,6 +155,7 @@ describe('the local platform, driven by real clients', () => {
       source: 'orders',
       detailType: 'OrderUpdated',
       time: '2026-11-24T10:00:00Z',
+      position: frame.position,
       data: { status: 'shipped', items: [1, 2], note: null },
     };
     expect(frame).toEqual(expected);
@@ -172,9 +184,19 @@ describe('the local platform, driven by real clients', () => {
         source: 'inbox',
         detailType: 'MessageReceived',
         time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        position: expect.stringMatching(/^\d{13}$/),
         data: { text: 'hi alice' },
       });
-      expect(Object.keys(frame)).toEqual(['type', 'id', 'user', 'source', 'detailType', 'time', 'data']);
+      expect(Object.keys(frame)).toEqual([
+        'type',
+        'id',
+        'user',
+        'source',
+        'detailType',
+        'time',
+        'position',
+        'data',
+      ]);
     }
     expect(log).toMatchObject({ audience: 2, delivered: 2 });
     expect(bob.events()).toEqual([]);

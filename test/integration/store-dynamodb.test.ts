@@ -2,8 +2,10 @@ import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb/dynamodb.js';
 import { rowExpiry } from '../../shared/domain/limits.js';
+import { DynamoDbHistoryStore } from '../../shared/store/history-dynamodb.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
+import { describeHistoryStoreContract } from '../support/history-contract.js';
 import { describeConnectionStoreContract } from '../support/store-contract.js';
 
 let server: LocalDynamoDb | undefined;
@@ -57,6 +59,11 @@ describeConnectionStoreContract('DynamoDbConnectionStore on dynalite', async () 
       await raw.send(new DeleteTableCommand({ TableName: tableName }));
     },
   };
+});
+
+describeHistoryStoreContract('DynamoDbHistoryStore on dynalite', {
+  make: async (retentionSeconds, clock) =>
+    new DynamoDbHistoryStore(client, await createTable(), { retentionSeconds, now: () => clock.now }),
 });
 
 /** A connection's META row among `rows`: the source of truth for what it holds. */

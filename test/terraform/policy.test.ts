@@ -283,8 +283,10 @@ describe('the Terraform stack', () => {
       const manage = statements(stack.all).filter((statement) =>
         statement.actions.some((action) => action.startsWith('execute-api:')),
       );
-      expect(manage.map((statement) => statement.document)).toEqual([
+      // The fan-out posts events; subscribe posts the events a recovering connection missed.
+      expect(manage.map((statement) => statement.document).sort()).toEqual([
         'data.aws_iam_policy_document.function["fanout"]',
+        'data.aws_iam_policy_document.function["subscribe"]',
       ]);
       for (const statement of manage) {
         expect(statement.actions).toEqual(['execute-api:ManageConnections']);
@@ -401,7 +403,8 @@ describe('the Terraform stack', () => {
         expect({ name, keys: keys(name) }).toEqual({ name, keys: declared.sort() });
       }
       expect(keys('authorizer')).toEqual(expect.arrayContaining(['AUTH_JWT_SECRET', 'AUTH_JWKS_URL']));
-      for (const name of ['connect', 'disconnect', 'unsubscribe']) expect(keys(name)).toEqual(['TABLE_NAME']);
+      for (const name of ['connect', 'unsubscribe']) expect(keys(name)).toEqual(['TABLE_NAME']);
+      expect(keys('disconnect')).toEqual(['HISTORY_RETENTION_SECONDS', 'TABLE_NAME']);
       expect(keys('default')).toEqual([]);
       expect(keys('fanout')).toEqual(
         expect.arrayContaining([

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { ErrorCode } from './errors.js';
 import { MAX_REQUEST_ID_LENGTH } from './limits.js';
+import type { Position } from './positions.js';
 import { type Checked, check } from './validate.js';
 
 /**
@@ -16,11 +17,17 @@ const requestId = z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_RE
 // Client → server
 // ----------------------------------------------------------------------------------------------
 
-/** `{"action":"subscribe","topics":["orders/eu/*"],"id":"r1"}` */
+/**
+ * `{"action":"subscribe","topics":["orders/eu/*"],"id":"r1"}`, or, to recover what the connection
+ * missed while away, with `"since":{"orders/eu/*":"<position>","$user":"<position>"}`: the last
+ * position received, per pattern, and under `$user` for direct messages. `topics` may be empty when
+ * `since` names only `$user`.
+ */
 export const SubscribeFrame = z.object({
   action: z.literal('subscribe'),
   topics: z.array(z.unknown()),
   id: requestId,
+  since: z.optional(z.record(z.string(), z.unknown())),
 });
 /** A subscribe frame, as parsed (topics still to be checked one by one). */
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
@@ -53,10 +60,39 @@ export type ClientFrame = SubscribeFrame | UnsubscribeFrame | PingFrame;
 
 /** Replies carry the request's `id` when it had one. */
 export type ReplyFrame =
-  | { type: 'subscribed'; id?: string; topics: string[] }
+  | SubscribedFrame
   | { type: 'unsubscribed'; id?: string; topics: string[] }
-  | { type: 'pong'; id?: string }
+  | PongFrame
   | ErrorFrame;
+
+/**
+ * The answer to a subscribe. `position` is the server's position at the reply. With `since`, it
+ * also says whether everything missed was recovered: `recovered: true` means every event the
+ * connection would have received since those positions has been sent again (before this reply),
+ * `missed` of them; `false` means recovery was impossible (the positions are older than the
+ * history's retention, or more events were missed than a reply may replay): reload your state.
+ */
+export interface SubscribedFrame {
+  type: 'subscribed';
+  id?: string;
+  topics: string[];
+  position?: Position;
+  recovered?: boolean;
+  missed?: number;
+  /**
+   * How long after this reply events whose delivery had already begun may still arrive on the
+   * client's other connections (ms): a client renewing its connection keeps the old one open that
+   * long after subscribing on the new one, and misses nothing.
+   */
+  settleMs?: number;
+}
+
+/** The answer to a ping, with the server's position at the reply. */
+export interface PongFrame {
+  type: 'pong';
+  id?: string;
+  position?: Position;
+}
 
 /** A refused request (or a frame the server could not read), with one of the stable codes. */
 export interface ErrorFrame {
@@ -83,6 +119,8 @@ export interface EventFrameBase {
   time: string;
   /** The publisher's `data`, unchanged. */
   data: unknown;
+  /** Where this event is in the connection's stream: send the greatest one as `since` to recover. */
+  position?: Position;
 }
 
 /** Delivered because the connection subscribed to `subscription`, which matches `topic`. */
@@ -99,12 +137,22 @@ export interface UserEventFrame extends EventFrameBase {
 /** A delivered event: `topic` and `subscription` when it came through a subscription, `user` when addressed to a user. */
 export type EventFrame = TopicEventFrame | UserEventFrame;
 
+/**
+ * Several event frames in one message, in position order: how a recovery sends what a connection
+ * missed (fewer, fuller messages than one per event). Handle each as if it had come alone.
+ */
+export interface EventsFrame {
+  type: 'events';
+  events: EventFrame[];
+}
+
 /** Any frame the server sends. */
-export type ServerFrame = ReplyFrame | EventFrame;
+export type ServerFrame = ReplyFrame | EventFrame | EventsFrame;
 
 // Loose objects: a newer server may add fields, and an older client must keep working (and pass
 // the fields on to the application).
 const topicsReply = z.array(z.string());
+const position = z.optional(z.string());
 const eventBase = {
   type: z.literal('event'),
   id: z.string().check(z.minLength(1)),
@@ -112,13 +160,25 @@ const eventBase = {
   detailType: z.string(),
   time: z.string(),
   data: z.unknown(),
+  position,
 };
+const TopicEventSchema = z.looseObject({ ...eventBase, topic: z.string(), subscription: z.string() });
+const UserEventSchema = z.looseObject({ ...eventBase, user: z.string() });
 const ServerFrameSchema = z.union([
-  z.looseObject({ ...eventBase, topic: z.string(), subscription: z.string() }),
-  z.looseObject({ ...eventBase, user: z.string() }),
-  z.looseObject({ type: z.literal('subscribed'), id: z.optional(z.string()), topics: topicsReply }),
+  TopicEventSchema,
+  UserEventSchema,
+  z.looseObject({ type: z.literal('events'), events: z.array(z.union([TopicEventSchema, UserEventSchema])) }),
+  z.looseObject({
+    type: z.literal('subscribed'),
+    id: z.optional(z.string()),
+    topics: topicsReply,
+    position,
+    recovered: z.optional(z.boolean()),
+    missed: z.optional(z.number()),
+    settleMs: z.optional(z.number()),
+  }),
   z.looseObject({ type: z.literal('unsubscribed'), id: z.optional(z.string()), topics: topicsReply }),
-  z.looseObject({ type: z.literal('pong'), id: z.optional(z.string()) }),
+  z.looseObject({ type: z.literal('pong'), id: z.optional(z.string()), position }),
   z.looseObject({
     type: z.literal('error'),
     id: z.optional(z.string()),
@@ -142,7 +202,7 @@ export function parseServerFrame(text: string): Checked<ServerFrame> {
   // Every branch has a literal `type`; a frame whose type matches none is reported as such
   // instead of as six unions of problems.
   const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
-  if (!['event', 'subscribed', 'unsubscribed', 'pong', 'error'].includes(String(type))) {
+  if (!['event', 'events', 'subscribed', 'unsubscribed', 'pong', 'error'].includes(String(type))) {
     return { ok: false, problems: [`unknown frame type ${JSON.stringify(type)}`] };
   }
   return check(ServerFrameSchema, json) as Checked<ServerFrame>;

@@ -11,5 +11,6 @@ export * from './errors.js';
 export * from './event.js';
 export * from './frames.js';
 export * from './limits.js';
+export * from './positions.js';
 export * from './topics.js';
 export * from './validate.js';

@@ -128,7 +128,11 @@ describe('reading a function environment by its manifest entry', () => {
   });
 
   it('refuses to read a variable the entry does not declare, or as another type', () => {
-    const env = readEnvironment(functionSpec('subscribe'), { TABLE_NAME: 't' }, 'the subscribe function');
+    const env = readEnvironment(
+      functionSpec('subscribe'),
+      { TABLE_NAME: 't', MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9/local' },
+      'the subscribe function',
+    );
     expect(() => env.integer('TABLE_NAME')).toThrow(
       'functions.json declares no integer variable TABLE_NAME for the subscribe function',
     );

@@ -27,6 +27,7 @@ describe('configuration', () => {
     const read = (value?: string) =>
       functionEnvironment('subscribe', {
         TABLE_NAME: 't',
+        MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9/local',
         ...(value === undefined ? {} : { MAX_SUBSCRIPTIONS: value }),
       }).integer('MAX_SUBSCRIPTIONS');
     expect(read()).toBe(fallback);

@@ -6,7 +6,7 @@ import type { FanoutOptions } from '../../../shared/fanout/options';
 import { MemoryConnectionGateway } from '../../../shared/gateway/gateway-memory';
 import { MemoryLog, MemoryMetrics } from '../../../shared/observability/ports';
 import { MemoryWorkQueue } from '../../../shared/queue/queue-memory';
-import type { AudiencePage } from '../../../shared/store/store';
+import type { AudiencePage, HeldStreams } from '../../../shared/store/store';
 import { MemoryConnectionStore } from '../../../shared/store/store-memory';
 
 /** Resolves at once but still yields to the event loop, so concurrent posts really overlap. */
@@ -21,9 +21,12 @@ export class TrackingStore extends MemoryConnectionStore {
   /** When set, audiencePage throws for sources it returns true for (a DynamoDB outage). */
   failAudience: ((source: AudienceSource) => boolean) | undefined;
 
-  override async removeConnection(connectionId: string): Promise<void> {
+  override async removeConnection(
+    connectionId: string,
+    beforeDelete?: (held: HeldStreams) => Promise<void>,
+  ): Promise<void> {
     this.removed.push(connectionId);
-    return super.removeConnection(connectionId);
+    return super.removeConnection(connectionId, beforeDelete);
   }
 
   override async audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage> {

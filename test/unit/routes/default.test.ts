@@ -11,13 +11,18 @@ describe('$default route', () => {
   it('answers a ping with a pong carrying the same id', async () => {
     const { handler, metrics } = setup();
     const response = await handler(messageEvent({ action: 'ping', id: 'r3' }), context);
-    expect(response).toEqual({ statusCode: 200, body: '{"type":"pong","id":"r3"}' });
+    expect(response).toMatchObject({ statusCode: 200 });
+    // The pong carries the server's position: a client keeps the greatest one it has seen.
+    expect(response.body).toMatch(/^\{"type":"pong","id":"r3","position":"\d{13}"\}$/);
     expect(metrics.total('Pings')).toBe(1);
   });
 
   it('answers a ping without an id with a pong without an id', async () => {
     const { handler } = setup();
-    expect(replyOf(await handler(messageEvent({ action: 'ping' }), context))).toEqual({ type: 'pong' });
+    expect(replyOf(await handler(messageEvent({ action: 'ping' }), context))).toEqual({
+      type: 'pong',
+      position: expect.stringMatching(/^\d{13}$/),
+    });
   });
 
   it('refuses a frame that is not JSON with bad_request', async () => {
@@ -107,6 +112,10 @@ describe('$default route', () => {
     const { handler } = setup();
     const event = messageEvent(Buffer.from('{"action":"ping","id":"b1"}').toString('base64'));
     event.isBase64Encoded = true;
-    expect(replyOf(await handler(event, context))).toEqual({ type: 'pong', id: 'b1' });
+    expect(replyOf(await handler(event, context))).toEqual({
+      type: 'pong',
+      id: 'b1',
+      position: expect.stringMatching(/^\d{13}$/),
+    });
   });
 });

@@ -69,8 +69,11 @@ describe('function wiring', () => {
     '%s refuses to load without TABLE_NAME',
     async (name) => {
       await expect(load(`../../../functions/${name}/handler.js`, {})).rejects.toThrow(/TABLE_NAME/);
+      // subscribe also posts recovered events back, so it needs the @connections endpoint.
+      const complete: Record<string, string> =
+        name === 'subscribe' ? { MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9/local' } : {};
       await expect(
-        load<HandlerModule>(`../../../functions/${name}/handler.js`, { TABLE_NAME: 'fanout' }),
+        load<HandlerModule>(`../../../functions/${name}/handler.js`, { TABLE_NAME: 'fanout', ...complete }),
       ).resolves.toHaveProperty('handler', expect.any(Function));
     },
   );
@@ -78,16 +81,26 @@ describe('function wiring', () => {
   it('subscribe refuses a MAX_SUBSCRIPTIONS outside 1..1000', async () => {
     for (const value of ['0', '1001', 'fifty']) {
       await expect(
-        load('../../../functions/subscribe/handler.js', { TABLE_NAME: 'fanout', MAX_SUBSCRIPTIONS: value }),
+        load('../../../functions/subscribe/handler.js', {
+          TABLE_NAME: 'fanout',
+          MANAGEMENT_ENDPOINT: 'http://127.0.0.1:9/local',
+          MAX_SUBSCRIPTIONS: value,
+        }),
       ).rejects.toThrow(/MAX_SUBSCRIPTIONS/);
     }
   });
 
   it('default needs no configuration and answers pings', async () => {
     const { handler } = await load<HandlerModule>('../../../functions/default/handler.js', {});
-    await expect(handler(messageEvent({ action: 'ping', id: 'w1' }), context)).resolves.toEqual({
-      statusCode: 200,
-      body: '{"type":"pong","id":"w1"}',
+    const response = (await handler(messageEvent({ action: 'ping', id: 'w1' }), context)) as {
+      statusCode: number;
+      body?: string;
+    };
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body ?? '{}')).toEqual({
+      type: 'pong',
+      id: 'w1',
+      position: expect.stringMatching(/^\d{13}$/),
     });
   });
 });

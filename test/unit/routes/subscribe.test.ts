@@ -18,7 +18,12 @@ describe('subscribe route', () => {
   it('subscribes to allowed patterns and replies with the id and topics', async () => {
     const { send, store, metrics } = await setup();
     const reply = await send({ action: 'subscribe', topics: ['orders/eu/*', 'users/alice/x'], id: 'r1' });
-    expect(reply).toEqual({ type: 'subscribed', id: 'r1', topics: ['orders/eu/*', 'users/alice/x'] });
+    expect(reply).toEqual({
+      type: 'subscribed',
+      id: 'r1',
+      topics: ['orders/eu/*', 'users/alice/x'],
+      position: expect.stringMatching(/^\d{13}$/),
+    });
     expect(await subscriptionsOf(store, 'alice')).toEqual(['orders/eu/*', 'users/alice/x']);
     expect(metrics.total('Subscribed')).toBe(1);
   });
@@ -27,6 +32,7 @@ describe('subscribe route', () => {
     const { send } = await setup();
     expect(await send({ action: 'subscribe', topics: ['news'] })).toEqual({
       type: 'subscribed',
+      position: expect.stringMatching(/^\d{13}$/),
       topics: ['news'],
     });
   });
@@ -36,6 +42,7 @@ describe('subscribe route', () => {
     await send({ action: 'subscribe', topics: ['news'] });
     expect(await send({ action: 'subscribe', topics: ['news', 'news'], id: 'again' })).toEqual({
       type: 'subscribed',
+      position: expect.stringMatching(/^\d{13}$/),
       id: 'again',
       topics: ['news'],
     });
@@ -47,6 +54,7 @@ describe('subscribe route', () => {
       const { send } = await setup({ userId: 'alice', topics: ['users/alice/*'] });
       expect(await send({ action: 'subscribe', topics: ['users/alice/*', 'users/alice/x'] })).toMatchObject({
         type: 'subscribed',
+        position: expect.stringMatching(/^\d{13}$/),
       });
     });
 
@@ -80,6 +88,7 @@ describe('subscribe route', () => {
       const { send } = await setup({ userId: 'ops', topics: ['*'] });
       expect(await send({ action: 'subscribe', topics: ['*'] })).toEqual({
         type: 'subscribed',
+        position: expect.stringMatching(/^\d{13}$/),
         topics: ['*'],
       });
     });
@@ -171,7 +180,11 @@ describe('subscribe route', () => {
   it('accepts exactly the per-frame maximum of topics', async () => {
     const { send } = await setup({ userId: 'ops', topics: ['*'] });
     const topics = Array.from({ length: MAX_TOPICS_PER_FRAME }, (_, i) => `t${i}`);
-    expect(await send({ action: 'subscribe', topics })).toEqual({ type: 'subscribed', topics });
+    expect(await send({ action: 'subscribe', topics })).toEqual({
+      type: 'subscribed',
+      topics,
+      position: expect.stringMatching(/^\d{13}$/),
+    });
   });
 
   it('refuses non-JSON with bad_request and a non-string id by leaving the id out', async () => {
