@@ -1,12 +1,10 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { PlatformEndpoints } from '@fanout/protocol';
 import { Publisher, signToken } from '@fanout/publisher';
+import { UsageError } from './errors.js';
 import { readLocalConfig } from './local-config.js';
 
-/** A command line the CLI cannot run as given: exit code 2 and a hint to `fanout help`. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 /** Where the CLI prints: the console, or a capture in tests. */
 export interface Output {

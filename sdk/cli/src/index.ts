@@ -1,5 +1,6 @@
 /**
- * The `fanout` command line: `token`, `publish`, and `dev` (with the local runtime).
+ * The `fanout` command line: `token`, `publish`, `dlq` (list, show, redrive) and `dev` (with the local
+ * runtime).
  *
  * @packageDocumentation
  */
