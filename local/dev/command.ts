@@ -6,7 +6,7 @@ import { LOCAL_ENDPOINTS_FILE } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
 import { parseTrustedProxies } from '../gateway/forwarded.js';
 import type { LogEntry } from '../lambda/runner.js';
-import { startLocalPlatform } from './platform.js';
+import { assertJwtSecret, startLocalPlatform } from './platform.js';
 
 /** Where `fanout dev` prints (the CLI passes its console; tests capture the lines). */
 export interface Output {
@@ -115,12 +115,14 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
   const started = Date.now();
   const proxies = trustedProxies(options.trustedProxy);
   const publicWebsocketUrl = publicUrl(options.publicUrl);
+  // Before anything starts: a short secret would start a platform whose every connection fails.
+  if (options.secret !== undefined) assertJwtSecret(options.secret, '--secret');
   io.out('fanout: starting the local platform…');
   const platform = await startLocalPlatform({
     rootDir: ROOT,
     gatewayPort: port(options.port, 4510, '--port'),
     dashboardPort: options.noDashboard ? false : port(options.dashboardPort, 4500, '--dashboard-port'),
-    ...(options.secret ? { jwtSecret: options.secret } : {}),
+    ...(options.secret !== undefined ? { jwtSecret: options.secret } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(proxies.length > 0 ? { trustedProxies: proxies } : {}),
     ...(publicWebsocketUrl ? { publicWebsocketUrl } : {}),

@@ -5,11 +5,13 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { Publisher } from '@fanout/publisher';
+import { MIN_SECRET_BYTES } from '../../shared/auth/config.js';
 import { FUNCTION_NAMES as MANIFEST_FUNCTIONS, type WiredSource } from '../../shared/deployment/manifest.js';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
 import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.js';
 import { startGateway } from '../gateway/index.js';
 import type { GatewayFaults, GatewayHandle } from '../gateway/types.js';
+import { createLambdaAccount, type LambdaAccount, type LambdaAccountOptions } from '../lambda/account.js';
 import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '../lambda/runner.js';
 import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
@@ -43,7 +45,10 @@ export interface LocalPlatformOptions {
   gatewayPort?: number;
   /** Dashboard port (0: any free port); `false` starts no dashboard. */
   dashboardPort?: number | false;
-  /** HS256 secret the authorizer accepts; random per start unless given. */
+  /**
+   * HS256 secret the authorizer accepts; random per start unless given. The authorizer refuses one
+   * shorter than MIN_SECRET_BYTES (shared/auth/config.ts), so such a secret is refused at start.
+   */
   jwtSecret?: string;
   /** Keep DynamoDB data on disk here instead of in memory. */
   dataDir?: string;
@@ -56,8 +61,19 @@ export interface LocalPlatformOptions {
   trustedProxies?: readonly string[];
   /** The WebSocket URL browsers use through a reverse proxy (deploy/apache): the dashboard page gets it. */
   publicWebsocketUrl?: string;
-  /** Settings that differ from functions.json, as the Terraform module takes them (tests shorten timeouts). */
+  /**
+   * Settings that differ from functions.json and variables.tf, as the Terraform module takes them
+   * (tests shorten timeouts and the stage's throttling limits).
+   */
   overrides?: StackOverrides;
+  /**
+   * The Lambda account the functions share: its concurrency quota (Lambda's default 1,000; beyond it an
+   * invocation is throttled as on AWS) and the host's capacity (environments alive and initializing at
+   * once; beyond it invocations wait for a warm environment). See local/lambda/account.ts.
+   */
+  lambda?: LambdaAccountOptions;
+  /** Time between DynamoDB TTL sweeps (local/dynamodb/ttl.ts); `false`: none. Default 60 s. */
+  ttlSweepIntervalMs?: number | false;
   /** Run another bundle for a function (tests: a handler that throws). */
   bundles?: Partial<Record<FunctionName, string>>;
   /** Where function logs go (default: stdout, prefixed by the function name). */
@@ -75,6 +91,9 @@ export interface LocalPlatform {
   config: LocalConfig;
   settings: StackSettings;
   gateway: GatewayHandle;
+  dynamodb: LocalDynamoDb;
+  /** The account the functions share: its quota, capacity and counters (`stats()`). */
+  lambdaAccount: LambdaAccount;
   eventBridge: LocalEventBridge;
   sqs: SQSClient;
   functions: Record<FunctionName, LambdaFunction>;
@@ -82,7 +101,21 @@ export interface LocalPlatform {
   close(): Promise<void>;
 }
 
+/**
+ * Refuses a JWT secret the authorizer would refuse at every cold start (it needs MIN_SECRET_BYTES,
+ * RFC 7518 3.2): the platform would report ready, then fail every connection with 500.
+ */
+export function assertJwtSecret(secret: string, what = 'the JWT secret'): void {
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new Error(
+      `${what} must be at least ${MIN_SECRET_BYTES} bytes (HS256 needs a key as long as its hash), got ${bytes}: the authorizer would refuse it and every connection would fail`,
+    );
+  }
+}
+
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
+  if (options.jwtSecret !== undefined) assertJwtSecret(options.jwtSecret);
   const progress = options.progress ?? (() => {});
   const name = options.name ?? 'fanout-local';
   const region = options.region ?? 'us-east-1';
@@ -109,6 +142,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       tableName: `${name}-connections`,
       region,
       ...(options.dataDir ? { path: options.dataDir } : {}),
+      ...(options.ttlSweepIntervalMs !== undefined ? { ttlSweepIntervalMs: options.ttlSweepIntervalMs } : {}),
+      onSweepError: (err) => progress(`DynamoDB TTL sweep failed: ${String(err)}`),
     });
     stopList.push({ label: 'DynamoDB', stop: dynamodb.stop });
     progress(`DynamoDB (dynalite)    ${dynamodb.endpoint}  table ${dynamodb.tableName}`);
@@ -146,9 +181,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...(options.maxConnectionMs ? { maxConnectionMs: options.maxConnectionMs } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+      throttling: {
+        burstLimit: settings.stageThrottling.stage_throttling_burst_limit,
+        rateLimit: settings.stageThrottling.stage_throttling_rate_limit,
+      },
     });
     stopList.push({ label: 'WebSocket gateway', stop: () => gateway.close() });
-    progress(`WebSocket API          ${gateway.url}`);
+    progress(
+      `WebSocket API          ${gateway.url}  (throttling per route: burst ${settings.stageThrottling.stage_throttling_burst_limit}, ${settings.stageThrottling.stage_throttling_rate_limit}/s)`,
+    );
 
     // Deployed functions run on nodejs22.x; the SDK's warning about older Node versions only concerns
     // the machine running them locally, so it is kept out of the function logs. The endpoint
@@ -175,6 +216,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       auth_issuer: undefined,
       auth_audience: undefined,
     };
+    const lambdaAccount = createLambdaAccount(options.lambda);
     for (const fn of FUNCTION_NAMES) {
       const { memory_size, timeout } = settings.functions[fn];
       functions[fn] = loadFunction({
@@ -185,10 +227,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         env: { ...runtime, ...common, ...functionEnvironment(fn, settings, wired) },
         region,
         logSink: options.logSink ?? stdoutLogSink,
+        account: lambdaAccount,
       });
       stopList.push({ label: `${fn} function`, stop: () => functions[fn].close() });
     }
     progress(`Lambda functions       ${FUNCTION_NAMES.join(', ')} (from ${join(options.rootDir, 'dist')})`);
+    progress(
+      `                       account concurrency ${lambdaAccount.concurrency}; environments at most ${lambdaAccount.maxEnvironmentsPerFunction} a function, ${lambdaAccount.maxEnvironments} in all, ${lambdaAccount.maxConcurrentInits} initializing at once`,
+    );
 
     const eventBusName = `${name}-events`;
     const eventBridge = await startEventBridge({
@@ -259,7 +305,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       jwtSecret,
       token: "npx fanout token --sub <user> --topics '<pattern>,...'",
     };
-    return { config, settings, gateway, eventBridge, sqs, functions, poller, close: stopAll };
+    return {
+      config,
+      settings,
+      gateway,
+      dynamodb,
+      lambdaAccount,
+      eventBridge,
+      sqs,
+      functions,
+      poller,
+      close: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

@@ -11,9 +11,21 @@ import {
 
 /**
  * The deployment settings the local runtime mirrors, from what the Terraform module reads too: the
- * deployment manifest (functions.json) and the rule's pattern file, so that local and AWS configure
- * the functions, and route, batch and redrive events, the same way.
+ * deployment manifest (functions.json), the rule's pattern file and the stage throttling defaults of
+ * variables.tf, so that local and AWS configure the functions, throttle clients, and route, batch and
+ * redrive events, the same way.
  */
+
+/**
+ * The stage's default route throttling, by the module's variable names (`api.tf` sets them as the
+ * stage's `default_route_settings`). Their defaults are written once, in variables.tf.
+ */
+export interface StageThrottlingSettings {
+  stage_throttling_burst_limit: number;
+  stage_throttling_rate_limit: number;
+}
+
+const STAGE_THROTTLING_VARIABLES = ['stage_throttling_burst_limit', 'stage_throttling_rate_limit'] as const;
 
 /** The fan-out queue's consumer, by the names functions.json and the module's `fanout_queue` use. */
 export interface FanoutQueueSettings {
@@ -31,6 +43,7 @@ export interface StackSettings {
   /** Every setting a function reads, by environment variable: functions.json's default or the override. */
   settings: Record<string, number>;
   fanoutQueue: FanoutQueueSettings;
+  stageThrottling: StageThrottlingSettings;
   eventPattern: unknown;
 }
 
@@ -39,10 +52,40 @@ export interface StackSettings {
  * `functions`, `fanout_queue`). Tests shorten timeouts; they may also set the visibility timeout,
  * which the module always derives, to see redeliveries within seconds.
  */
-export interface StackOverrides {
+export interface StackOverrides extends Partial<StageThrottlingSettings> {
   settings?: Record<string, number>;
   functions?: Partial<Record<FunctionName, Partial<{ memory_size: number; timeout: number }>>>;
   fanout_queue?: Partial<FanoutQueueSettings>;
+}
+
+/**
+ * The number a `variable "<name>"` block of a terraform-fmt'ed file defaults to: its top-level
+ * `default = <number>` line (nested blocks are indented deeper). Not an HCL parser: the local runtime
+ * reads two defaults at every start, and dev-settings.test.ts checks this reading against a real HCL
+ * parser, so a layout it cannot read fails there rather than here.
+ */
+export function numericVariableDefault(source: string, name: string): number {
+  const block = new RegExp(`^variable "${name}" \\{\\n([\\s\\S]*?)^\\}`, 'm').exec(source);
+  const line = block?.[1] ? /^ {2}default\s*=\s*(-?\d+(?:\.\d+)?)\s*$/m.exec(block[1]) : null;
+  const value = line?.[1] === undefined ? Number.NaN : Number(line[1]);
+  if (!Number.isFinite(value)) {
+    throw new Error(`variables.tf: variable "${name}" has no numeric default the local runtime can read`);
+  }
+  return value;
+}
+
+/** The stage throttling defaults of the module's variables.tf, with the overrides applied. */
+function stageThrottling(moduleDir: string, overrides: StackOverrides): StageThrottlingSettings {
+  const source = readFileSync(join(moduleDir, 'variables.tf'), 'utf8');
+  const [burst, rate] = STAGE_THROTTLING_VARIABLES.map(
+    (name) => overrides[name] ?? numericVariableDefault(source, name),
+  ) as [number, number];
+  // The module's validations of the two variables.
+  if (!Number.isInteger(burst) || burst < 0) {
+    throw new Error(`stage_throttling_burst_limit must be a whole number >= 0, got ${burst}`);
+  }
+  if (!(rate >= 0)) throw new Error(`stage_throttling_rate_limit must be >= 0, got ${rate}`);
+  return { stage_throttling_burst_limit: burst, stage_throttling_rate_limit: rate };
 }
 
 /** Every setting of every function, with its default (functions.json keeps shared ones identical). */
@@ -99,6 +142,7 @@ export function readStackSettings(moduleDir: string, overrides: StackOverrides =
     functions,
     settings: { ...defaults, ...overrides.settings },
     fanoutQueue: { ...consumer, visibility_timeout_seconds: visibility },
+    stageThrottling: stageThrottling(moduleDir, overrides),
     eventPattern: JSON.parse(readFileSync(join(moduleDir, 'event-pattern.json'), 'utf8')),
   };
 }

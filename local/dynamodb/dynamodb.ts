@@ -1,15 +1,20 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '../../shared/store/table.js';
+import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
+import { startTtlSweeper, type TtlSweeper } from './ttl.js';
 
 /**
  * Local DynamoDB: dynalite (a pure-JS implementation of the DynamoDB wire API) in this process, on
  * loopback, with the fan-out table created from the same key definition the Terraform uses.
  * Data lives in memory, or on disk under `path`.
  *
- * dynalite has no UpdateTimeToLive: rows carry `expiresAt` as on AWS, but nothing deletes them by TTL.
+ * dynalite has no UpdateTimeToLive: rows carry `expiresAt` as on AWS, and a sweeper (ttl.ts) deletes
+ * them once expired, as DynamoDB's TTL does on AWS, every `ttlSweepIntervalMs`.
  */
+
+/** How often expired rows are deleted by default: DynamoDB is lazy too ("typically within two days"). */
+export const DEFAULT_TTL_SWEEP_INTERVAL_MS = 60_000;
 
 interface DynaliteServer {
   listen(port: number, host: string, callback: (err?: Error) => void): void;
@@ -29,6 +34,8 @@ export interface LocalDynamoDb {
   endpoint: string;
   port: number;
   tableName: string;
+  /** Deletes the rows expired by now (what the TTL sweeper does every interval); resolves with the count. */
+  sweepExpired(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +45,10 @@ export async function startLocalDynamoDb(options: {
   host?: string;
   port?: number;
   path?: string;
+  /** Time between TTL sweeps (default {@link DEFAULT_TTL_SWEEP_INTERVAL_MS}); `false`: only on demand. */
+  ttlSweepIntervalMs?: number | false;
+  /** Where a failed sweep is reported (it is tried again after the interval). */
+  onSweepError?: (error: unknown) => void;
 }): Promise<LocalDynamoDb> {
   const server = dynalite({
     createTableMs: 0,
@@ -56,19 +67,36 @@ export async function startLocalDynamoDb(options: {
     region: options.region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  const closeServer = () =>
+    new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
   try {
     await client.send(new CreateTableCommand(createTableInput(options.tableName)));
   } catch (err) {
     // A table kept on disk from an earlier run is fine.
-    if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err;
-  } finally {
-    client.destroy();
+    if (!(err instanceof Error && err.name === 'ResourceInUseException')) {
+      client.destroy();
+      await closeServer();
+      throw err;
+    }
   }
+  const sweeper: TtlSweeper = startTtlSweeper({
+    client,
+    tableName: options.tableName,
+    partitionKey: TABLE_KEY.partitionKey,
+    sortKey: TABLE_KEY.sortKey,
+    ttlAttribute: TABLE_KEY.ttlAttribute,
+    intervalMs: options.ttlSweepIntervalMs ?? DEFAULT_TTL_SWEEP_INTERVAL_MS,
+    ...(options.onSweepError ? { onError: options.onSweepError } : {}),
+  });
   return {
     endpoint,
     port: address.port,
     tableName: options.tableName,
-    stop: () =>
-      new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+    sweepExpired: () => sweeper.sweep(),
+    stop: async () => {
+      await sweeper.stop();
+      client.destroy();
+      await closeServer();
+    },
   };
 }

@@ -9,4 +9,5 @@ export type {
   GatewayTls,
   InjectedFault,
   Integration,
+  ThrottlingSettings,
 } from './types.js';

@@ -33,6 +33,7 @@ import { parseTrustedProxies, type TrustedProxies } from './forwarded.js';
 import { FrameSizeGuard, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from './frames.js';
 import { newAwsId } from './ids.js';
 import { resultBody, resultStatus, resultSubprotocol, selectRoute } from './routing.js';
+import { StageThrottle } from './throttle.js';
 import type {
   GatewayFaults,
   GatewayHandle,
@@ -46,6 +47,13 @@ type Invocation = { kind: 'ok'; value: unknown } | { kind: 'error'; error: unkno
 
 /** How long a closing handshake may take before the socket is destroyed (ws defaults to 30 s). */
 const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * What a client throttled at the stage gets: "Clients may receive 429 Too Many Requests error responses"
+ * (Amazon API Gateway Developer Guide, "Protect your WebSocket APIs in API Gateway"), on the handshake as
+ * the HTTP status and its reason, on a message as the text of API Gateway's error frame (errors.ts).
+ */
+const THROTTLED_MESSAGE = 'Too Many Requests';
 
 /** RFC 6455 1006: the connection ended without a close frame (what `ws` reports for a vanished peer). */
 const ABNORMAL_CLOSURE = 1006;
@@ -75,6 +83,7 @@ class LocalGateway {
   private readonly trustedProxies: TrustedProxies;
   private readonly tls: GatewayTls | undefined;
   private readonly log: (line: GatewayLogLine) => void;
+  private readonly throttle: StageThrottle;
   private faults: GatewayFaults | undefined;
 
   private readonly server: Server | TlsServer;
@@ -111,6 +120,7 @@ class LocalGateway {
     this.trustedProxies = parseTrustedProxies(options.trustedProxies);
     this.tls = options.tls;
     this.log = options.log ?? (() => {});
+    this.throttle = new StageThrottle(options.throttling);
     this.faults = options.faults;
 
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -287,6 +297,12 @@ class LocalGateway {
       domainName: request.domainName,
     };
     const base = { connectionId: info.connectionId, sourceIp: info.sourceIp };
+    // The stage's throttling comes first: a throttled `$connect` runs neither the authorizer nor the
+    // integration, and the client gets "429 Too Many Requests" (throttle.ts).
+    if (!this.throttle.admit('$connect')) {
+      this.log({ level: 'info', msg: 'connection throttled', ...base });
+      return rejectUpgrade(socket, 429, THROTTLED_MESSAGE);
+    }
     const servername = (req.socket as Partial<TLSSocket>).servername;
     this.log({
       level: 'debug',
@@ -319,6 +335,7 @@ class LocalGateway {
         connect,
         connectEvent(this.api, info, request, authorizerOnConnect, Date.now()),
       );
+      // As for messages (route()): a failed or throttled Lambda is a 500.
       if (result.kind === 'error') return rejectUpgrade(socket, 500, 'Internal server error');
       if (result.kind === 'timeout') return rejectUpgrade(socket, 504, 'Endpoint request timed out');
       const status = resultStatus(result.value);
@@ -417,8 +434,18 @@ class LocalGateway {
       await this.reply(conn, gatewayErrorFrame('Forbidden', conn.connectionId, requestId));
       return;
     }
+    if (!this.throttle.admit(routeKey)) {
+      // Throttled at the stage: the integration is not invoked (throttle.ts).
+      this.log({ level: 'info', msg: 'message throttled', connectionId: conn.connectionId, routeKey });
+      await this.reply(conn, gatewayErrorFrame(THROTTLED_MESSAGE, conn.connectionId, requestId));
+      return;
+    }
     const event = messageEvent(this.api, conn, routeKey, body, conn.authorizer, Date.now(), requestId);
     const result = await this.invoke(routeKey, integration, event);
+    // A failed integration, a Lambda throttle (TooManyRequestsException) included, is "Internal server
+    // error": "If the backend service is throttled due to a high number of requests, the API Gateway API
+    // might return an "Internal server error"" (AWS re:Post Knowledge Center, "How can I troubleshoot the
+    // "internal server" error with status code 500 for API Gateway endpoints that integrate with Lambda?").
     if (result.kind === 'error') {
       await this.reply(conn, gatewayErrorFrame('Internal server error', conn.connectionId, requestId));
       return;

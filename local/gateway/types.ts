@@ -1,4 +1,7 @@
 /** Public types of the local API Gateway WebSocket emulator. */
+import type { ThrottlingSettings } from './throttle.js';
+
+export type { ThrottlingSettings };
 
 /** A route's backend: receives the Lambda-proxy event, returns what the Lambda would return. */
 export type Integration = (event: object, info: { routeKey: string }) => Promise<unknown>;
@@ -88,6 +91,12 @@ export interface GatewayOptions {
   /** Default 29 s (AWS quota "Integration timeout", the most it can be set to). */
   integrationTimeoutMs?: number;
   faults?: GatewayFaults;
+  /**
+   * The stage's default route throttling (Terraform `default_route_settings`: `throttling_burst_limit`,
+   * `throttling_rate_limit`), a token bucket per route (throttle.ts). A throttled `$connect` is refused
+   * with 429, a throttled message gets the "Too Many Requests" error frame. Default: no throttling.
+   */
+  throttling?: ThrottlingSettings;
   /**
    * Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` names the client: when the TCP peer
    * is one of them, `identity.sourceIp` is the client it forwarded for (see forwarded.ts). Default

@@ -15,12 +15,17 @@
  *   jest (CommonJS transform), tsx, or bundled.
  * The cost is a structured-clone hop per invocation; events and results travel as JSON strings anyway, as they
  * do through the Lambda Invoke API (so Dates become strings and `undefined` becomes null, like on AWS).
+ *
+ * Functions share an account (account.ts): Lambda's concurrency quota, beyond which an invocation is
+ * throttled as on AWS, and the host's capacity, which caps the environments alive and initializing at
+ * once so that a burst queues for warm environments instead of starting hundreds of Workers.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { createLambdaAccount, type EnvironmentPool, type LambdaAccount } from './account.js';
 import { LAMBDA_WORKER_SOURCE } from './worker-source.js';
 
 /** Lambda's synchronous invocation payload quota (request and response): 6 MB. */
@@ -28,7 +33,7 @@ export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** The response limit Lambda quotes in its `Function.ResponseSizeTooLarge` message. */
 const MAX_RESPONSE_BYTES = 6_291_556;
 /** Lambda's limit on the init phase of an on-demand environment. */
-const INIT_TIMEOUT_MS = 10_000;
+export const INIT_TIMEOUT_MS = 10_000;
 /** Lambda's bounds for MemorySize (MB) and Timeout (15 minutes). */
 const MIN_MEMORY_MB = 128;
 const MAX_MEMORY_MB = 10_240;
@@ -105,6 +110,13 @@ export interface FunctionConfig {
   credentials?: AwsCredentials;
   /** Where log lines go; default {@link stdoutLogSink}. */
   logSink?: LogSink;
+  /**
+   * The account whose concurrency quota and host capacity the function shares with the others given
+   * the same one (see account.ts); default an account of its own.
+   */
+  account?: LambdaAccount;
+  /** The init phase's limit, Lambda's 10 s unless a test shortens it. */
+  initTimeoutMs?: number;
 }
 
 /** Lambda's error response body for a failed invocation. */
@@ -133,13 +145,37 @@ export class LambdaInvocationError extends Error implements LambdaErrorPayload {
   }
 }
 
+/**
+ * A synchronous invocation refused because the account's concurrency is used up: Lambda answers HTTP 429
+ * `TooManyRequestsException` with `{"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}`
+ * (Lambda API reference, "Invoke": Errors). The function never runs: no START line, no logs.
+ */
+export class LambdaThrottledError extends LambdaInvocationError {
+  readonly statusCode = 429;
+  readonly reason = 'ConcurrentInvocationLimitExceeded';
+
+  constructor(functionName: string, requestId: string) {
+    super(functionName, requestId, {
+      errorType: 'TooManyRequestsException',
+      errorMessage: 'Rate Exceeded.',
+      trace: [],
+    });
+    this.name = 'LambdaThrottledError';
+  }
+}
+
 export interface LambdaFunction {
   readonly name: string;
   readonly arn: string;
-  /** Synchronous (RequestResponse) invocation: resolves with the JSON result, rejects with LambdaInvocationError. */
+  /**
+   * Synchronous (RequestResponse) invocation: resolves with the JSON result, rejects with
+   * LambdaInvocationError (LambdaThrottledError beyond the account's concurrency).
+   */
   invoke(event: unknown): Promise<unknown>;
-  /** Live execution environments (idle or busy). */
+  /** Live execution environments (initializing, idle or busy). */
   environmentCount(): number;
+  /** Admitted invocations waiting for an environment (the host's capacity is in use). */
+  waitingCount(): number;
   /** Ends every environment; in-flight invocations fail. Further invokes are refused. */
   close(): Promise<void>;
 }
@@ -148,6 +184,7 @@ interface ResolvedConfig {
   name: string;
   bundlePath: string;
   timeoutMs: number;
+  initTimeoutMs: number;
   memoryMb: number;
   env: Record<string, string>;
   handler: string;
@@ -258,38 +295,85 @@ interface PendingInvocation {
   settle: (outcome: Outcome) => void;
 }
 
-/** One Lambda execution environment: a Worker with the bundle imported once. */
+/** How an environment's init phase went. */
+interface InitOutcome {
+  /** The init duration the runtime measured (the retried init's, after a timeout). */
+  initDurationMs: number;
+  /**
+   * The init phase timed out and was retried as part of the first invocation ("suppressed init"): its
+   * time counts against the function timeout, so the invocation gets only what is left.
+   */
+  retried: boolean;
+  /** Wall-clock time since the retried init started (0 without a retry). */
+  retryElapsedMs: number;
+}
+
+/**
+ * One Lambda execution environment: a Worker with the bundle imported once. The Worker starts when the
+ * account grants an init slot (see account.ts); until then the environment only holds its place.
+ */
 class ExecutionEnvironment {
   readonly logStreamName = newLogStreamName();
-  /** Resolves with the init duration (ms) once the bundle is imported and the handler found. */
-  readonly ready: Promise<number>;
+  /** Resolves once the bundle is imported and the handler found. */
+  readonly ready: Promise<InitOutcome>;
   coldStart = true;
+  /** When the environment last became idle (performance.now()). */
+  idleSince = 0;
   private alive = true;
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
   private pending: PendingInvocation | undefined;
   private readonly buffers: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   private settleReady:
-    | { resolve: (ms: number) => void; reject: (error: LambdaErrorPayload) => void }
+    | { resolve: (outcome: InitOutcome) => void; reject: (error: LambdaErrorPayload) => void }
     | undefined;
   private initTimer: NodeJS.Timeout | undefined;
+  private readonly initSlot: { done: () => void; cancel: () => void };
+  private retryingInit = false;
+  private retryStarted = 0;
 
   constructor(
     private readonly config: ResolvedConfig,
+    account: LambdaAccount,
     private readonly onEnd: (env: ExecutionEnvironment) => void,
   ) {
-    this.ready = new Promise<number>((resolveReady, rejectReady) => {
+    this.ready = new Promise<InitOutcome>((resolveReady, rejectReady) => {
       this.settleReady = { resolve: resolveReady, reject: rejectReady };
     });
     // Callers await `ready` only on a cold start; never let an early failure surface as an unhandled rejection.
     this.ready.catch(() => undefined);
-    this.worker = new Worker(LAMBDA_WORKER_SOURCE, {
+    // Started from a microtask: the constructor has returned (and `initSlot` is set) by then.
+    this.initSlot = account.requestInit(() => queueMicrotask(() => this.startInit()));
+  }
+
+  get isAlive(): boolean {
+    return this.alive;
+  }
+
+  private startInit(): void {
+    if (!this.alive) return;
+    try {
+      this.worker = this.createWorker();
+    } catch (error) {
+      this.end(toErrorPayload(error));
+      return;
+    }
+    this.initTimer = setTimeout(() => this.onInitTimeout(), this.config.initTimeoutMs);
+  }
+
+  private createWorker(): Worker {
+    const { config } = this;
+    const worker = new Worker(LAMBDA_WORKER_SOURCE, {
       eval: true,
       env: environmentVariables(config, this.logStreamName),
       workerData: { bundlePath: config.bundlePath, handlerName: config.handler },
       resourceLimits: { maxOldGenerationSizeMb: config.memoryMb },
     });
-    this.worker.on('message', (raw: unknown) => this.onMessage(raw));
-    this.worker.on('error', (error: Error & { code?: string }) => {
+    // A Worker replaced after an init timeout may still report: only the current one counts.
+    worker.on('message', (raw: unknown) => {
+      if (worker === this.worker) this.onMessage(raw);
+    });
+    worker.on('error', (error: Error & { code?: string }) => {
+      if (worker !== this.worker) return;
       const requestId = this.pending?.requestId ?? 'undefined';
       this.end(
         error.code === 'ERR_WORKER_OUT_OF_MEMORY'
@@ -301,7 +385,8 @@ class ExecutionEnvironment {
           : toErrorPayload(error),
       );
     });
-    this.worker.on('exit', (code: number) => {
+    worker.on('exit', (code: number) => {
+      if (worker !== this.worker) return;
       const requestId = this.pending?.requestId ?? 'undefined';
       this.end({
         errorType: 'Runtime.ExitError',
@@ -309,26 +394,67 @@ class ExecutionEnvironment {
         trace: [],
       });
     });
-    this.initTimer = setTimeout(() => {
+    return worker;
+  }
+
+  /**
+   * "The Init phase is limited to 10 seconds. If all three tasks do not complete within 10 seconds,
+   * Lambda retries the Init phase at the time of the first function invocation with the configured
+   * function timeout." (AWS Lambda Developer Guide, "Understanding the Lambda execution environment
+   * lifecycle"). So the first timeout restarts the runtime and imports the bundle again, now bounded by
+   * the function timeout; a second one fails the invocation as a timed-out task.
+   */
+  private onInitTimeout(): void {
+    if (!this.alive) return;
+    const { config } = this;
+    if (this.retryingInit) {
       this.end({
         errorType: 'Sandbox.Timedout',
-        errorMessage: `INIT phase timed out after ${seconds(INIT_TIMEOUT_MS)} seconds`,
+        errorMessage: `Task timed out after ${seconds(config.timeoutMs)} seconds`,
         trace: [],
       });
-      void this.worker.terminate();
-    }, INIT_TIMEOUT_MS);
+      return;
+    }
+    this.flushLogs();
+    this.emit(
+      'platform',
+      `INIT_REPORT Init Duration: ${config.initTimeoutMs.toFixed(2)} ms\tPhase: init\tStatus: timeout`,
+    );
+    const stale = this.worker;
+    this.worker = undefined;
+    void stale?.terminate();
+    this.retryingInit = true;
+    this.retryStarted = performance.now();
+    try {
+      this.worker = this.createWorker();
+    } catch (error) {
+      this.end(toErrorPayload(error));
+      return;
+    }
+    this.initTimer = setTimeout(() => this.onInitTimeout(), config.timeoutMs);
   }
 
-  get isAlive(): boolean {
-    return this.alive;
-  }
-
-  /** Runs one invocation; a timeout resets the environment (Lambda restarts the runtime after one). */
-  run(id: number, requestId: string, eventJson: string): Promise<Outcome> {
+  /**
+   * Runs one invocation within `budgetMs` (the function timeout, less a retried init); a timeout resets
+   * the environment (Lambda restarts the runtime after one).
+   */
+  run(id: number, requestId: string, eventJson: string, budgetMs: number): Promise<Outcome> {
     const { config } = this;
-    const deadline = Date.now() + config.timeoutMs;
+    const worker = this.worker;
+    if (!this.alive || worker === undefined) {
+      return Promise.resolve({
+        ok: false,
+        error: {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: environment shut down`,
+          trace: [],
+        },
+      });
+    }
+    const budget = Math.max(1, budgetMs);
+    const deadline = Date.now() + budget;
     // Busy environments keep the host alive; idle ones must not (see idle()).
-    this.worker.ref();
+    worker.ref();
     return new Promise<Outcome>((settle) => {
       const timer = setTimeout(() => {
         if (this.pending?.id !== id) return;
@@ -347,7 +473,7 @@ class ExecutionEnvironment {
           },
         });
         void this.destroy();
-      }, config.timeoutMs);
+      }, budget);
       this.pending = {
         id,
         requestId,
@@ -357,7 +483,7 @@ class ExecutionEnvironment {
           settle(outcome);
         },
       };
-      this.worker.postMessage({
+      worker.postMessage({
         type: 'invoke',
         id,
         requestId,
@@ -374,16 +500,18 @@ class ExecutionEnvironment {
 
   /** Marks the environment idle: an idle Worker must not keep the host process alive. */
   idle(): void {
-    if (this.alive) this.worker.unref();
+    this.idleSince = performance.now();
+    if (this.alive) this.worker?.unref();
   }
 
   async destroy(): Promise<void> {
+    const worker = this.worker;
     this.end({
       errorType: 'Runtime.ExitError',
       errorMessage: `RequestId: ${this.pending?.requestId ?? 'undefined'} Error: Runtime exited with error: environment shut down`,
       trace: [],
     });
-    await this.worker.terminate();
+    await worker?.terminate();
   }
 
   /** The environment is gone: fail whatever waits on it (first reason wins) and leave the pool. */
@@ -391,6 +519,11 @@ class ExecutionEnvironment {
     if (!this.alive) return;
     this.alive = false;
     clearTimeout(this.initTimer);
+    this.initSlot.cancel();
+    this.initSlot.done();
+    const worker = this.worker;
+    // Ended without a crash (init error, init timeout): the Worker may still be running.
+    if (worker !== undefined && reason.errorType !== 'Runtime.ExitError') void worker.terminate();
     this.settleReady?.reject(reason);
     this.settleReady = undefined;
     const pending = this.pending;
@@ -409,12 +542,16 @@ class ExecutionEnvironment {
         return;
       case 'ready':
         clearTimeout(this.initTimer);
-        this.settleReady?.resolve(message.initDurationMs);
+        this.initSlot.done();
+        this.settleReady?.resolve({
+          initDurationMs: message.initDurationMs,
+          retried: this.retryingInit,
+          retryElapsedMs: this.retryingInit ? performance.now() - this.retryStarted : 0,
+        });
         this.settleReady = undefined;
         return;
       case 'init-error':
         this.end(message.error);
-        void this.worker.terminate();
         return;
       case 'crash':
         // The worker exits right after; Lambda likewise restarts the runtime after an uncaught error.
@@ -457,21 +594,61 @@ class ExecutionEnvironment {
   }
 }
 
-class LocalFunction implements LambdaFunction {
+interface Waiter {
+  sequence: number;
+  resolve: (env: ExecutionEnvironment) => void;
+  reject: (error: Error) => void;
+}
+
+class LocalFunction implements LambdaFunction, EnvironmentPool {
   readonly name: string;
   readonly arn: string;
+  /** Idle environments, the most recently used last (reused first, as warm as can be). */
   private readonly idleEnvironments: ExecutionEnvironment[] = [];
   private readonly environments = new Set<ExecutionEnvironment>();
+  /** Admitted invocations waiting for an environment, oldest first. */
+  private readonly waiters: Waiter[] = [];
   private nextInvocationId = 1;
   private closed = false;
 
-  constructor(private readonly config: ResolvedConfig) {
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly account: LambdaAccount,
+  ) {
     this.name = config.name;
     this.arn = config.arn;
+    account.register(this);
   }
 
   environmentCount(): number {
     return this.environments.size;
+  }
+
+  waitingCount(): number {
+    return this.waiters.length;
+  }
+
+  get liveEnvironments(): number {
+    return this.environments.size;
+  }
+
+  oldestWaiter(): number | undefined {
+    return this.waiters[0]?.sequence;
+  }
+
+  oldestIdle(): number | undefined {
+    return this.idleEnvironments[0]?.idleSince;
+  }
+
+  evictIdle(): void {
+    void this.idleEnvironments.shift()?.destroy();
+  }
+
+  grantSlot(): void {
+    const waiter = this.waiters.shift();
+    const env = this.spawn();
+    if (waiter) waiter.resolve(env);
+    else this.release(env); // nobody waits any more: keep it (or pass it on) like a finished one
   }
 
   async invoke(event: unknown): Promise<unknown> {
@@ -490,27 +667,56 @@ class LocalFunction implements LambdaFunction {
         trace: [],
       });
     }
+    if (!this.account.admit()) throw new LambdaThrottledError(config.name, requestId);
+    try {
+      return await this.invokeAdmitted(requestId, eventJson, fail);
+    } finally {
+      this.account.leave();
+    }
+  }
 
-    // Lambda sends a request to a free warm environment, or starts a new one (cold start) when all are busy.
-    const env = this.idleEnvironments.pop() ?? this.spawn();
+  private async invokeAdmitted(
+    requestId: string,
+    eventJson: string,
+    fail: (error: LambdaErrorPayload) => never,
+  ): Promise<unknown> {
+    const { config } = this;
+    // A free warm environment, or a new one (a cold start) when all are busy and the host has room;
+    // otherwise the first to finish (see account.ts).
+    const env = await this.acquire();
     let initDurationMs: number | undefined;
+    let budgetMs = config.timeoutMs;
+    let retryElapsedMs = 0;
     if (env.coldStart) {
       env.coldStart = false;
       try {
-        initDurationMs = await env.ready;
+        const init = await env.ready;
+        if (init.retried) {
+          retryElapsedMs = init.retryElapsedMs;
+          budgetMs = config.timeoutMs - retryElapsedMs;
+        } else {
+          initDurationMs = init.initDurationMs;
+        }
       } catch (reason) {
         const error = toErrorPayload(reason);
+        if (error.errorType === 'Sandbox.Timedout') {
+          // The retried init ran into the function timeout: the invocation timed out.
+          env.emit(
+            'platform',
+            `${new Date().toISOString()} ${requestId} Task timed out after ${seconds(config.timeoutMs)} seconds`,
+          );
+          return fail({ ...error, errorMessage: `RequestId: ${requestId} Error: ${error.errorMessage}` });
+        }
         env.emit('stderr', `${new Date().toISOString()}\tundefined\tERROR\t${JSON.stringify(error)}`);
         env.emit('platform', `INIT_REPORT Phase: init\tStatus: error\tError Type: ${error.errorType}`);
-        await env.destroy();
         return fail(error);
       }
     }
 
     env.emit('platform', `START RequestId: ${requestId} Version: $LATEST`);
     const started = performance.now();
-    const outcome = await env.run(this.nextInvocationId++, requestId, eventJson);
-    const durationMs = performance.now() - started;
+    const outcome = await env.run(this.nextInvocationId++, requestId, eventJson, budgetMs);
+    const durationMs = performance.now() - started + retryElapsedMs;
     env.emit('platform', `END RequestId: ${requestId}`);
     env.emit(
       'platform',
@@ -523,10 +729,7 @@ class LocalFunction implements LambdaFunction {
         ...(initDurationMs === undefined ? [] : [`Init Duration: ${initDurationMs.toFixed(2)} ms`]),
       ].join('\t'),
     );
-    if (env.isAlive && !this.closed) {
-      env.idle();
-      this.idleEnvironments.push(env);
-    }
+    this.release(env);
 
     if (!outcome.ok) return fail(outcome.error);
     const responseBytes = Buffer.byteLength(outcome.payload);
@@ -540,17 +743,54 @@ class LocalFunction implements LambdaFunction {
     return JSON.parse(outcome.payload) as unknown;
   }
 
+  private acquire(): Promise<ExecutionEnvironment> {
+    const idle = this.idleEnvironments.pop();
+    if (idle !== undefined) return Promise.resolve(idle);
+    return new Promise<ExecutionEnvironment>((resolve, reject) => {
+      this.waiters.push({ sequence: this.account.nextSequence(), resolve, reject });
+      this.account.dispatch();
+    });
+  }
+
+  /**
+   * An environment finished an invocation: the next invocation of this function takes it warm, unless
+   * the host is full and another function is starved of environments (then the slot goes there); with
+   * nobody waiting it stays idle, or gives its slot to another function that cannot get one otherwise.
+   */
+  private release(env: ExecutionEnvironment): void {
+    if (!env.isAlive) return;
+    if (this.closed) {
+      void env.destroy();
+      return;
+    }
+    if (this.waiters.length > 0) {
+      const target = this.account.yieldTarget(this);
+      if (target === undefined) this.waiters.shift()?.resolve(env);
+      else this.account.handOver(target, () => void env.destroy());
+      return;
+    }
+    if (this.account.othersNeedSlot(this)) {
+      void env.destroy();
+      return;
+    }
+    env.idle();
+    this.idleEnvironments.push(env);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.account.unregister(this);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(`function ${this.name} is closed`));
     this.idleEnvironments.length = 0;
     await Promise.all([...this.environments].map((env) => env.destroy()));
   }
 
   private spawn(): ExecutionEnvironment {
-    const env = new ExecutionEnvironment(this.config, (ended) => {
+    const env = new ExecutionEnvironment(this.config, this.account, (ended) => {
       this.environments.delete(ended);
       const index = this.idleEnvironments.indexOf(ended);
       if (index !== -1) this.idleEnvironments.splice(index, 1);
+      this.account.environmentEnded();
     });
     this.environments.add(env);
     return env;
@@ -559,7 +799,9 @@ class LocalFunction implements LambdaFunction {
 
 /**
  * Loads a Lambda function from its bundle. Nothing runs until the first invocation, which starts the first
- * execution environment (a cold start, as on Lambda); later invocations reuse idle environments.
+ * execution environment (a cold start, as on Lambda); later invocations reuse idle environments. Functions
+ * given the same `account` share its concurrency quota and host capacity; without one, a function has an
+ * account of its own with the defaults.
  */
 export function loadFunction(config: FunctionConfig): LambdaFunction {
   const bundlePath = resolve(config.bundlePath);
@@ -568,6 +810,10 @@ export function loadFunction(config: FunctionConfig): LambdaFunction {
   }
   if (!Number.isFinite(config.timeoutMs) || config.timeoutMs <= 0 || config.timeoutMs > MAX_TIMEOUT_MS) {
     throw new RangeError(`timeoutMs must be in (0, ${MAX_TIMEOUT_MS}], got ${config.timeoutMs}`);
+  }
+  const initTimeoutMs = config.initTimeoutMs ?? INIT_TIMEOUT_MS;
+  if (!Number.isFinite(initTimeoutMs) || initTimeoutMs <= 0) {
+    throw new RangeError(`initTimeoutMs must be a positive number, got ${initTimeoutMs}`);
   }
   const memoryMb = config.memoryMb ?? MIN_MEMORY_MB;
   if (!Number.isInteger(memoryMb) || memoryMb < MIN_MEMORY_MB || memoryMb > MAX_MEMORY_MB) {
@@ -585,16 +831,20 @@ export function loadFunction(config: FunctionConfig): LambdaFunction {
   }
   const region = config.region ?? 'us-east-1';
   const accountId = config.accountId ?? '000000000000';
-  return new LocalFunction({
-    name: config.name,
-    bundlePath,
-    timeoutMs: config.timeoutMs,
-    memoryMb,
-    env,
-    handler: config.handler ?? 'handler',
-    region,
-    arn: `arn:aws:lambda:${region}:${accountId}:function:${config.name}`,
-    credentials: config.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
-    sink: config.logSink ?? stdoutLogSink,
-  });
+  return new LocalFunction(
+    {
+      name: config.name,
+      bundlePath,
+      timeoutMs: config.timeoutMs,
+      initTimeoutMs,
+      memoryMb,
+      env,
+      handler: config.handler ?? 'handler',
+      region,
+      arn: `arn:aws:lambda:${region}:${accountId}:function:${config.name}`,
+      credentials: config.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+      sink: config.logSink ?? stdoutLogSink,
+    },
+    config.account ?? createLambdaAccount(),
+  );
 }

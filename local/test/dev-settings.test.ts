@@ -1,6 +1,8 @@
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from '@cdktf/hcl2json';
 import { FUNCTION_NAMES, functionSpec, integerSetting, manifest } from '../../shared/deployment/manifest.js';
-import { functionEnvironment, readStackSettings } from '../dev/settings.js';
+import { functionEnvironment, numericVariableDefault, readStackSettings } from '../dev/settings.js';
 
 const moduleDir = resolve(__dirname, '..', '..', 'terraform', 'modules', 'fanout');
 const wired = {
@@ -95,5 +97,28 @@ describe('the settings fanout dev mirrors', () => {
         env: listed,
       });
     }
+  });
+
+  it("take the stage's throttling defaults from variables.tf, read as an HCL parser reads them", async () => {
+    const source = readFileSync(join(moduleDir, 'variables.tf'), 'utf8');
+    const hcl = (await parse('variables.tf', source)) as {
+      variable: Record<string, [{ default: unknown }]>;
+    };
+    const expected: Record<string, unknown> = {};
+    for (const name of ['stage_throttling_burst_limit', 'stage_throttling_rate_limit']) {
+      expected[name] = hcl.variable[name]?.[0].default;
+      expect(numericVariableDefault(source, name)).toBe(expected[name]);
+    }
+    expect(readStackSettings(moduleDir).stageThrottling).toEqual(expected);
+    expect(
+      readStackSettings(moduleDir, { stage_throttling_burst_limit: 20, stage_throttling_rate_limit: 2.5 })
+        .stageThrottling,
+    ).toEqual({ stage_throttling_burst_limit: 20, stage_throttling_rate_limit: 2.5 });
+    // The module's validations, and a layout the reader does not know.
+    expect(() => readStackSettings(moduleDir, { stage_throttling_burst_limit: 1.5 })).toThrow(/whole number/);
+    expect(() => readStackSettings(moduleDir, { stage_throttling_rate_limit: -1 })).toThrow(/>= 0/);
+    expect(() => numericVariableDefault('variable "x" {\n  default = "a"\n}\n', 'x')).toThrow(
+      /variable "x" has no numeric default/,
+    );
   });
 });

@@ -1,8 +1,12 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLambdaAccount } from '../lambda/account.js';
 import {
   type FunctionConfig,
   type LambdaFunction,
   LambdaInvocationError,
+  LambdaThrottledError,
   type LogEntry,
   loadFunction,
 } from '../lambda/runner.js';
@@ -29,9 +33,15 @@ async function invocationError(promise: Promise<unknown>): Promise<LambdaInvocat
   throw new Error('the invocation succeeded');
 }
 
+const scratch = mkdtempSync(join(tmpdir(), 'lambda-runner-'));
+
 afterAll(async () => {
   await Promise.all(opened.map((fn) => fn.close()));
+  rmSync(scratch, { recursive: true, force: true });
 });
+
+const linesOf = (functionName: string): string[] =>
+  logs.filter((entry) => entry.functionName === functionName).map((entry) => entry.line);
 
 describe('local Lambda runner', () => {
   it('returns the handler result and passes a Lambda-shaped context', async () => {
@@ -211,6 +221,146 @@ describe('local Lambda runner', () => {
       errorType: 'Runtime.HandlerNotFound',
       errorMessage: 'index.missing is undefined or not exported',
     });
+    expect(fn.environmentCount()).toBe(0);
+  });
+});
+
+describe('the account the local functions share', () => {
+  it('throttles invocations beyond the concurrency quota with TooManyRequestsException, as Lambda does', async () => {
+    const account = createLambdaAccount({ concurrency: 3 });
+    const fn = load({ name: 'quota', fixture: 'counter', timeoutMs: 3000, account });
+
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => fn.invoke({ sleepMs: 150 })));
+
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
+    expect(refused).toHaveLength(2);
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(LambdaThrottledError);
+      expect(error).toMatchObject({
+        statusCode: 429,
+        reason: 'ConcurrentInvocationLimitExceeded',
+        errorType: 'TooManyRequestsException',
+        errorMessage: 'Rate Exceeded.',
+      });
+    }
+    // A throttled invocation never reaches the function: no START line of its own.
+    expect(linesOf('quota').filter((line) => line.startsWith('START '))).toHaveLength(3);
+    expect(account.stats()).toMatchObject({ throttled: 2, inflight: 0, peakInflight: 3 });
+    // The quota is of invocations in flight: once they finish, there is room again.
+    expect(await fn.invoke({})).toEqual({ invocations: expect.any(Number) });
+  });
+
+  it('queues a burst for the warm environments the host has room for instead of starting one per invocation', async () => {
+    const account = createLambdaAccount({ maxEnvironments: 2 });
+    const fn = load({ name: 'capped', fixture: 'counter', timeoutMs: 3000, account });
+
+    const burst = Promise.all(Array.from({ length: 8 }, () => fn.invoke({ sleepMs: 40 })));
+    // Two started environments at once; the other six wait for them.
+    expect(fn.waitingCount()).toBe(6);
+    expect(fn.environmentCount()).toBe(2);
+    const results = (await burst) as { invocations: number }[];
+
+    // Two environments served all eight, each counting its own invocations (warm reuse): two firsts.
+    expect(fn.environmentCount()).toBe(2);
+    expect(account.stats().peakEnvironments).toBe(2);
+    expect(results.filter((r) => r.invocations === 1)).toHaveLength(2);
+    expect(Math.max(...results.map((r) => r.invocations))).toBeGreaterThanOrEqual(4);
+    expect(linesOf('capped').filter((line) => line.includes('Init Duration'))).toHaveLength(2);
+  });
+
+  it('caps each function on its own, so that a burst on one leaves the others their warm environments', async () => {
+    const account = createLambdaAccount({ maxEnvironmentsPerFunction: 2, maxEnvironments: 10 });
+    const hot = load({ name: 'hot', fixture: 'counter', timeoutMs: 3000, account });
+    const calm = load({ name: 'calm', fixture: 'counter', timeoutMs: 3000, account });
+    expect(await calm.invoke({})).toEqual({ invocations: 1 });
+
+    const burst = Promise.all(Array.from({ length: 10 }, () => hot.invoke({ sleepMs: 30 })));
+    expect({ live: hot.environmentCount(), waiting: hot.waitingCount() }).toEqual({ live: 2, waiting: 8 });
+    // The same warm environment as before the burst.
+    expect(await calm.invoke({})).toEqual({ invocations: 2 });
+    await burst;
+
+    expect(hot.environmentCount()).toBe(2);
+    expect(calm.environmentCount()).toBe(1);
+  });
+
+  it("ends another function's idle environment when the host is full, and starves no function", async () => {
+    const account = createLambdaAccount({ maxEnvironments: 1 });
+    const busy = load({ name: 'busy', fixture: 'counter', timeoutMs: 3000, account });
+    const other = load({ name: 'other', fixture: 'counter', timeoutMs: 3000, account });
+
+    const finished: string[] = [];
+    const burst = Array.from({ length: 4 }, (_, i) =>
+      busy.invoke({ sleepMs: 100 }).then(() => finished.push(`busy${i}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const single = other.invoke({}).then(() => finished.push('other'));
+    await Promise.all([...burst, single]);
+
+    // `other` waited for one busy invocation at most, not for the whole burst.
+    expect(finished.indexOf('other')).toBeLessThanOrEqual(1);
+    expect(busy.environmentCount() + other.environmentCount()).toBeLessThanOrEqual(1);
+    expect(account.stats().peakEnvironments).toBe(1);
+  });
+
+  it('initializes only so many environments at once, and starts the init timer when an init starts', async () => {
+    const account = createLambdaAccount({ maxEnvironmentsPerFunction: 5, maxConcurrentInits: 1 });
+    const fn = load({
+      name: 'init-queue',
+      fixture: 'slow-init',
+      timeoutMs: 3000,
+      initTimeoutMs: 1000,
+      env: { INIT_DELAY_MS: '300' },
+      account,
+    });
+
+    const results = await Promise.all(Array.from({ length: 5 }, () => fn.invoke({ sleepMs: 50 })));
+
+    // Five inits of 300 ms one after the other take longer than the init timeout: none timed out.
+    expect(results).toHaveLength(5);
+    expect(linesOf('init-queue').filter((line) => line.includes('Status: timeout'))).toEqual([]);
+    expect(linesOf('init-queue').filter((line) => line.includes('Init Duration'))).toHaveLength(5);
+    expect(account.stats().peakEnvironments).toBe(5);
+  });
+
+  it('retries a timed-out init phase within the first invocation, bounded by the function timeout', async () => {
+    const fn = load({
+      name: 'init-retry',
+      fixture: 'slow-init',
+      timeoutMs: 2000,
+      initTimeoutMs: 200,
+      env: { INIT_DELAY_MS: '1000', INIT_ONCE_MARKER: join(scratch, 'init-once') },
+    });
+
+    const result = await fn.invoke({});
+
+    // The second init found the marker and was quick: the invocation ran on the retried init.
+    expect(result).toEqual({ invocations: 1, initDelayMs: 0 });
+    const lines = linesOf('init-retry');
+    expect(lines[0]).toBe('INIT_REPORT Init Duration: 200.00 ms\tPhase: init\tStatus: timeout');
+    expect(lines.find((line) => line.startsWith('REPORT '))).not.toContain('Init Duration');
+    expect(fn.environmentCount()).toBe(1);
+  });
+
+  it('fails the invocation as a timed-out task when the retried init runs into the function timeout', async () => {
+    const fn = load({
+      name: 'init-stuck',
+      fixture: 'slow-init',
+      timeoutMs: 500,
+      initTimeoutMs: 200,
+      env: { INIT_DELAY_MS: '5000' },
+    });
+
+    const started = Date.now();
+    const error = await invocationError(fn.invoke({}));
+
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(650);
+    expect(elapsed).toBeLessThan(3000);
+    expect(error.errorType).toBe('Sandbox.Timedout');
+    expect(error.errorMessage).toBe(`RequestId: ${error.requestId} Error: Task timed out after 0.50 seconds`);
+    expect(linesOf('init-stuck').some((line) => line.includes('Status: timeout'))).toBe(true);
     expect(fn.environmentCount()).toBe(0);
   });
 });

@@ -357,8 +357,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Platfo
         ...pollerLogs.slice(-10).map((line) => `[poller] ${line}`),
       ].join('\n'),
     closeClients: async () => {
-      // One at a time: closing many at once would start a cold `$disconnect` environment for each,
-      // as Lambda does for concurrent invocations, which costs seconds of CPU on a small machine.
+      // One at a time, each checked for its rows (platform-churn.test.ts closes many at once).
       for (const client of clients.splice(0)) {
         if (client.isClosed()) continue;
         await client.close();
