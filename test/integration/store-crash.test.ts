@@ -4,6 +4,7 @@
  * exactly as META says, and at no step in between does a subscription acknowledged before the call stop
  * receiving events.
  */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { audiencePatterns, matches } from '@fanout/protocol';
 import type { ConnectionStore } from '../../shared/store/store.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
@@ -19,6 +20,10 @@ interface Scenario {
   run: (store: ConnectionStore) => Promise<unknown>;
   /** Whether the connection is gone afterwards (disconnect, prune). */
   removes?: boolean;
+  /** A call made after the set-up that stopped at write `at` and has not been retried yet. */
+  stoppedBefore?: { run: (store: ConnectionStore) => Promise<unknown>; at: number };
+  /** Topics checked besides one under each pattern held before. */
+  topics?: string[];
 }
 
 const SCENARIOS: Scenario[] = [
@@ -38,6 +43,16 @@ const SCENARIOS: Scenario[] = [
     run: (store) => store.unsubscribe('c', ['cs/x']),
   },
   { name: 'disconnect', before: ['a/*', 'b/c'], run: (store) => store.removeConnection('c'), removes: true },
+  {
+    // The subscribe put cs/* in META and stopped before its rows; the unsubscribe rewrites the lists,
+    // which then name cs/*: its row must exist before they do, or an event on cs/x skips the
+    // connection at `*` (its list says cs/* delivers) and finds nothing at cs/*.
+    name: 'unsubscribe while a subscribe that stopped after its META update awaits its retry',
+    before: ['*', 'a/b'],
+    stoppedBefore: { run: (store) => store.subscribe('c', ['cs/*'], 50), at: 2 },
+    run: (store) => store.unsubscribe('c', ['a/b']),
+    topics: ['cs/x'],
+  },
 ];
 
 describeEachEngine((_engine, db) => {
@@ -48,7 +63,7 @@ describeEachEngine((_engine, db) => {
         const { client } = db();
         // How many writes the call makes when nothing stops it.
         const probeTable = await db().createTable('crash');
-        await setUp(new DynamoDbConnectionStore(client, probeTable), scenario.before);
+        await setUp(client, probeTable, scenario);
         const probe = crashingClient(client, Number.POSITIVE_INFINITY);
         await scenario.run(new DynamoDbConnectionStore(probe.client, probeTable));
         const steps = probe.writes();
@@ -57,7 +72,7 @@ describeEachEngine((_engine, db) => {
         for (let crashAt = 1; crashAt <= steps; crashAt++) {
           const tableName = await db().createTable('crash');
           const healthy = new DynamoDbConnectionStore(client, tableName);
-          await setUp(healthy, scenario.before);
+          await setUp(client, tableName, scenario);
           const crashing = crashingClient(client, crashAt);
           await expect(scenario.run(new DynamoDbConnectionStore(crashing.client, tableName))).rejects.toThrow(
             Crash,
@@ -66,7 +81,7 @@ describeEachEngine((_engine, db) => {
           if (!scenario.removes) {
             // Stopped half-way: what was held all along still arrives, through its topic and to its user.
             const stillHeld = scenario.before.filter((p) => !scenarioDrops(scenario).includes(p));
-            for (const topic of scenario.before.map(topicOf)) {
+            for (const topic of [...scenario.before.map(topicOf), ...(scenario.topics ?? [])]) {
               // A direct message to the user always arrives; a topic event when a held pattern covers it.
               expect({ crashAt, topic, asUser: await reaches(healthy, topic, ['u']) }).toEqual({
                 crashAt,
@@ -98,17 +113,25 @@ describeEachEngine((_engine, db) => {
 function scenarioDrops(scenario: Scenario): string[] {
   if (scenario.name.startsWith('unsubscribe one')) return ['a/b'];
   if (scenario.name.startsWith('unsubscribe a pattern')) return ['cs/x'];
+  if (scenario.name.startsWith('unsubscribe while')) return ['a/b'];
   return [];
 }
 
-async function setUp(store: ConnectionStore, patterns: readonly string[]): Promise<void> {
+/** Connection `c` of user `u`, holding `before`, and the scenario's stopped call if it has one. */
+async function setUp(client: DynamoDBDocumentClient, tableName: string, scenario: Scenario): Promise<void> {
+  const store = new DynamoDbConnectionStore(client, tableName);
   await store.registerConnection({
     connectionId: 'c',
     connectedAt: CONNECTED_AT,
     userId: 'u',
     allowedTopics: ['*'],
   });
-  await store.subscribe('c', patterns, 50);
+  await store.subscribe('c', scenario.before, 50);
   // Sanity: the set-up itself reaches every pattern.
-  for (const pattern of patterns) expect(audiencePatterns(topicOf(pattern))).toContain(pattern);
+  for (const pattern of scenario.before) expect(audiencePatterns(topicOf(pattern))).toContain(pattern);
+  if (scenario.stoppedBefore) {
+    const { run, at } = scenario.stoppedBefore;
+    const crashing = crashingClient(client, at);
+    await expect(run(new DynamoDbConnectionStore(crashing.client, tableName))).rejects.toThrow(Crash);
+  }
 }
