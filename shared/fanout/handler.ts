@@ -22,7 +22,8 @@ export type FanoutHandler = MiddyfiedHandler<SQSEvent, SQSBatchResponse, Error, 
 export function createFanoutHandler(deps: FanoutHandlerDeps): FanoutHandler {
   const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>(createBatchHandler(deps.engine));
   if (deps.powertools) {
-    handler.use(injectLambdaContext(deps.powertools.logger));
+    // Never the whole batch, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its records carry the events' data.
+    handler.use(injectLambdaContext(deps.powertools.logger, { logEvent: false }));
     handler.use(logMetrics(deps.powertools.metrics, { captureColdStartMetric: true }));
   }
   return handler;

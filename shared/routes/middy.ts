@@ -21,7 +21,9 @@ export function routeHandler<TEvent, TResult>(
 ): MiddyfiedHandler<TEvent, TResult> {
   const handler = middy<TEvent, TResult>(route);
   if (powertools) {
-    handler.use(injectLambdaContext(powertools.logger));
+    // Never the whole event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: route events carry the
+    // connect URL's token (API Gateway repeats its query string) and the client's frames.
+    handler.use(injectLambdaContext(powertools.logger, { logEvent: false }));
     handler.use(logMetrics(powertools.metrics));
   }
   for (const middleware of edge) handler.use(middleware);

@@ -25,6 +25,13 @@ export interface DynamoDbHistoryOptions {
   now?: () => number;
 }
 
+/** The pk prefixes of history rows: they expire by TTL, and belong to no connection. */
+export const HISTORY_ROW_PREFIXES = { body: 'EVENT#', pointer: 'HIST#', held: 'HELD#' } as const;
+
+/** True for a history row (a body, a pointer or a held mark), by its partition key. */
+export const isHistoryRow = (pk: string): boolean =>
+  Object.values(HISTORY_ROW_PREFIXES).some((prefix) => pk.startsWith(prefix));
+
 /** A body outlives its pointers by this: long enough for every page and retry of its event. */
 export const BODY_EXTRA_SECONDS = 2 * 60 * 60;
 
@@ -55,14 +62,14 @@ export class DynamoDbHistoryStore implements HistoryStore {
     const seconds = Math.floor(Number(position) / 1000);
     const pointerExpiry = seconds + this.retentionSeconds;
     const items: Record<string, unknown>[] = streams.map((stream) => ({
-      pk: `HIST#${streamKey(stream)}`,
+      pk: `${HISTORY_ROW_PREFIXES.pointer}${streamKey(stream)}`,
       sk: `${position}#${event.id}`,
       eventId: event.id,
       expiresAt: pointerExpiry,
     }));
     if (withBody) {
       items.unshift({
-        pk: `EVENT#${event.id}`,
+        pk: `${HISTORY_ROW_PREFIXES.body}${event.id}`,
         sk: 'BODY',
         // As JSON text: `data` is any JSON value, which DynamoDB's types would not keep as it is
         // (empty strings in sets, number precision, key order).
@@ -89,7 +96,10 @@ export class DynamoDbHistoryStore implements HistoryStore {
         TableName: this.tableName,
         KeyConditionExpression: '#pk = :pk AND #sk > :from',
         ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-        ExpressionAttributeValues: { ':pk': `HIST#${streamKey(stream)}`, ':from': `${from}#\uffff` },
+        ExpressionAttributeValues: {
+          ':pk': `${HISTORY_ROW_PREFIXES.pointer}${streamKey(stream)}`,
+          ':from': `${from}#\uffff`,
+        },
         ConsistentRead: true,
         Limit: limit + 1,
       }),
@@ -112,7 +122,7 @@ export class DynamoDbHistoryStore implements HistoryStore {
     const items = await batchGetAll(
       this.client,
       this.tableName,
-      unique.map((id) => ({ pk: `EVENT#${id}`, sk: 'BODY' })),
+      unique.map((id) => ({ pk: `${HISTORY_ROW_PREFIXES.body}${id}`, sk: 'BODY' })),
       this.options,
     );
     return items.flatMap((item) => {
@@ -130,7 +140,12 @@ export class DynamoDbHistoryStore implements HistoryStore {
       this.tableName,
       streams.map((stream) => ({
         PutRequest: {
-          Item: { pk: `HELD#${streamKey(stream)}`, sk: 'MARK', until, expiresAt: Math.ceil(until / 1000) },
+          Item: {
+            pk: `${HISTORY_ROW_PREFIXES.held}${streamKey(stream)}`,
+            sk: 'MARK',
+            until,
+            expiresAt: Math.ceil(until / 1000),
+          },
         },
       })),
       this.options,
@@ -142,11 +157,13 @@ export class DynamoDbHistoryStore implements HistoryStore {
     const items = await batchGetAll(
       this.client,
       this.tableName,
-      streams.map((stream) => ({ pk: `HELD#${streamKey(stream)}`, sk: 'MARK' })),
+      streams.map((stream) => ({ pk: `${HISTORY_ROW_PREFIXES.held}${streamKey(stream)}`, sk: 'MARK' })),
       this.options,
     );
     const now = this.now();
     const until = new Map(items.map((item) => [item.pk, typeof item.until === 'number' ? item.until : 0]));
-    return streams.map((stream) => (until.get(`HELD#${streamKey(stream)}`) ?? 0) >= now);
+    return streams.map(
+      (stream) => (until.get(`${HISTORY_ROW_PREFIXES.held}${streamKey(stream)}`) ?? 0) >= now,
+    );
   }
 }

@@ -74,7 +74,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     options: WriteOptions = {},
   ): Promise<SubscribeResult> {
     const requested = [...new Set(patterns)];
-    const { before, after } = await this.changeSubscriptions(connectionId, options, (held) => {
+    const { after } = await this.changeSubscriptions(connectionId, options, (held) => {
       const added = requested.filter((p) => !held.includes(p));
       if (held.length + added.length > maxSubscriptions) {
         throw new FanoutError(
@@ -85,14 +85,13 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       }
       return [...held, ...added];
     });
-    const changed = after.rev !== before.rev;
     await syncIndex(this.table, {
       state: after,
-      // Unchanged: the retry of a subscribe that may have stopped anywhere after its META update, so
-      // every row is written again from META. Conditional puts make rows already right a no-op.
-      create: changed
-        ? after.subscriptions.filter((p) => !before.subscriptions.includes(p))
-        : after.subscriptions,
+      // Every held pattern, not only the new ones: an earlier call may have put a pattern in META and
+      // stopped before creating its rows (and not been retried yet), and a list that names a missing
+      // row, once trusted, makes the fan-out skip the connection there. This also makes the retry of
+      // a stopped subscribe rewrite every row from META. Conditional puts make rows already right a no-op.
+      create: after.subscriptions,
       refresh: after.subscriptions,
       refreshUser: true,
       remove: [],
@@ -109,13 +108,13 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     const { before, after } = await this.changeSubscriptions(connectionId, options, (held) =>
       held.filter((p) => !requested.includes(p)),
     );
-    const changed = after.rev !== before.rev;
     await syncIndex(this.table, {
       state: after,
-      // Unchanged: perhaps the retry of an unsubscribe that stopped after its META update. The lists
-      // must stop naming the dropped patterns before their rows go, so every row is rewritten from
+      // The lists must stop naming the dropped patterns before their rows go, and may only name rows
+      // that exist (an earlier subscribe may have stopped before creating them; this call may be the
+      // retry of one that stopped after its META update): every held pattern's rows are written from
       // META first (a no-op for rows already right), then the requested rows are deleted.
-      create: changed ? [] : after.subscriptions,
+      create: after.subscriptions,
       refresh: after.subscriptions,
       refreshUser: true,
       remove: requested,

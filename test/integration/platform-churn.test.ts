@@ -33,7 +33,7 @@ it(`leaves no row behind and no init phase timed out after ${CLIENTS} clients le
   for (let i = 0; i < CLIENTS; i += 1) clients.push(await h.connect(`churn${i}`, ['demo/*']));
   const subscribing = clients.filter((_, i) => i % SUBSCRIBING_EVERY === 0);
   await Promise.all(subscribing.map((client) => h.subscribe(client, ['demo/*'])));
-  expect(await h.allRows()).toHaveLength(ROWS);
+  expect(await h.connectionRows()).toHaveLength(ROWS);
   const disconnectsBefore = h.invocations('disconnect');
 
   // All at once: half with a close frame, half vanishing (the gateway sees 1006).
@@ -42,11 +42,14 @@ it(`leaves no row behind and no init phase timed out after ${CLIENTS} clients le
     else client.ws.terminate();
   }
 
-  await waitUntil(async () => (await h.allRows()).length === 0, 'every row to be removed', 90_000, 500).catch(
-    async (err: Error) => {
-      throw new Error(`${err.message}: ${(await h.allRows()).length} rows left\n${h.recentLogs()}`);
-    },
-  );
+  await waitUntil(
+    async () => (await h.connectionRows()).length === 0,
+    'every connection row to be removed',
+    90_000,
+    500,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${(await h.connectionRows()).length} rows left\n${h.recentLogs()}`);
+  });
   expect(h.invocations('disconnect') - disconnectsBefore).toBe(CLIENTS);
   const lines = platformLines();
   expect(lines.filter((line) => line.includes('Phase: init') && line.includes('Status: timeout'))).toEqual(
@@ -73,9 +76,9 @@ it('deletes a row whose expiresAt has passed and keeps a fresh one (the TTL swee
   await h.dynamodb.send(row('CONN#still-open', nowSeconds + 7200));
 
   await waitUntil(
-    async () => !(await h.allRows()).some((r) => r.pk === 'CONN#lost-disconnect'),
+    async () => !(await h.connectionRows()).some((r) => r.pk === 'CONN#lost-disconnect'),
     'the expired row to be swept',
     10_000,
   );
-  expect((await h.allRows()).map((r) => r.pk)).toEqual(['CONN#still-open']);
+  expect((await h.connectionRows()).map((r) => r.pk)).toEqual(['CONN#still-open']);
 });

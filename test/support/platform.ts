@@ -19,6 +19,7 @@ import {
 } from '../../local/dev/platform';
 import type { LogEntry } from '../../local/lambda/runner';
 import { waitUntil } from '../../local/test/support/wait';
+import { isHistoryRow } from '../../shared/store/history-dynamodb';
 
 export { waitUntil };
 
@@ -102,6 +103,8 @@ export interface PlatformHarness {
   rowsOf(connectionId: string): Promise<Row[]>;
   /** Every row of the table (a test-only scan). */
   allRows(): Promise<Row[]>;
+  /** Every row of the connection index: all but history rows, which expire by TTL and belong to no connection. */
+  connectionRows(): Promise<Row[]>;
   /** JSON log lines of one function (`fanout`, `subscribe`, …). */
   jsonLogs(fn: FunctionName): Frame[];
   /** Lambda `START` lines of one function: one per invocation. */
@@ -297,6 +300,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Platfo
     },
     rowsOf,
     allRows: scan,
+    connectionRows: async () => (await scan()).filter((row) => !isHistoryRow(row.pk)),
     jsonLogs: (fn) =>
       functionLines(fn).flatMap((entry) => {
         if (entry.stream === 'platform') return [];

@@ -148,7 +148,7 @@ describe('DynamoDbConnectionStore requests', () => {
   });
 
   describe('subscribe', () => {
-    it('updates META on its revision, creates SUB and untrusted TOPIC rows, then writes every list trusted', async () => {
+    it('updates META on its revision, creates SUB and untrusted TOPIC rows of every held pattern, then writes every list trusted', async () => {
       ddb
         .on(GetCommand)
         .resolvesOnce(meta(['a'], 3))
@@ -196,7 +196,13 @@ describe('DynamoDbConnectionStore requests', () => {
         Item: { pk: 'USER#u1', sk: 'c1', userId: 'u1', ...list, listedAt: LISTED_AT },
         ...trusted,
       });
-      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 5);
+      // SUB and untrusted TOPIC rows for the held pattern too: an earlier call may have stopped before
+      // creating them.
+      expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+        Item: { pk: 'TOPIC#a', sk: 'c1', userId: 'u1', ...list },
+        ...untrusted,
+      });
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 7);
       // The new row exists before any trusted list names it.
       const firstWrite = (key: string, listed: boolean) =>
         callIndex(
@@ -296,7 +302,9 @@ describe('DynamoDbConnectionStore requests', () => {
         .resolves(meta(['a', 'b'], 4));
       ddb.on(UpdateCommand).resolves({});
       ddb.on(PutCommand).rejects(conditionFailed());
-      ddb.on(PutCommand, { Item: { pk: 'CONN#c1', sk: 'SUB#b', expiresAt: EXPIRES } }).resolves({});
+      for (const sk of ['SUB#a', 'SUB#b']) {
+        ddb.on(PutCommand, { Item: { pk: 'CONN#c1', sk, expiresAt: EXPIRES } }).resolves({});
+      }
 
       await expect(makeStore().subscribe('c1', ['b'], 10)).resolves.toEqual({
         subscriptions: ['b'],
