@@ -33,10 +33,11 @@ export function handleDefault(deps: DefaultDeps, frame: Record<string, unknown>)
   return { type: 'pong', ...withId(ping.id), position: positionAt(Date.now()) };
 }
 
+/** The route as both edges call it: the event in, the reply out (errors thrown, for errorReply). */
+export async function defaultRoute(deps: DefaultDeps, event: WebSocketEvent): Promise<RouteResponse> {
+  return reply(handleDefault(deps, parseFrame(event)));
+}
+
 export function createDefaultHandler(deps: DefaultDeps): MiddyfiedHandler<WebSocketEvent, RouteResponse> {
-  return routeHandler(
-    async (event: WebSocketEvent) => reply(handleDefault(deps, parseFrame(event))),
-    deps,
-    errorFrames(deps),
-  );
+  return routeHandler((event: WebSocketEvent) => defaultRoute(deps, event), deps, errorFrames(deps));
 }

@@ -18,28 +18,39 @@ export function errorFrames(options: Observability): MiddlewareObj<WebSocketEven
 
   return {
     onError: (request) => {
-      const { event, error } = request;
-      const where = {
-        routeKey: event.requestContext.routeKey,
-        connectionId: event.requestContext.connectionId,
-      };
-      let frame: ReplyFrame;
-      if (isFanoutError(error)) {
-        const log = error.code === 'internal' ? logger.error : logger.info;
-        log.call(logger, 'request refused', { ...where, code: error.code, reason: error.message });
-        frame = { type: 'error', ...withId(requestIdOf(event)), code: error.code, message: error.message };
-      } else {
-        logger.error('unexpected error', { ...where, code: 'internal', error });
-        frame = {
-          type: 'error',
-          ...withId(requestIdOf(event)),
-          code: 'internal',
-          message: 'internal error; the request may be retried',
-        };
-      }
-      metrics.addMetric('RouteErrors', 'Count', 1);
       // Set, not returned: a returned value would stop middy's onError chain before the metrics flush.
-      request.response = reply(frame);
+      request.response = errorReply({ logger, metrics }, request.event, request.error);
     },
   };
+}
+
+/**
+ * The reply frame for an error of a two-way route. Both edges answer with it: the middy one above
+ * for the Lambda functions, and the HTTP backend (shared/backend/server.ts).
+ */
+export function errorReply(
+  { logger, metrics }: Pick<Observability, 'logger' | 'metrics'>,
+  event: WebSocketEvent,
+  error: unknown,
+): RouteResponse {
+  const where = {
+    routeKey: event.requestContext.routeKey,
+    connectionId: event.requestContext.connectionId,
+  };
+  let frame: ReplyFrame;
+  if (isFanoutError(error)) {
+    const log = error.code === 'internal' ? logger.error : logger.info;
+    log.call(logger, 'request refused', { ...where, code: error.code, reason: error.message });
+    frame = { type: 'error', ...withId(requestIdOf(event)), code: error.code, message: error.message };
+  } else {
+    logger.error('unexpected error', { ...where, code: 'internal', error });
+    frame = {
+      type: 'error',
+      ...withId(requestIdOf(event)),
+      code: 'internal',
+      message: 'internal error; the request may be retried',
+    };
+  }
+  metrics.addMetric('RouteErrors', 'Count', 1);
+  return reply(frame);
 }

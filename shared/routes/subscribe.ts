@@ -142,36 +142,50 @@ async function recoverSince(
   return { recovered: true, missed: outcome.missed };
 }
 
-export function createSubscribeHandler(deps: SubscribeDeps): MiddyfiedHandler<WebSocketEvent, RouteResponse> {
-  const max = deps.maxSubscriptions;
+/**
+ * The route as both edges call it: the event in, the reply out (errors thrown, for errorReply).
+ * `deadline`: epoch ms by which the store must be done (the Lambda's remaining time, or the HTTP
+ * backend's share of API Gateway's integration timeout).
+ */
+export async function subscribeRoute(
+  deps: SubscribeDeps,
+  event: WebSocketEvent,
+  deadline: number,
+): Promise<RouteResponse> {
+  const { connectionId, authorizer } = event.requestContext;
+  const frame = parseFrame(event);
+  const decoded = decodeGrants(authorizer);
+  if (!decoded.ok) {
+    // Fail closed: without readable grants the connection may subscribe to nothing.
+    deps.logger.error('authorizer context unusable; no topics allowed', {
+      connectionId,
+      problem: decoded.problem,
+    });
+  }
+  const allowedTopics = decoded.ok ? decoded.grants.allowedTopics : [];
+  const userId = decoded.ok ? decoded.grants.userId : undefined;
+  return reply(
+    await subscribe(deps, {
+      connectionId,
+      frame,
+      allowedTopics,
+      deadline,
+      ...(userId ? { userId } : {}),
+    }),
+  );
+}
+
+/** Throws a RangeError unless `maxSubscriptions` is unset or a positive integer. */
+export function assertMaxSubscriptions(max: number | undefined): void {
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
     throw new RangeError(`maxSubscriptions must be a positive integer, got ${max}`);
   }
+}
+
+export function createSubscribeHandler(deps: SubscribeDeps): MiddyfiedHandler<WebSocketEvent, RouteResponse> {
+  assertMaxSubscriptions(deps.maxSubscriptions);
   return routeHandler(
-    async (event: WebSocketEvent, context) => {
-      const { connectionId, authorizer } = event.requestContext;
-      const frame = parseFrame(event);
-      const decoded = decodeGrants(authorizer);
-      if (!decoded.ok) {
-        // Fail closed: without readable grants the connection may subscribe to nothing.
-        deps.logger.error('authorizer context unusable; no topics allowed', {
-          connectionId,
-          problem: decoded.problem,
-        });
-      }
-      const allowedTopics = decoded.ok ? decoded.grants.allowedTopics : [];
-      const userId = decoded.ok ? decoded.grants.userId : undefined;
-      const deadline = writeDeadline(context);
-      return reply(
-        await subscribe(deps, {
-          connectionId,
-          frame,
-          allowedTopics,
-          deadline,
-          ...(userId ? { userId } : {}),
-        }),
-      );
-    },
+    (event: WebSocketEvent, context) => subscribeRoute(deps, event, writeDeadline(context)),
     deps,
     errorFrames(deps),
   );

@@ -38,15 +38,25 @@ export async function unsubscribe(deps: UnsubscribeDeps, input: UnsubscribeInput
   return { type: 'unsubscribed', ...withId(frame.id), topics: requested };
 }
 
+/**
+ * The route as both edges call it: the event in, the reply out (errors thrown, for errorReply).
+ * `deadline`: epoch ms by which the store must be done (the Lambda's remaining time, or the HTTP
+ * backend's share of API Gateway's integration timeout).
+ */
+export async function unsubscribeRoute(
+  deps: UnsubscribeDeps,
+  event: WebSocketEvent,
+  deadline: number,
+): Promise<RouteResponse> {
+  const { connectionId } = event.requestContext;
+  return reply(await unsubscribe(deps, { connectionId, frame: parseFrame(event), deadline }));
+}
+
 export function createUnsubscribeHandler(
   deps: UnsubscribeDeps,
 ): MiddyfiedHandler<WebSocketEvent, RouteResponse> {
   return routeHandler(
-    async (event: WebSocketEvent, context) => {
-      const { connectionId } = event.requestContext;
-      const deadline = writeDeadline(context);
-      return reply(await unsubscribe(deps, { connectionId, frame: parseFrame(event), deadline }));
-    },
+    (event: WebSocketEvent, context) => unsubscribeRoute(deps, event, writeDeadline(context)),
     deps,
     errorFrames(deps),
   );
