@@ -6,7 +6,7 @@
  */
 
 /** Our own code: everything that is neither npm nor node. */
-const OURS = '^(sdk|shared|functions|local|test|scripts)/';
+const OURS = '^(sdk|shared|functions|backend|local|test|scripts)/';
 /** An adapter: `<port dir>/<name>` with a technology in its name; $1 is the dir, $2 the technology. */
 const ADAPTER = '^shared/([^/]+)/[^/]*(dynamodb|sqs|apigateway|memory)[^/]*[.]ts$';
 
@@ -55,6 +55,14 @@ module.exports = {
       to: { path: '^(local|test|scripts)/' },
     },
     {
+      name: 'backend-only-wires',
+      comment:
+        'backend/ (`fanout backend`) wires shared/ and packages together, as a Lambda handler does: no local/, test/, scripts/ or functions/.',
+      severity: 'error',
+      from: { path: '^backend/' },
+      to: { path: '^(local|test|scripts|functions)/' },
+    },
+    {
       name: 'functions-not-each-other',
       comment: 'Each function is bundled on its own: what two of them share lives in shared/.',
       severity: 'error',
@@ -64,7 +72,7 @@ module.exports = {
     {
       name: 'shared-not-outwards',
       comment:
-        'shared/ is the platform: it may use @fanout/protocol, but not the other packages, the local runtime, the functions, scripts or tests.',
+        'shared/ is the platform: it may use @fanout/protocol, but not the other packages, the local runtime, the backend, the functions, scripts or tests.',
       severity: 'error',
       from: { path: '^shared/' },
       to: { path: OURS, pathNot: ['^shared/', '^sdk/protocol/'] },
@@ -80,17 +88,17 @@ module.exports = {
     {
       name: 'sdk-not-local',
       comment:
-        'Nor into the local runtime. The one exception is `fanout dev`, which loads the optional peer @fanout/local by a dynamic import when asked for, so the CLI installs and runs without it.',
+        'Nor into the local runtime or the backend. The exceptions are `fanout dev` and `fanout backend`, which load the optional peers @fanout/local and @fanout/backend by a dynamic import when asked for, so the CLI installs and runs without them.',
       severity: 'error',
       from: { path: '^sdk/' },
-      to: { path: '^local/', dependencyTypesNot: ['dynamic-import'] },
+      to: { path: '^(local|backend)/', dependencyTypesNot: ['dynamic-import'] },
     },
     {
       name: 'sdk-loads-local-by-its-entry',
-      comment: 'That dynamic import names the package, never a file inside it.',
+      comment: 'Those dynamic imports name the package, never a file inside it.',
       severity: 'error',
       from: { path: '^sdk/' },
-      to: { path: '^local/', pathNot: '^local/index[.]ts$' },
+      to: { path: '^(local|backend)/', pathNot: '^(local|backend)/index[.]ts$' },
     },
     {
       name: 'local-not-test',

@@ -32,7 +32,7 @@ lint: install ## formatter + linter (biome)
 	$(BIN)/biome check .
 
 deps: install ## import direction: the layer rules of .dependency-cruiser.cjs (docs/architecture.md)
-	$(BIN)/depcruise --config .dependency-cruiser.cjs functions shared sdk local
+	$(BIN)/depcruise --config .dependency-cruiser.cjs functions backend shared sdk local
 
 format: install ## apply formatting and safe lint fixes
 	$(BIN)/biome check --write .

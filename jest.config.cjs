@@ -16,6 +16,7 @@ module.exports = {
     // The workspace packages, from their sources (as tsconfig.json's `paths` maps them).
     '^@fanout/(protocol|client|publisher|cli)$': '<rootDir>/sdk/$1/src/index.ts',
     '^@fanout/local$': '<rootDir>/local/index.ts',
+    '^@fanout/backend$': '<rootDir>/backend/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/local/test/**/*.test.ts'],

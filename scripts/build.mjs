@@ -71,6 +71,32 @@ async function bundle(name) {
   return { name, zipPath, bytes: zip.byteLength, sha256: createHash('sha256').update(zip).digest('hex') };
 }
 
+// `fanout backend` as one file for a container image (docs/architecture.md, "Routes on your own HTTP
+// backend"): node dist/backend/index.mjs. The SDK's whole credential chain stays in, since a container
+// gets its role from the ECS or EC2 endpoints rather than from the environment.
+async function bundleBackend() {
+  const outfile = join(distDir, 'backend', 'index.mjs');
+  rmSync(join(distDir, 'backend'), { recursive: true, force: true });
+  await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, 'backend', 'bin.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    sourcemap: true,
+    sourcesContent: false,
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    banner: { js: REQUIRE_SHIM },
+    logLevel: 'warning',
+  });
+  console.log(`  ${relative(root, outfile)}`);
+}
+
 // The local dashboard's script, bundled for browsers (the dev server serves it from dist/dashboard).
 async function bundleDashboard() {
   const outfile = join(distDir, 'dashboard', 'dashboard.js');
@@ -101,9 +127,10 @@ async function main() {
       `  ${relative(root, last.zipPath).padEnd(24)} ${(last.bytes / 1024).toFixed(0).padStart(6)} KiB  sha256:${last.sha256.slice(0, 16)}`,
     );
   }
+  await bundleBackend();
   await bundleDashboard();
   console.log(
-    `built ${results.length} functions and the dashboard in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `built ${results.length} functions, the backend and the dashboard in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
 }
 

@@ -13,7 +13,7 @@ const ROOT = resolve(__dirname, '../..');
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
 const CRUISER = join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
 /** What `make deps` cruises (checked against the Makefile below). */
-const CRUISED = ['functions', 'shared', 'sdk', 'local'];
+const CRUISED = ['functions', 'backend', 'shared', 'sdk', 'local'];
 
 interface Violation {
   rule: string;
@@ -56,6 +56,7 @@ const CLEAN: Record<string, string> = {
     `export const cli = publisher;`,
     // The CLI's lazy load of the optional local runtime, by package name, is allowed.
     `export const dev = () => import('@fanout/local');`,
+    `export const backend = () => import('@fanout/backend');`,
   ].join('\n'),
   'shared/domain/envelope.ts': `import { LIMIT } from '@fanout/protocol';\nexport const envelope = LIMIT;`,
   'shared/concurrency.ts': `export const limit = 2;`,
@@ -81,6 +82,7 @@ const CLEAN: Record<string, string> = {
     `export const handler = engine + store + LIMIT;`,
   ].join('\n'),
   'local/index.ts': `import { client } from '@fanout/client';\nimport { store } from '../shared/store/store-dynamodb.js';\nexport const local = client + store;`,
+  'backend/index.ts': `import { engine } from '../shared/fanout/engine.js';\nexport const backend = engine;`,
   'test/support/helper.ts': `export const helper = 1;`,
 };
 
@@ -110,6 +112,11 @@ const PLANTED: { rule: string; file: string; source: string }[] = [
     rule: 'functions-only-wire',
     file: 'functions/connect/handler.ts',
     source: `export { local } from '../../local/index.js';`,
+  },
+  {
+    rule: 'backend-only-wires',
+    file: 'backend/planted.ts',
+    source: `export { handler } from '../functions/fanout/handler.js';`,
   },
   {
     rule: 'functions-not-each-other',

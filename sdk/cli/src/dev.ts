@@ -22,3 +22,26 @@ export async function runDev(argv: readonly string[], io: Output): Promise<numbe
   }
   return local.devMain(argv, io);
 }
+
+/** What `@fanout/backend` offers the CLI: `fanout backend`, its options and its output. */
+interface BackendRuntime {
+  backendMain(argv: readonly string[], io: Output): Promise<number>;
+}
+
+/**
+ * `fanout backend`: loaded by package name only when asked for, as `fanout dev` is, so the CLI
+ * installs and runs without the server code.
+ */
+export async function runBackend(argv: readonly string[], io: Output): Promise<number> {
+  let backend: BackendRuntime;
+  try {
+    backend = (await import('@fanout/backend')) as BackendRuntime;
+  } catch (err) {
+    const missing = err instanceof Error && /Cannot find (module|package)/.test(err.message);
+    if (!missing) throw err;
+    throw new Error(
+      '`fanout backend` needs @fanout/backend, which comes with a clone of the fanout repository (or run the dist/backend bundle `make build` writes)',
+    );
+  }
+  return backend.backendMain(argv, io);
+}

@@ -1,6 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type Output, publishCommand, tokenCommand } from './commands.js';
-import { runDev } from './dev.js';
+import { runBackend, runDev } from './dev.js';
 import { DEFAULT_LIMIT, DLQ_SUBCOMMANDS, type DlqSubcommand, dlqCommand } from './dlq.js';
 import { HOLD_SECONDS } from './dlq-letters.js';
 import { CommandError, UsageError } from './errors.js';
@@ -10,6 +10,8 @@ const HELP = `fanout — event-driven WebSocket fan-out
 Usage:
   fanout dev     [--port 4510] [--dashboard-port 4500] [--no-dashboard] [--data-dir DIR] [--verbose]
                  [--secret S] [--trusted-proxy ADDR|CIDR]... [--public-url wss://HOST/PATH]
+                 [--route-backend lambda|http]
+  fanout backend [--port 8080] [--host 127.0.0.1]
   fanout token   --sub USER --topics PATTERNS [--ttl 1h] [--secret S] [--issuer ISS] [--audience AUD]
                  [--config FILE]
   fanout publish --topic TOPIC [--user USER] --data JSON [--source S] [--detail-type T]
@@ -26,6 +28,10 @@ dev      runs the whole platform locally (run \`make build\` first; \`make dev\`
          (@fanout/local), which a clone of the repository has. Behind a reverse proxy
          (deploy/apache), --trusted-proxy names the proxies whose X-Forwarded-For gives the
          client's address, and --public-url is the URL browsers use through it.
+         --route-backend http serves the routes with \`fanout backend\` over HTTP, as API
+         Gateway's HTTP integrations would; the authorizer and the fan-out stay Lambda.
+backend  serves every WebSocket route for API Gateway HTTP integrations (\`fanout backend --help\`
+         lists its environment). Like dev, it runs from a clone of the repository.
 token    mints an HS256 JWT; PATTERNS is comma-separated, {sub} stands for the user id.
          The secret comes from --secret, FANOUT_JWT_SECRET, or .fanout/local.json (--config FILE
          reads another one); --issuer and --audience set the iss and aud claims.
@@ -71,6 +77,8 @@ export async function main(
     switch (command) {
       case 'dev':
         return await runDev(rest, io);
+      case 'backend':
+        return await runBackend(rest, io);
       case 'token': {
         const { values } = parseArgs({
           args: rest,

@@ -1,0 +1,107 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { WebSocketEvent, WebSocketRequestContext } from '../routes/events.js';
+import { BACKEND_ROUTES, type BackendRouteKey, MAPPED_HEADERS, type MappedField } from './contract.js';
+import { BackendError } from './errors.js';
+
+/** API Gateway's connection ids are short base64-like text; anything else was not mapped by it. */
+const CONNECTION_ID = /^[A-Za-z0-9+/=_-]{1,128}$/;
+const MAX_TEXT = 1024;
+
+/** One mapped header's value: node lower-cases names, and lists or joins a repeated header. */
+function header(headers: IncomingHttpHeaders, field: MappedField): string | undefined {
+  const { header: name } = MAPPED_HEADERS[field];
+  const value = headers[name.toLowerCase()];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    throw new BackendError('header_invalid', `the ${name} header is repeated`);
+  }
+  if (value.length > MAX_TEXT) throw new BackendError('header_invalid', `the ${name} header is too long`);
+  return value;
+}
+
+function required(headers: IncomingHttpHeaders, field: MappedField): string {
+  const value = header(headers, field);
+  if (value === undefined || value === '') {
+    throw new BackendError(
+      'header_missing',
+      `the ${MAPPED_HEADERS[field].header} header is missing: map it from ${MAPPED_HEADERS[field].from} on the integration`,
+    );
+  }
+  return value;
+}
+
+function wholeNumber(headers: IncomingHttpHeaders, field: MappedField, value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new BackendError(
+      'header_invalid',
+      `the ${MAPPED_HEADERS[field].header} header must be a whole number, got "${value.slice(0, 32)}"`,
+    );
+  }
+  return n;
+}
+
+/** The authorizer's context as API Gateway puts it on a Lambda event, or undefined when none came. */
+function authorizer(headers: IncomingHttpHeaders): Record<string, string> | undefined {
+  const context: Record<string, string> = {};
+  for (const [field, key] of [
+    ['userId', 'userId'],
+    ['topics', 'topics'],
+    ['principalId', 'principalId'],
+  ] as const) {
+    const value = header(headers, field);
+    if (value !== undefined) context[key] = value;
+  }
+  return Object.keys(context).length > 0 ? context : undefined;
+}
+
+/**
+ * The event the Lambda route would have got, rebuilt from the mapped headers of a call to `route`
+ * and its body, so both edges run the same use cases on the same input. Throws `header_missing`,
+ * `header_invalid` or `route_mismatch` (400): the integration is mis-mapped, or the call is forged.
+ */
+export function readRouteEvent(
+  route: BackendRouteKey,
+  headers: IncomingHttpHeaders,
+  body: string,
+): WebSocketEvent {
+  const connectionId = required(headers, 'connectionId');
+  if (!CONNECTION_ID.test(connectionId)) {
+    throw new BackendError('header_invalid', 'the ConnectionId header is not a connection id');
+  }
+  const routeKey = required(headers, 'routeKey');
+  // The path chose the use case; a route key that disagrees means a mis-wired integration URI.
+  if (routeKey !== route) {
+    throw new BackendError(
+      'route_mismatch',
+      `the RouteKey header says "${routeKey.slice(0, 64)}" but the call came to ${BACKEND_ROUTES[route].path}`,
+    );
+  }
+  const { eventType } = BACKEND_ROUTES[route];
+  const givenType = required(headers, 'eventType');
+  if (givenType !== eventType) {
+    throw new BackendError(
+      'route_mismatch',
+      `the EventType header says "${givenType.slice(0, 32)}" but ${route} is a ${eventType} route`,
+    );
+  }
+  const connectedAt = wholeNumber(headers, 'connectedAt', required(headers, 'connectedAt'));
+  const requestId = header(headers, 'requestId');
+  const sourceIp = header(headers, 'sourceIp');
+  const context: WebSocketRequestContext = {
+    routeKey,
+    eventType,
+    connectionId,
+    connectedAt,
+    ...(requestId ? { requestId } : {}),
+    ...(sourceIp ? { identity: { sourceIp } } : {}),
+    authorizer: authorizer(headers) ?? null,
+  };
+  if (eventType === 'DISCONNECT') {
+    const status = header(headers, 'disconnectStatusCode');
+    if (status) context.disconnectStatusCode = wholeNumber(headers, 'disconnectStatusCode', status);
+    const reason = header(headers, 'disconnectReason');
+    if (reason !== undefined) context.disconnectReason = reason;
+  }
+  return { requestContext: context, ...(eventType === 'MESSAGE' ? { body, isBase64Encoded: false } : {}) };
+}
