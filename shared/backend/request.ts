@@ -30,7 +30,7 @@ function required(headers: IncomingHttpHeaders, field: MappedField): string {
   return value;
 }
 
-function wholeNumber(headers: IncomingHttpHeaders, field: MappedField, value: string): number {
+function wholeNumber(field: MappedField, value: string): number {
   const n = Number(value);
   if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(n)) {
     throw new BackendError(
@@ -85,7 +85,7 @@ export function readRouteEvent(
       `the EventType header says "${givenType.slice(0, 32)}" but ${route} is a ${eventType} route`,
     );
   }
-  const connectedAt = wholeNumber(headers, 'connectedAt', required(headers, 'connectedAt'));
+  const connectedAt = wholeNumber('connectedAt', required(headers, 'connectedAt'));
   const requestId = header(headers, 'requestId');
   const sourceIp = header(headers, 'sourceIp');
   const context: WebSocketRequestContext = {
@@ -99,7 +99,7 @@ export function readRouteEvent(
   };
   if (eventType === 'DISCONNECT') {
     const status = header(headers, 'disconnectStatusCode');
-    if (status) context.disconnectStatusCode = wholeNumber(headers, 'disconnectStatusCode', status);
+    if (status) context.disconnectStatusCode = wholeNumber('disconnectStatusCode', status);
     const reason = header(headers, 'disconnectReason');
     if (reason !== undefined) context.disconnectReason = reason;
   }
