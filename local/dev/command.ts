@@ -6,7 +6,7 @@ import { LOCAL_ENDPOINTS_FILE } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
 import { parseTrustedProxies } from '../gateway/forwarded.js';
 import type { LogEntry } from '../lambda/runner.js';
-import { assertJwtSecret, startLocalPlatform } from './platform.js';
+import { assertJwtSecret, ROUTE_BACKENDS, type RouteBackend, startLocalPlatform } from './platform.js';
 
 /** Where `fanout dev` prints (the CLI passes its console; tests capture the lines). */
 export interface Output {
@@ -30,9 +30,19 @@ export interface DevOptions {
    * make-before-break renewal can be watched.
    */
   maxConnectionSeconds?: string;
+  /** `--route-backend lambda|http`: the route functions, or `fanout backend` over HTTP integrations. */
+  routeBackend?: string;
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function routeBackend(value: string | undefined): RouteBackend {
+  if (value === undefined) return 'lambda';
+  if (!(ROUTE_BACKENDS as readonly string[]).includes(value)) {
+    throw new Error(`--route-backend must be ${ROUTE_BACKENDS.join(' or ')}, got ${value}`);
+  }
+  return value as RouteBackend;
+}
 
 /** A whole number of seconds from 1 to API Gateway's own 7,200. */
 function wholeSeconds(value: string, flag: string): number {
@@ -115,6 +125,7 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
   const started = Date.now();
   const proxies = trustedProxies(options.trustedProxy);
   const publicWebsocketUrl = publicUrl(options.publicUrl);
+  const routes = routeBackend(options.routeBackend);
   // Before anything starts: a short secret would start a platform whose every connection fails.
   if (options.secret !== undefined) assertJwtSecret(options.secret, '--secret');
   io.out('fanout: starting the local platform…');
@@ -129,6 +140,7 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
     ...(options.maxConnectionSeconds === undefined
       ? {}
       : { maxConnectionMs: wholeSeconds(options.maxConnectionSeconds, '--max-connection-seconds') * 1000 }),
+    routeBackend: routes,
     logSink: compactLogSink(io, options.verbose ?? false),
     progress: (line) => io.out(`  ${line}`),
   });
@@ -195,6 +207,7 @@ export async function devMain(argv: readonly string[], io: Output): Promise<numb
       'trusted-proxy': { type: 'string', multiple: true },
       'public-url': { type: 'string' },
       'max-connection-seconds': { type: 'string' },
+      'route-backend': { type: 'string' },
     },
   });
   const {
@@ -204,6 +217,7 @@ export async function devMain(argv: readonly string[], io: Output): Promise<numb
     'trusted-proxy': trustedProxy,
     'public-url': publicUrlValue,
     'max-connection-seconds': maxConnectionSeconds,
+    'route-backend': routeBackendValue,
     ...others
   } = values;
   return devCommand(
@@ -215,6 +229,7 @@ export async function devMain(argv: readonly string[], io: Output): Promise<numb
       trustedProxy,
       publicUrl: publicUrlValue,
       maxConnectionSeconds,
+      routeBackend: routeBackendValue,
     },
     io,
   );

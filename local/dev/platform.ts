@@ -6,15 +6,18 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { Publisher } from '@fanout/publisher';
 import { MIN_SECRET_BYTES } from '../../shared/auth/config.js';
+import { BACKEND_ROUTES, type BackendRouteKey, requestParameters } from '../../shared/backend/contract.js';
 import { FUNCTION_NAMES as MANIFEST_FUNCTIONS, type WiredSource } from '../../shared/deployment/manifest.js';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
 import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.js';
+import { httpIntegration } from '../gateway/http-integration.js';
 import { startGateway } from '../gateway/index.js';
-import type { GatewayFaults, GatewayHandle } from '../gateway/types.js';
+import type { GatewayFaults, GatewayHandle, Integration } from '../gateway/types.js';
 import { createLambdaAccount, type LambdaAccount, type LambdaAccountOptions } from '../lambda/account.js';
 import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '../lambda/runner.js';
 import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
+import { type LocalBackend, ROUTE_FUNCTIONS, startBackendProcess } from './backend-process.js';
 import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
 import {
   functionEnvironment,
@@ -33,6 +36,9 @@ import {
 
 export const FUNCTION_NAMES = MANIFEST_FUNCTIONS;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export const ROUTE_BACKENDS = ['lambda', 'http'] as const;
+export type RouteBackend = (typeof ROUTE_BACKENDS)[number];
 
 export interface LocalPlatformOptions {
   /** The repository: dist/ (bundles), terraform/modules/fanout (rule pattern), local/dashboard. */
@@ -74,6 +80,12 @@ export interface LocalPlatformOptions {
   lambda?: LambdaAccountOptions;
   /** Time between DynamoDB TTL sweeps (local/dynamodb/ttl.ts); `false`: none. Default 60 s. */
   ttlSweepIntervalMs?: number | false;
+  /**
+   * What serves the routes: `lambda` (default), the route functions as on AWS, or `http`, the built
+   * `fanout backend` (dist/backend) in its own process, called through HTTP integrations with the
+   * request parameters of shared/backend/contract.ts. The authorizer and the fan-out stay Lambda.
+   */
+  routeBackend?: RouteBackend;
   /** Run another bundle for a function (tests: a handler that throws). */
   bundles?: Partial<Record<FunctionName, string>>;
   /** Where function logs go (default: stdout, prefixed by the function name). */
@@ -96,7 +108,10 @@ export interface LocalPlatform {
   lambdaAccount: LambdaAccount;
   eventBridge: LocalEventBridge;
   sqs: SQSClient;
-  functions: Record<FunctionName, LambdaFunction>;
+  /** The functions running: all of them, or with `routeBackend: 'http'` the authorizer and the fan-out. */
+  functions: Partial<Record<FunctionName, LambdaFunction>>;
+  /** With `routeBackend: 'http'`: the backend process and the proof its integrations send. */
+  backend?: LocalBackend;
   poller: Poller;
   close(): Promise<void>;
 }
@@ -131,9 +146,21 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
   try {
     const settings = readStackSettings(join(options.rootDir, 'terraform/modules/fanout'), options.overrides);
+    const routeBackend = options.routeBackend ?? 'lambda';
+    if (!(ROUTE_BACKENDS as readonly string[]).includes(routeBackend)) {
+      throw new Error(`routeBackend must be ${ROUTE_BACKENDS.join(' or ')}, got ${String(routeBackend)}`);
+    }
+    // With an HTTP backend, no route function is created, as the Terraform choice creates none.
+    const running = FUNCTION_NAMES.filter(
+      (fn) => routeBackend === 'lambda' || !(ROUTE_FUNCTIONS as readonly string[]).includes(fn),
+    );
     const bundlePath = (fn: FunctionName) =>
       options.bundles?.[fn] ?? join(options.rootDir, 'dist', fn, 'index.mjs');
-    for (const fn of FUNCTION_NAMES) {
+    const backendBundle = join(options.rootDir, 'dist', 'backend', 'index.mjs');
+    if (routeBackend === 'http' && !existsSync(backendBundle)) {
+      throw new Error(`${backendBundle} is missing: run \`make build\` first`);
+    }
+    for (const fn of running) {
       if (!existsSync(bundlePath(fn)))
         throw new Error(`${bundlePath(fn)} is missing: run \`make build\` first`);
     }
@@ -162,19 +189,45 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
     // The gateway needs the route functions and the fan-out function needs the gateway's endpoint, so
     // the route integrations look functions up when they are called.
-    const functions = {} as Record<FunctionName, LambdaFunction>;
-    const invoke = (fn: FunctionName) => (event: object) => functions[fn].invoke(event);
+    const functions: Partial<Record<FunctionName, LambdaFunction>> = {};
+    const invoke = (fn: FunctionName) => (event: object) => {
+      const target = functions[fn];
+      if (!target) throw new Error(`the ${fn} function is not running`);
+      return target.invoke(event);
+    };
+    // The backend starts after the gateway (it needs the @connections endpoint): its integrations
+    // are made once it listens, and looked up when a route is called.
+    const apiId = 'local0api1';
+    const backendCalls: Partial<Record<BackendRouteKey, Integration>> = {};
+    const call =
+      (route: BackendRouteKey): Integration =>
+      (event, info) => {
+        const integration = backendCalls[route];
+        if (!integration) throw new Error(`the backend is not listening yet (${route})`);
+        return integration(event, info);
+      };
+    const integrations: Record<string, Integration> =
+      routeBackend === 'http'
+        ? {
+            $connect: call('$connect'),
+            $disconnect: call('$disconnect'),
+            $default: call('$default'),
+            subscribe: call('subscribe'),
+            unsubscribe: call('unsubscribe'),
+          }
+        : {
+            $connect: invoke('connect'),
+            $disconnect: invoke('disconnect'),
+            $default: invoke('default'),
+            subscribe: invoke('subscribe'),
+            unsubscribe: invoke('unsubscribe'),
+          };
     const gateway = await startGateway({
       port: options.gatewayPort ?? 0,
       stage,
       region,
-      integrations: {
-        $connect: invoke('connect'),
-        $disconnect: invoke('disconnect'),
-        $default: invoke('default'),
-        subscribe: invoke('subscribe'),
-        unsubscribe: invoke('unsubscribe'),
-      },
+      apiId,
+      integrations,
       authorizer: { identitySource: 'route.request.querystring.token', invoke: invoke('authorizer') },
       twoWayRoutes: ['$default', 'subscribe', 'unsubscribe'],
       ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
@@ -217,9 +270,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       auth_audience: undefined,
     };
     const lambdaAccount = createLambdaAccount(options.lambda);
-    for (const fn of FUNCTION_NAMES) {
+    for (const fn of running) {
       const { memory_size, timeout } = settings.functions[fn];
-      functions[fn] = loadFunction({
+      const loaded = loadFunction({
         name: `${name}-${fn}`,
         bundlePath: bundlePath(fn),
         timeoutMs: 1000 * timeout,
@@ -229,9 +282,33 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         logSink: options.logSink ?? stdoutLogSink,
         account: lambdaAccount,
       });
-      stopList.push({ label: `${fn} function`, stop: () => functions[fn].close() });
+      functions[fn] = loaded;
+      stopList.push({ label: `${fn} function`, stop: () => loaded.close() });
     }
-    progress(`Lambda functions       ${FUNCTION_NAMES.join(', ')} (from ${join(options.rootDir, 'dist')})`);
+    progress(`Lambda functions       ${running.join(', ')} (from ${join(options.rootDir, 'dist')})`);
+
+    let backend: LocalBackend | undefined;
+    if (routeBackend === 'http') {
+      const env: Record<string, string> = { ...runtime, ...common };
+      for (const fn of ROUTE_FUNCTIONS) Object.assign(env, functionEnvironment(fn, settings, wired));
+      backend = await startBackendProcess({
+        bundlePath: backendBundle,
+        name: `${name}-backend`,
+        region,
+        env,
+        logSink: options.logSink ?? stdoutLogSink,
+      });
+      const started = backend;
+      stopList.push({ label: 'route backend', stop: () => started.stop() });
+      for (const route of Object.keys(BACKEND_ROUTES) as BackendRouteKey[]) {
+        backendCalls[route] = httpIntegration({
+          uri: `${started.url}${BACKEND_ROUTES[route].path}`,
+          requestParameters: requestParameters(route, started.proof),
+          apiId,
+        });
+      }
+      progress(`Route backend          ${started.url}  (fanout backend over HTTP integrations)`);
+    }
     progress(
       `                       account concurrency ${lambdaAccount.concurrency}; environments at most ${lambdaAccount.maxEnvironmentsPerFunction} a function, ${lambdaAccount.maxEnvironments} in all, ${lambdaAccount.maxConcurrentInits} initializing at once`,
     );
@@ -255,12 +332,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     stopList.push({ label: 'EventBridge', stop: () => eventBridge.close() });
     progress(`EventBridge            ${eventBridge.endpoint}  bus ${eventBusName}`);
 
+    const fanout = functions.fanout;
+    if (!fanout) throw new Error('the fanout function is not running');
     const poller = await startPoller({
       sqs,
       queueUrl: queues.queueUrl,
       queueArn: queues.queueArn,
       region,
-      fn: functions.fanout,
+      fn: fanout,
       batchSize: settings.fanoutQueue.batch_size,
       maximumBatchingWindowMs: settings.fanoutQueue.batching_window_seconds * 1000,
       functionTimeoutMs: settings.functions.fanout.timeout * 1000,
@@ -314,6 +393,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       eventBridge,
       sqs,
       functions,
+      ...(backend ? { backend } : {}),
       poller,
       close: stopAll,
     };

@@ -17,6 +17,7 @@ describe('fanout dev behind a reverse proxy: options', () => {
     [['--public-url', 'https://dash.example.com/live'], '--public-url must be a ws:// or wss:// URL'],
     [['--public-url', 'wss://dash.example.com/live?token=x'], 'without a query'],
     [['--public-url', 'not a url'], '--public-url must be'],
+    [['--route-backend', 'grpc'], '--route-backend must be lambda or http, got grpc'],
   ])('refuses %j before starting anything', async (argv, message) => {
     const output = io();
     await expect(devMain(argv, output)).rejects.toThrow(message);

@@ -259,7 +259,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Platfo
     (await scan()).filter((row) => row.pk.includes(connectionId) || row.sk.includes(connectionId));
 
   const functionLines = (fn: FunctionName): LogEntry[] =>
-    logs.filter((entry) => entry.functionName === platform.functions[fn].name);
+    logs.filter((entry) => entry.functionName === platform.functions[fn]?.name);
 
   const harness: PlatformHarness = {
     platform,

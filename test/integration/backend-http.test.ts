@@ -1,0 +1,171 @@
+/**
+ * The local platform with `routeBackend: 'http'` (`fanout dev --route-backend http`): the gateway calls
+ * the built `fanout backend` (dist/backend, in its own process) through HTTP integrations with the
+ * request parameters of shared/backend/contract.ts, instead of invoking route Lambdas; the authorizer
+ * and the fan-out stay Lambda. Driven as users drive it: `ws` clients, PutEvents through the SDK.
+ */
+import WebSocket from 'ws';
+import { BACKEND_ROUTES, MAPPED_HEADERS, PROOF_HEADER } from '../../shared/backend/contract';
+import { type PlatformHarness, startHarness, waitUntil } from '../support/platform';
+
+let h: PlatformHarness;
+
+beforeAll(async () => {
+  h = await startHarness({ routeBackend: 'http' });
+}, 60_000);
+
+afterEach(async () => {
+  await h.closeClients();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const backend = () => {
+  const started = h.platform.backend;
+  if (!started) throw new Error('the platform runs no backend');
+  return started;
+};
+
+/** The backend's JSON log lines. */
+const backendLogs = (): Record<string, unknown>[] =>
+  h.logs
+    .filter((entry) => entry.functionName.endsWith('-backend'))
+    .flatMap((entry) => {
+      try {
+        return [JSON.parse(entry.line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+
+/** A call to the backend from outside the gateway, with whatever headers the caller chooses. */
+const callBackend = (route: keyof typeof BACKEND_ROUTES, headers: Record<string, string>, body = '') =>
+  fetch(`${backend().url}${BACKEND_ROUTES[route].path}`, { method: 'POST', headers, body });
+
+describe('the local platform with the routes on fanout backend', () => {
+  it('runs the README walkthrough: connect, subscribe, publish, receive, unsubscribe, ping, disconnect, leaving no connection row', async () => {
+    // No route function runs: the backend serves every route.
+    expect(Object.keys(h.platform.functions).sort()).toEqual(['authorizer', 'fanout']);
+    const client = await h.connect('demo', ['demo/*', 'users/{sub}/*']);
+    expect((await h.rowsOf(client.connectionId)).length).toBeGreaterThan(0);
+
+    expect(await client.request({ action: 'subscribe', topics: ['demo/*'] })).toEqual({
+      type: 'subscribed',
+      id: expect.any(String),
+      topics: ['demo/*'],
+      position: expect.stringMatching(/^\d{13}$/),
+      settleMs: expect.any(Number),
+    });
+    const [eventId] = await h.publish({ detail: { topics: ['demo/hello'], data: { hello: 'world' } } });
+    expect(await client.waitFor((f) => f.id === eventId, 'the demo/hello event')).toMatchObject({
+      type: 'event',
+      topic: 'demo/hello',
+      subscription: 'demo/*',
+      data: { hello: 'world' },
+    });
+
+    expect(await client.request({ action: 'unsubscribe', topics: ['demo/*'] })).toEqual({
+      type: 'unsubscribed',
+      id: expect.any(String),
+      topics: ['demo/*'],
+    });
+    expect(await client.request({ action: 'ping' })).toMatchObject({ type: 'pong' });
+    // The same error frames as the Lambda routes.
+    expect(await client.request({ action: 'subscribe', topics: ['secret/plans'] })).toMatchObject({
+      type: 'error',
+      code: 'forbidden',
+    });
+    expect(await client.request({ action: 'dance' })).toMatchObject({
+      type: 'error',
+      code: 'unknown_action',
+    });
+
+    await client.close();
+    await waitUntil(
+      async () => (await h.rowsOf(client.connectionId)).length === 0,
+      'the rows of the closed connection to be removed by $disconnect',
+    );
+    expect(await h.connectionRows()).toEqual([]);
+    // One line per call, naming the route and the connection, and never a token or a frame.
+    const calls = backendLogs().filter((line) => line.message === 'call');
+    expect(new Set(calls.map((line) => line.routeKey))).toEqual(
+      new Set(['$connect', 'subscribe', 'unsubscribe', '$default', '$disconnect']),
+    );
+    expect(calls.every((line) => line.connectionId === client.connectionId)).toBe(true);
+    const written = h.logs.filter((entry) => entry.functionName.endsWith('-backend')).map((e) => e.line);
+    expect(written.join('\n')).not.toMatch(/eyJ|hello|world/);
+  });
+
+  it('refuses calls from outside the gateway with 403, a forged connection id included, and writes nothing', async () => {
+    const victim = await h.connect('victor', ['demo/*']);
+    await h.subscribe(victim, ['demo/*']);
+    const rowsBefore = await h.allRows();
+    const forged = {
+      [MAPPED_HEADERS.connectionId.header]: victim.connectionId,
+      [MAPPED_HEADERS.routeKey.header]: 'unsubscribe',
+      [MAPPED_HEADERS.eventType.header]: 'MESSAGE',
+      [MAPPED_HEADERS.connectedAt.header]: String(Date.now()),
+    };
+    const body = JSON.stringify({ action: 'unsubscribe', topics: ['demo/*'] });
+
+    const withoutProof = await callBackend('unsubscribe', forged, body);
+    expect(withoutProof.status).toBe(403);
+    expect(await withoutProof.json()).toMatchObject({ code: 'proof_missing' });
+    const wrongProof = await callBackend('unsubscribe', { ...forged, [PROOF_HEADER]: 'x'.repeat(43) }, body);
+    expect(wrongProof.status).toBe(403);
+    expect(await wrongProof.json()).toMatchObject({ code: 'proof_invalid' });
+    const connect = await callBackend('$connect', {
+      ...forged,
+      [MAPPED_HEADERS.routeKey.header]: '$connect',
+      [MAPPED_HEADERS.eventType.header]: 'CONNECT',
+      [MAPPED_HEADERS.connectionId.header]: 'Forged0Id000=',
+      [MAPPED_HEADERS.topics.header]: '["#"]',
+    });
+    expect(connect.status).toBe(403);
+
+    expect(await h.allRows()).toEqual(rowsBefore);
+    // The victim's subscription still delivers.
+    const [eventId] = await h.publish({ detail: { topics: ['demo/still'], data: {} } });
+    await victim.waitFor((f) => f.id === eventId, 'the event after the forged unsubscribe');
+    expect(backendLogs().filter((line) => line.message === 'call refused')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'proof_missing', status: 403 }),
+        expect.objectContaining({ code: 'proof_invalid', status: 403 }),
+      ]),
+    );
+  });
+
+  it('gives the backend the connection id the gateway assigned, whatever mapped headers the client sends on its handshake', async () => {
+    const token = await h.token({ sub: 'mallory', topics: ['demo/*'] });
+    const before = new Set(h.platform.gateway.connections());
+    const ws = new WebSocket(h.url(token), {
+      headers: {
+        [MAPPED_HEADERS.connectionId.header]: 'Forged0Id000=',
+        [MAPPED_HEADERS.topics.header]: '["#"]',
+        [PROOF_HEADER]: 'not-the-proof-but-long-enough-0123456789',
+      },
+    });
+    try {
+      await new Promise<void>((opened, failed) => {
+        ws.once('open', () => opened());
+        ws.once('error', failed);
+      });
+      const [connectionId] = h.platform.gateway.connections().filter((id) => !before.has(id));
+      if (!connectionId) throw new Error('the gateway lists no new connection');
+      await waitUntil(async () => (await h.rowsOf(connectionId)).length > 0, 'the connection rows');
+      expect(await h.rowsOf('Forged0Id000=')).toEqual([]);
+      // Its grants are the token's, not the header's: `#` would allow every topic.
+      const reply = await new Promise<Record<string, unknown>>((answered) => {
+        ws.once('message', (data) => answered(JSON.parse(String(data))));
+        ws.send(JSON.stringify({ action: 'subscribe', topics: ['secret/plans'] }));
+      });
+      expect(reply).toMatchObject({ type: 'error', code: 'forbidden' });
+    } finally {
+      ws.close(1000);
+      await new Promise((closed) => ws.once('close', closed));
+    }
+    await waitUntil(async () => (await h.connectionRows()).length === 0, 'no connection rows left');
+  });
+});
