@@ -1,0 +1,69 @@
+import {
+  BACKEND_ROUTE_KEYS,
+  BACKEND_ROUTES,
+  isBackendRouteKey,
+  MAPPED_HEADERS,
+  PROOF_HEADER,
+  requestParameters,
+  routeAt,
+} from '../../../shared/backend/contract';
+
+const PROOF = 'proof-0123456789abcdef0123456789abcdef';
+
+describe('the backend contract (what the integrations map, what the backend reads)', () => {
+  it('maps the connection, the route, the event type, the time, the request, the source address and the grants on every route, and the proof as a quoted static value', () => {
+    for (const route of BACKEND_ROUTE_KEYS) {
+      const parameters = requestParameters(route, PROOF);
+      expect(parameters).toMatchObject({
+        'integration.request.header.ConnectionId': 'context.connectionId',
+        'integration.request.header.RouteKey': 'context.routeKey',
+        'integration.request.header.EventType': 'context.eventType',
+        'integration.request.header.ConnectedAt': 'context.connectedAt',
+        'integration.request.header.RequestId': 'context.requestId',
+        'integration.request.header.SourceIp': 'context.identity.sourceIp',
+        'integration.request.header.AuthorizerUserId': 'context.authorizer.userId',
+        'integration.request.header.AuthorizerTopics': 'context.authorizer.topics',
+        'integration.request.header.AuthorizerPrincipalId': 'context.authorizer.principalId',
+        [`integration.request.header.${PROOF_HEADER}`]: `'${PROOF}'`,
+      });
+    }
+  });
+
+  it('maps the disconnect status and reason on $disconnect only, where the variables exist', () => {
+    const disconnect = requestParameters('$disconnect', PROOF);
+    expect(disconnect['integration.request.header.DisconnectStatusCode']).toBe(
+      'context.disconnectStatusCode',
+    );
+    expect(disconnect['integration.request.header.DisconnectReason']).toBe('context.disconnectReason');
+    for (const route of BACKEND_ROUTE_KEYS.filter((key) => key !== '$disconnect')) {
+      expect(Object.keys(requestParameters(route, PROOF))).not.toContain(
+        'integration.request.header.DisconnectStatusCode',
+      );
+    }
+  });
+
+  it.each([
+    ['shorter than 32 characters', 'too-short-0123456789'],
+    ['with a quote, which would end the static value', `${PROOF}'`],
+    ['with a space', `${PROOF} x`],
+  ])('refuses a proof %s', (_what, proof) => {
+    expect(() => requestParameters('$connect', proof)).toThrow(
+      'the gateway proof must be 32 to 512 characters',
+    );
+  });
+
+  it('gives every route its own path, finds the route by its path, and nothing at another', () => {
+    const paths = BACKEND_ROUTE_KEYS.map((key) => BACKEND_ROUTES[key].path);
+    expect(new Set(paths).size).toBe(paths.length);
+    for (const key of BACKEND_ROUTE_KEYS) expect(routeAt(BACKEND_ROUTES[key].path)).toBe(key);
+    expect(routeAt('/routes')).toBeUndefined();
+    expect(routeAt('/routes/connect/')).toBeUndefined();
+    expect(isBackendRouteKey('subscribe')).toBe(true);
+    expect(isBackendRouteKey('publish')).toBe(false);
+  });
+
+  it('names header names API Gateway accepts (letters, digits and - only)', () => {
+    for (const { header } of Object.values(MAPPED_HEADERS)) expect(header).toMatch(/^[A-Za-z0-9-]+$/);
+    expect(PROOF_HEADER).toMatch(/^[A-Za-z0-9-]+$/);
+  });
+});
