@@ -25,6 +25,8 @@ export interface LocalBackend {
   /** The secret the integrations send in PROOF_HEADER (tests forge calls without it). */
   proof: string;
   pid: number;
+  /** Resolves with the exit code once the process has exited (null when a signal ended it). */
+  exited: Promise<number | null>;
   /** SIGTERM, then waits for the process to finish its calls and exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -84,7 +86,7 @@ export async function startBackendProcess(options: BackendProcessOptions): Promi
   });
   try {
     const url = await Promise.race([listening, timedOut]);
-    return { url, proof, pid: child.pid ?? 0, stop: (graceMs) => stop(child, exited, graceMs) };
+    return { url, proof, pid: child.pid ?? 0, exited, stop: (graceMs) => stop(child, exited, graceMs) };
   } catch (err) {
     child.kill('SIGKILL');
     await exited;

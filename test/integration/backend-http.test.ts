@@ -168,4 +168,34 @@ describe('the local platform with the routes on fanout backend', () => {
     }
     await waitUntil(async () => (await h.connectionRows()).length === 0, 'no connection rows left');
   });
+
+  // Last: it stops the backend.
+  it('stops on SIGTERM after answering the call in flight, and exits 0', async () => {
+    const client = await h.connect('sigrid', ['demo/*']);
+    const first = await h.subscribe(client, ['demo/*']);
+    // A subscribe with `since` waits half a second before it reads the history (recovery.ts): the
+    // signal arrives while the backend holds the call.
+    const subscribedBefore = backendLogs().filter((line) => line.message === 'subscribed').length;
+    const reply = client.request({
+      action: 'subscribe',
+      topics: ['demo/*'],
+      since: { 'demo/*': first.position },
+    });
+    await waitUntil(
+      () => backendLogs().filter((line) => line.message === 'subscribed').length > subscribedBefore,
+      'the second subscription to be stored',
+      5_000,
+      2,
+    );
+    process.kill(backend().pid, 'SIGTERM');
+
+    expect(await reply).toMatchObject({ type: 'subscribed', recovered: true });
+    expect(await backend().exited).toBe(0);
+    const stopping = backendLogs().find((line) => line.message === 'stopping');
+    expect(stopping).toMatchObject({ inFlight: 1 });
+    expect(backendLogs().some((line) => line.message === 'stopped')).toBe(true);
+    // Nothing answers $disconnect now: cut the client without waiting for its rows.
+    client.ws.terminate();
+    await client.closed;
+  });
 });
