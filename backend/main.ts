@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readBackendSettings } from '../shared/backend/config.js';
 import { GatewayProof } from '../shared/backend/proof.js';
 import { type BackendHandle, startBackend } from '../shared/backend/server.js';
-import { ConfigError, functionEnvironment, runtimeVariable } from '../shared/config.js';
+import { ConfigError, functionEnvironment, isConfigError, runtimeVariable } from '../shared/config.js';
 import { SignedConnectionGateway } from '../shared/gateway/gateway-signed.js';
 import { fromPowertools, observability } from '../shared/observability/powertools.js';
 import { recoveryMarginMs } from '../shared/routes/recovery.js';
@@ -45,7 +45,7 @@ async function start(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<B
     try {
       return what();
     } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
+      if (!isConfigError(err)) throw err;
       problems.push(err.message);
       return undefined;
     }
@@ -134,7 +134,7 @@ export async function backendMain(
       io.err(`fanout backend: ${(err as Error).message}\nrun \`fanout backend --help\` for usage`);
       return 2;
     }
-    if (err instanceof ConfigError || err instanceof RangeError) {
+    if (isConfigError(err) || err instanceof RangeError) {
       io.err(`fanout backend: configuration_invalid: ${err.message}`);
       return 1;
     }

@@ -17,6 +17,13 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * By name, not `instanceof`: tsx may load this module twice (as ESM and as CommonJS) in one
+ * process, and each copy has its own class.
+ */
+export const isConfigError = (err: unknown): err is ConfigError =>
+  err instanceof Error && err.name === 'ConfigError';
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { ConfigError, isConfigError } from '../config.js';
 import { PROOF_PATTERN } from './contract.js';
 import { DEFAULT_INTEGRATION_TIMEOUT_MS } from './server.js';
 
@@ -45,7 +45,7 @@ export function readBackendSettings(env: Env, flags: { host?: string; port?: str
     try {
       return read();
     } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
+      if (!isConfigError(err)) throw err;
       problems.push(err.message);
       return fallback;
     }

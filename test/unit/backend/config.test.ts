@@ -1,5 +1,5 @@
 import { DEFAULT_BACKEND_PORT, readBackendSettings } from '../../../shared/backend/config';
-import { ConfigError } from '../../../shared/config';
+import { ConfigError, isConfigError } from '../../../shared/config';
 
 const PROOF = 'proof-0123456789abcdef0123456789abcdef';
 
@@ -57,5 +57,15 @@ describe("the backend's own settings", () => {
     expect(() => readBackendSettings({ FANOUT_BACKEND_PROOF: PROOF, FANOUT_BACKEND_PORT: 'http' })).toThrow(
       'FANOUT_BACKEND_PORT must be an integer from 0 to 65535, got "http"',
     );
+  });
+
+  it('recognises a configuration error by its name, as a second copy of the module throws it', () => {
+    const fromAnotherCopy = Object.assign(new Error('TABLE_NAME is required but not set'), {
+      name: 'ConfigError',
+    });
+    expect(isConfigError(fromAnotherCopy)).toBe(true);
+    expect(isConfigError(new ConfigError('x'))).toBe(true);
+    expect(isConfigError(new Error('x'))).toBe(false);
+    expect(isConfigError('ConfigError')).toBe(false);
   });
 });
