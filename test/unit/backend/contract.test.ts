@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   BACKEND_ROUTE_KEYS,
   BACKEND_ROUTES,
@@ -65,5 +67,15 @@ describe('the backend contract (what the integrations map, what the backend read
   it('names header names API Gateway accepts (letters, digits and - only)', () => {
     for (const { header } of Object.values(MAPPED_HEADERS)) expect(header).toMatch(/^[A-Za-z0-9-]+$/);
     expect(PROOF_HEADER).toMatch(/^[A-Za-z0-9-]+$/);
+  });
+
+  it('is the one docs/architecture.md describes: every mapped header and the proof header are in its table', () => {
+    const doc = readFileSync(join(__dirname, '../../../docs/architecture.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Routes on your own HTTP backend'));
+    for (const { header, from } of Object.values(MAPPED_HEADERS)) {
+      expect(section).toContain(`\`${header}\``);
+      expect(section).toContain(from.split('.').slice(-1)[0]);
+    }
+    expect(section).toContain(`\`${PROOF_HEADER}\``);
   });
 });
