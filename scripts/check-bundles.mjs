@@ -151,11 +151,43 @@ for (const name of names) {
   }
 }
 
+// `fanout backend`'s bundle, alone in a directory as in a container image: it loads, and refuses a
+// configuration without its proof and the routes' table, naming both, before it listens.
+const backendBundle = join(root, 'dist', 'backend', 'index.mjs');
+const backendHash = sha(backendBundle);
+{
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-backend-'));
+  try {
+    writeFileSync(join(dir, 'index.mjs'), readFileSync(backendBundle));
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_REGION: 'us-east-1' };
+    const run = (args) =>
+      spawnSync(process.execPath, ['index.mjs', ...args], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const help = run(['--help']);
+    check('backend: index.mjs runs alone under plain node (--help)', help.status === 0, help.stderr.trim());
+    const refused = run(['--port', '0']);
+    check(
+      'backend: refuses to start without FANOUT_BACKEND_PROOF and TABLE_NAME, naming both',
+      refused.status === 1 &&
+        refused.stderr.includes('configuration_invalid') &&
+        ['FANOUT_BACKEND_PROOF', 'TABLE_NAME'].every((variable) => refused.stderr.includes(variable)),
+      `exit ${refused.status}: ${refused.stderr.trim().slice(0, 300)}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 console.log('rebuilding to compare hashes...');
 execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'ignore' });
 for (const name of names) {
   check(`${name}.zip is byte-identical after a rebuild`, firstHashes[name] === sha(zipOf(name)));
 }
+check('backend/index.mjs is byte-identical after a rebuild', backendHash === sha(backendBundle));
 
 console.log(`${passed} passed, ${failures.length} failed`);
 process.exit(failures.length === 0 ? 0 : 1);
