@@ -4,6 +4,7 @@
  * the Lambda route runs, and close() lets calls in flight finish.
  */
 
+import { request as httpRequest } from 'node:http';
 import { BACKEND_ROUTES, type BackendRouteKey, PROOF_HEADER } from '../../../shared/backend/contract';
 import { GatewayProof } from '../../../shared/backend/proof';
 import { type BackendHandle, type BackendRoutes, startBackend } from '../../../shared/backend/server';
@@ -257,6 +258,20 @@ describe('fanout backend over HTTP', () => {
       { routeKey: 'subscribe', connectionId: CONNECTION_ID, status: 200, durationMs: expect.any(Number) },
     ]);
     expect(JSON.stringify(log.entries)).not.toContain('Qx81Zt');
+  });
+
+  it('logs a call whose caller went away mid-body as failed, and keeps serving', async () => {
+    const req = httpRequest(`${backend.url}${BACKEND_ROUTES.subscribe.path}`, {
+      method: 'POST',
+      headers: { ...gatewayHeaders('subscribe'), 'content-length': '1000' },
+    });
+    req.on('error', () => {}); // the socket is cut on purpose
+    req.write('{"action":"sub');
+    await waitFor(() => backend.inFlight() === 1);
+    req.destroy();
+    await waitFor(() => log.entries.some((entry) => entry.message === 'call failed'));
+    expect(log.entries.find((entry) => entry.message === 'call failed')?.level).toBe('error');
+    expect((await fetch(`${backend.url}/health`)).status).toBe(200);
   });
 
   it('finishes the calls in flight on close(), refuses new connections, and resolves once they are answered', async () => {
