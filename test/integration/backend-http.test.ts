@@ -2,25 +2,14 @@
  * The local platform with `routeBackend: 'http'` (`fanout dev --route-backend http`): the gateway calls
  * the built `fanout backend` (dist/backend, in its own process) through HTTP integrations with the
  * request parameters of shared/backend/contract.ts, instead of invoking route Lambdas; the authorizer
- * and the fan-out stay Lambda. Driven as users drive it: `ws` clients, PutEvents through the SDK.
+ * and the fan-out stay Lambda. Driven as users drive it: `ws` clients, PutEvents through the SDK. The
+ * README walkthrough runs on both shapes, with the same replies checked on each.
  */
 import WebSocket from 'ws';
 import { BACKEND_ROUTES, MAPPED_HEADERS, PROOF_HEADER } from '../../shared/backend/contract';
 import { type PlatformHarness, startHarness, waitUntil } from '../support/platform';
 
 let h: PlatformHarness;
-
-beforeAll(async () => {
-  h = await startHarness({ routeBackend: 'http' });
-}, 60_000);
-
-afterEach(async () => {
-  await h.closeClients();
-});
-
-afterAll(async () => {
-  await h?.close();
-});
 
 const backend = () => {
   const started = h.platform.backend;
@@ -44,56 +33,96 @@ const backendLogs = (): Record<string, unknown>[] =>
 const callBackend = (route: keyof typeof BACKEND_ROUTES, headers: Record<string, string>, body = '') =>
   fetch(`${backend().url}${BACKEND_ROUTES[route].path}`, { method: 'POST', headers, body });
 
+/**
+ * The README walkthrough, with every reply checked: what both shapes must do alike. Resolves with the
+ * connection id once the connection's rows are gone.
+ */
+async function walkthrough(harness: PlatformHarness): Promise<string> {
+  const client = await harness.connect('demo', ['demo/*', 'users/{sub}/*']);
+  expect((await harness.rowsOf(client.connectionId)).length).toBeGreaterThan(0);
+
+  expect(await client.request({ action: 'subscribe', topics: ['demo/*'] })).toEqual({
+    type: 'subscribed',
+    id: expect.any(String),
+    topics: ['demo/*'],
+    position: expect.stringMatching(/^\d{13}$/),
+    settleMs: expect.any(Number),
+  });
+  const [eventId] = await harness.publish({ detail: { topics: ['demo/hello'], data: { hello: 'world' } } });
+  expect(await client.waitFor((f) => f.id === eventId, 'the demo/hello event')).toMatchObject({
+    type: 'event',
+    topic: 'demo/hello',
+    subscription: 'demo/*',
+    data: { hello: 'world' },
+  });
+
+  expect(await client.request({ action: 'unsubscribe', topics: ['demo/*'] })).toEqual({
+    type: 'unsubscribed',
+    id: expect.any(String),
+    topics: ['demo/*'],
+  });
+  expect(await client.request({ action: 'ping' })).toEqual({
+    type: 'pong',
+    id: expect.any(String),
+    position: expect.any(String),
+  });
+  // The same error frames as the Lambda routes.
+  expect(await client.request({ action: 'subscribe', topics: ['secret/plans'] })).toEqual({
+    type: 'error',
+    id: expect.any(String),
+    code: 'forbidden',
+    message: 'not allowed to subscribe to "secret/plans"',
+  });
+  expect(await client.request({ action: 'dance' })).toMatchObject({ type: 'error', code: 'unknown_action' });
+
+  await client.close();
+  await waitUntil(
+    async () => (await harness.rowsOf(client.connectionId)).length === 0,
+    'the rows of the closed connection to be removed by $disconnect',
+  );
+  expect(await harness.connectionRows()).toEqual([]);
+  return client.connectionId;
+}
+
+describe('the README walkthrough on the Lambda routes, for comparison', () => {
+  let lambda: PlatformHarness;
+  beforeAll(async () => {
+    lambda = await startHarness();
+  }, 60_000);
+  afterAll(async () => {
+    await lambda?.close();
+  });
+
+  it('gives the same replies, events and error frames as the backend below', async () => {
+    expect(lambda.platform.backend).toBeUndefined();
+    await walkthrough(lambda);
+    expect(lambda.invocations('subscribe')).toBeGreaterThan(0);
+  });
+});
+
 describe('the local platform with the routes on fanout backend', () => {
+  beforeAll(async () => {
+    h = await startHarness({ routeBackend: 'http' });
+  }, 60_000);
+
+  afterEach(async () => {
+    await h.closeClients();
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
   it('runs the README walkthrough: connect, subscribe, publish, receive, unsubscribe, ping, disconnect, leaving no connection row', async () => {
     // No route function runs: the backend serves every route.
     expect(Object.keys(h.platform.functions).sort()).toEqual(['authorizer', 'fanout']);
-    const client = await h.connect('demo', ['demo/*', 'users/{sub}/*']);
-    expect((await h.rowsOf(client.connectionId)).length).toBeGreaterThan(0);
-
-    expect(await client.request({ action: 'subscribe', topics: ['demo/*'] })).toEqual({
-      type: 'subscribed',
-      id: expect.any(String),
-      topics: ['demo/*'],
-      position: expect.stringMatching(/^\d{13}$/),
-      settleMs: expect.any(Number),
-    });
-    const [eventId] = await h.publish({ detail: { topics: ['demo/hello'], data: { hello: 'world' } } });
-    expect(await client.waitFor((f) => f.id === eventId, 'the demo/hello event')).toMatchObject({
-      type: 'event',
-      topic: 'demo/hello',
-      subscription: 'demo/*',
-      data: { hello: 'world' },
-    });
-
-    expect(await client.request({ action: 'unsubscribe', topics: ['demo/*'] })).toEqual({
-      type: 'unsubscribed',
-      id: expect.any(String),
-      topics: ['demo/*'],
-    });
-    expect(await client.request({ action: 'ping' })).toMatchObject({ type: 'pong' });
-    // The same error frames as the Lambda routes.
-    expect(await client.request({ action: 'subscribe', topics: ['secret/plans'] })).toMatchObject({
-      type: 'error',
-      code: 'forbidden',
-    });
-    expect(await client.request({ action: 'dance' })).toMatchObject({
-      type: 'error',
-      code: 'unknown_action',
-    });
-
-    await client.close();
-    await waitUntil(
-      async () => (await h.rowsOf(client.connectionId)).length === 0,
-      'the rows of the closed connection to be removed by $disconnect',
-    );
-    expect(await h.connectionRows()).toEqual([]);
+    const connectionId = await walkthrough(h);
     // One line per call, naming the route and the connection, and never a token or a frame.
     const calls = backendLogs().filter((line) => line.message === 'call');
     expect(new Set(calls.map((line) => line.routeKey))).toEqual(
       new Set(['$connect', 'subscribe', 'unsubscribe', '$default', '$disconnect']),
     );
-    expect(calls.every((line) => line.connectionId === client.connectionId)).toBe(true);
+    expect(calls.every((line) => line.connectionId === connectionId)).toBe(true);
     const written = h.logs.filter((entry) => entry.functionName.endsWith('-backend')).map((e) => e.line);
     expect(written.join('\n')).not.toMatch(/eyJ|hello|world/);
   });
