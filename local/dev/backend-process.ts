@@ -56,7 +56,8 @@ export async function startBackendProcess(options: BackendProcessOptions): Promi
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it comes after the output is read, so a failed start reports its last lines.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const lines: string[] = [];
   const listening = new Promise<string>((resolve, reject) => {
     const forward = (stream: LogStream) => (line: string) => {
