@@ -111,3 +111,37 @@ export const isBackendRouteKey = (key: string): key is BackendRouteKey =>
 export function routeAt(path: string): BackendRouteKey | undefined {
   return BACKEND_ROUTE_KEYS.find((key) => BACKEND_ROUTES[key].path === path);
 }
+
+/**
+ * The contract as JSON, for the Terraform `route_backend = "http"` choice to read from a file
+ * generated from this module (Terraform cannot import TypeScript): each route's path, whether it is
+ * two-way, and its request parameters with the proof left as `PROOF_PLACEHOLDER`, which Terraform
+ * replaces with the secret it reads from SSM or Secrets Manager.
+ */
+export const PROOF_PLACEHOLDER = 'PROOF';
+
+export function contractDocument(): {
+  proof_header: string;
+  health_path: string;
+  routes: Record<
+    BackendRouteKey,
+    { path: string; two_way: boolean; request_parameters: Record<string, string> }
+  >;
+} {
+  const placeholder = 'P'.repeat(32);
+  const routes = Object.fromEntries(
+    BACKEND_ROUTE_KEYS.map((key) => {
+      const parameters = requestParameters(key, placeholder);
+      parameters[`integration.request.header.${PROOF_HEADER}`] = `'${PROOF_PLACEHOLDER}'`;
+      return [
+        key,
+        {
+          path: BACKEND_ROUTES[key].path,
+          two_way: BACKEND_ROUTES[key].twoWay,
+          request_parameters: parameters,
+        },
+      ];
+    }),
+  ) as ReturnType<typeof contractDocument>['routes'];
+  return { proof_header: PROOF_HEADER, health_path: HEALTH_PATH, routes };
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   BACKEND_ROUTE_KEYS,
   BACKEND_ROUTES,
+  contractDocument,
   isBackendRouteKey,
   MAPPED_HEADERS,
   PROOF_HEADER,
@@ -77,5 +78,21 @@ describe('the backend contract (what the integrations map, what the backend read
       expect(section).toContain(from.split('.').slice(-1)[0]);
     }
     expect(section).toContain(`\`${PROOF_HEADER}\``);
+  });
+
+  it('renders as JSON for Terraform: every route with its path, kind and parameters, the proof a placeholder', () => {
+    const document = JSON.parse(JSON.stringify(contractDocument()));
+    expect(document.proof_header).toBe(PROOF_HEADER);
+    expect(document.health_path).toBe('/health');
+    expect(Object.keys(document.routes)).toEqual([...BACKEND_ROUTE_KEYS]);
+    expect(document.routes.subscribe).toEqual({
+      path: '/routes/subscribe',
+      two_way: true,
+      request_parameters: {
+        ...requestParameters('subscribe', PROOF),
+        [`integration.request.header.${PROOF_HEADER}`]: "'PROOF'",
+      },
+    });
+    expect(document.routes.$connect.two_way).toBe(false);
   });
 });
