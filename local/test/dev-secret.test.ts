@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { MIN_SECRET_BYTES } from '../../shared/auth/config.js';
-import { devMain } from '../dev/command.js';
+import { devCommand } from '../dev/command.js';
 import { assertJwtSecret, startLocalPlatform } from '../dev/platform.js';
 
 function io() {
@@ -20,9 +20,11 @@ describe('a JWT secret shorter than the authorizer accepts', () => {
     ['', 0],
   ])('is refused by `fanout dev --secret %j` before anything starts', async (secret, bytes) => {
     const output = io();
-    await expect(devMain(['--secret', secret], output)).rejects.toThrow(
+    const refusal = devCommand({ secret }, output);
+    await expect(refusal).rejects.toThrow(
       `--secret must be at least ${MIN_SECRET_BYTES} bytes (HS256 needs a key as long as its hash), got ${bytes}`,
     );
+    await expect(refusal).rejects.toMatchObject({ code: 'invalid_value', usage: true });
     expect(output.lines).toEqual([]);
   });
 
