@@ -160,7 +160,7 @@ const PORT_OPTIONS = {
 } as const;
 
 /** A listen that failed on a port in use, as an error naming the option that changes it. */
-function portInUse(
+export function portInUse(
   err: unknown,
   ports: { gateway: number; dashboard: number | false },
 ): DevError | undefined {

@@ -123,7 +123,10 @@ export function assertJwtSecret(secret: string, what = 'the JWT secret'): void {
 }
 
 /** The secret given, else the one kept in the data directory, else a fresh one for this start. */
-function jwtSecretFor(options: LocalPlatformOptions, progress: (line: string) => void): string {
+export function jwtSecretFor(
+  options: Pick<LocalPlatformOptions, 'jwtSecret' | 'dataDir'>,
+  progress: (line: string) => void,
+): string {
   if (options.jwtSecret !== undefined) return options.jwtSecret;
   if (options.dataDir === undefined) return randomBytes(32).toString('base64url');
   const kept = persistedSecret(options.dataDir);
