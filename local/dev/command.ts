@@ -51,7 +51,8 @@ export const DEV_OPTION_KEYS = [
  * Why `fanout dev` did not start, as a stable code the CLI prints (`fanout dev: <code>: …`);
  * `usage` when the command line is at fault (exit code 2).
  */
-export type DevErrorCode = 'invalid_value' | 'port_in_use' | 'already_running';
+export const DEV_ERROR_CODES = ['invalid_value', 'port_in_use', 'already_running'] as const;
+export type DevErrorCode = (typeof DEV_ERROR_CODES)[number];
 
 export class DevError extends Error {
   override readonly name = 'DevError';
@@ -198,7 +199,7 @@ function checkPreviousStart(configPath: string, io: Output): void {
   if (alive) {
     throw new DevError(
       'already_running',
-      `a fanout dev (process ${pid}) is already running from this directory (${LOCAL_ENDPOINTS_FILE}): stop it first, or run this one from another directory`,
+      `a fanout dev (process ${pid}) is already running from this directory (${LOCAL_ENDPOINTS_FILE}): stop it first (if that process is no fanout dev, delete the file), or run this one from another directory`,
     );
   }
   io.out(

@@ -99,7 +99,7 @@ it('refuses to start over a platform that still runs from the same directory', a
   const run = runFanout(['dev', '--port', '0', '--no-dashboard'], { cwd });
   expect(await run.exit()).toBe(1);
   expect(run.stderr()).toBe(
-    `fanout dev: already_running: a fanout dev (process ${process.pid}) is already running from this directory (.fanout/local.json): stop it first, or run this one from another directory\n`,
+    `fanout dev: already_running: a fanout dev (process ${process.pid}) is already running from this directory (.fanout/local.json): stop it first (if that process is no fanout dev, delete the file), or run this one from another directory\n`,
   );
   expect(run.stdout()).not.toContain('starting the local platform');
 }, 30_000);

@@ -69,7 +69,7 @@ export function commandHelp(spec: CommandSpec): string {
   for (const text of spec.details ?? []) lines.push(paragraph(text, '  '));
   if (spec.argument) {
     const { name, variadic, required, help } = spec.argument;
-    lines.push('', `    ${name}${variadic ? '...' : ''}  ${help}${required ? ' (required)' : ''}`);
+    lines.push('', `    ${name}${variadic ? '...' : ''}  ${help}${required ? ' [required]' : ''}`);
   }
   lines.push('', ...optionLines([...spec.options, ...COMMON_OPTIONS]));
   for (const names of spec.oneOf ?? []) {

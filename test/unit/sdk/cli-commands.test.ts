@@ -5,7 +5,7 @@
  * `.fanout/local.json` left by a killed platform is reported as such.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import * as local from '@fanout/local';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decodeJwt } from 'jose';
 import type { LocalRuntime } from '../../../sdk/cli/src/dev';
+import { COMMAND_ERROR_CODES, USAGE_ERROR_CODES } from '../../../sdk/cli/src/errors';
 import { commandHelp, fullHelp } from '../../../sdk/cli/src/help';
 import { COMMANDS, camelCase } from '../../../sdk/cli/src/spec';
 
@@ -352,5 +353,15 @@ describe('fanout tail, before it connects', () => {
     expect(err[0]).toBe(
       'fanout tail: connect_failed: could not connect to ws://127.0.0.1:9/local (is the platform running, and the token valid?)',
     );
+  });
+});
+
+describe('the stable codes', () => {
+  it('are each listed in sdk/cli/README.md, with those of `fanout dev`', () => {
+    const readme = readFileSync(join(__dirname, '../../../sdk/cli/README.md'), 'utf8');
+    const missing = [...USAGE_ERROR_CODES, ...COMMAND_ERROR_CODES, ...local.DEV_ERROR_CODES].filter(
+      (code) => !readme.includes(`\`${code}\``),
+    );
+    expect(missing).toEqual([]);
   });
 });
