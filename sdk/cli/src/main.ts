@@ -47,6 +47,11 @@ export async function main(
     io.out(fullHelp(version));
     return 0;
   }
+  // `fanout dlq --help`: the help of every dlq subcommand.
+  if (first === 'dlq' && (argv[1] === '--help' || argv[1] === '-h')) {
+    io.out(groupHelp('dlq'));
+    return 0;
+  }
   const found = findCommand(argv);
   const name = found?.spec.name ?? first ?? '';
   try {
@@ -66,6 +71,12 @@ export async function main(
     return report(err, name, found !== undefined, io);
   }
 }
+
+/** The help of every command whose first word is `word` (`dlq` → list, show, redrive). */
+const groupHelp = (word: string): string =>
+  COMMANDS.filter((spec) => spec.name.startsWith(`${word} `))
+    .map(commandHelp)
+    .join('\n\n');
 
 /** `list, show, redrive`: the table's `dlq …` commands. */
 const dlqSubcommands = (): string =>
@@ -280,6 +291,10 @@ async function run(
         return 0;
       }
       const target = findCommand(positionals);
+      if (!target && positionals.length === 1 && positionals[0] === 'dlq') {
+        io.out(groupHelp('dlq'));
+        return 0;
+      }
       if (!target) throw unknownCommand(positionals);
       io.out(commandHelp(target.spec));
       return 0;

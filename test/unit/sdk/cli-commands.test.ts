@@ -122,6 +122,15 @@ describe('the command table', () => {
     const one = capture();
     expect(await main(['help', 'dlq', 'show'], one.io, {})).toBe(0);
     expect(one.out[0]).toMatch(/^ {2}fanout dlq show ID /);
+    for (const argv of [
+      ['help', 'dlq'],
+      ['dlq', '--help'],
+    ]) {
+      const group = capture();
+      expect(await main(argv, group.io, {})).toBe(0);
+      expect(group.out[0]).toContain('  fanout dlq list [--json]');
+      expect(group.out[0]).toContain('  fanout dlq redrive [ID...]');
+    }
   });
 });
 
