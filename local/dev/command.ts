@@ -6,6 +6,7 @@ import { signToken } from '@fanout/publisher';
 import { parseTrustedProxies } from '../gateway/forwarded.js';
 import type { LogEntry } from '../lambda/runner.js';
 import { assertJwtSecret, startLocalPlatform } from './platform.js';
+import { SECRET_FILE } from './secret.js';
 
 /** Where `fanout dev` prints (the CLI passes its console; tests capture the lines). */
 export interface Output {
@@ -270,8 +271,9 @@ ${platform.config.dashboardUrl ? `\n  Dashboard:  ${platform.config.dashboardUrl
   3. Publish, in another terminal:
        npx fanout publish --topic demo/hello --data '{"hello":"world"}'
 
+  Watch the stream in a terminal: npx fanout tail 'demo/*'
   Other tokens: npx fanout token --sub alice --topics 'demo/*,users/{sub}/*'
-${proxied.length > 0 ? `${proxied.join('\n')}\n` : ''}  Press Ctrl+C to stop.
+${options.dataDir ? `  The token secret is kept in ${join(options.dataDir, SECRET_FILE)}${options.secret === undefined ? '' : ' (this start uses --secret)'}: tokens outlive a restart.\n` : ''}${proxied.length > 0 ? `${proxied.join('\n')}\n` : ''}  Press Ctrl+C to stop.
 `);
 
   await new Promise<void>((resolveStop) => {

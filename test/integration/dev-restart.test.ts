@@ -73,6 +73,9 @@ it('keeps the token secret in --data-dir (0600) across a restart, and replaces a
     `fanout: replacing .fanout/local.json, left by a fanout dev (process ${gone.pid}) that is no longer running`,
   );
   expect(first.config.pid).toBe(first.run.child.pid);
+  expect(first.run.stdout()).toContain(
+    `The token secret is kept in ${dataDir}/jwt-secret: tokens outlive a restart.`,
+  );
   const secretFile = join(dataDir, 'jwt-secret');
   expect(readFileSync(secretFile, 'utf8').trim()).toBe(first.config.jwtSecret);
   expect(statSync(secretFile).mode & 0o777).toBe(0o600);
