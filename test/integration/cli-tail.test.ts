@@ -76,7 +76,7 @@ it('prints each event it subscribed to, recovers what a cut connection missed, a
   expect(ids.slice(1).sort()).toEqual([...missed].sort());
 
   human.child.kill('SIGINT');
-  json.child.kill('SIGINT');
+  json.child.kill('SIGTERM');
   expect(await human.exit(10_000)).toBe(0);
   expect(await json.exit(10_000)).toBe(0);
   expect(human.stderr()).toContain('fanout tail: SIGINT, stopped');
@@ -86,7 +86,7 @@ it('prints each event it subscribed to, recovers what a cut connection missed, a
   }
 }, 60_000);
 
-it('connects with --url and --token as against AWS, and fails with subscribe_failed for a pattern the token does not allow', async () => {
+it('connects with --url and --token as against AWS, stops quietly when its reader goes, and fails with subscribe_failed for a pattern the token does not allow', async () => {
   const token = await h.token({ sub: 'carol', topics: ['demo/*'] });
   const allowed = runFanout(['tail', 'demo/*', '--url', h.config.websocketUrl, '--token', token], {
     cwd: tmpdir(),
@@ -99,8 +99,11 @@ it('connects with --url and --token as against AWS, and fails with subscribe_fai
   await allowed.waitFor('subscribed to demo/*');
   const [id] = await h.publish({ detail: { topics: ['demo/aws'], data: 'x' } });
   await allowed.waitFor(`id ${id}`);
-  allowed.child.kill('SIGTERM');
+  // As `fanout tail … | head -1` does once it has its line: the reader goes, and tail stops quietly.
+  allowed.child.stdout?.destroy();
+  await h.publish({ detail: { topics: ['demo/aws'], data: 'y' } });
   expect(await allowed.exit(10_000)).toBe(0);
-  // Closed, not dropped: the gateway has no socket of theirs left open.
+  expect(allowed.stderr()).not.toContain('EPIPE');
+  // Gone with its process: the gateway has no socket of theirs left open.
   await waitUntil(() => h.platform.gateway.connections().length === 0, 'the tails’ sockets to close', 10_000);
 }, 60_000);

@@ -12,6 +12,13 @@ import { fileURLToPath } from 'node:url';
 // user set is kept.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// `fanout tail … | head`: once the reader has gone, there is nobody to print for; stop quietly
+// rather than with an EPIPE stack.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const source = new URL('../src/main.ts', import.meta.url);
 const repoTsconfig = fileURLToPath(new URL('../../../tsconfig.json', import.meta.url));
