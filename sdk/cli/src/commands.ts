@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { type PlatformEndpoints, patternError, topicError } from '@fanout/protocol';
+import type { PlatformEndpoints } from '@fanout/protocol';
 import { Publisher, signToken } from '@fanout/publisher';
 import { CommandError, UsageError } from './errors.js';
 import { localPlatform } from './local-config.js';
+import { checkGrant } from './patterns.js';
 
 export { UsageError };
 
@@ -70,27 +71,6 @@ export async function tokenCommand(
   });
   io.out(token);
   return 0;
-}
-
-/**
- * Refuses a `--topics` entry the authorizer would drop (shared/auth expands the claim with the
- * protocol's expandAllowedPatterns): a pattern after `{sub}` is replaced by the user id, and `{sub}`
- * only with a user id that is one topic segment.
- */
-export function checkGrant(entry: string, sub: string): void {
-  if (entry.includes('{sub}') && (sub.includes('/') || topicError(sub) !== undefined)) {
-    throw new UsageError(
-      'invalid_pattern',
-      `"${entry}" uses {sub}, which needs a --sub that is one topic segment (A-Z a-z 0-9 _ . : -), got "${sub}"`,
-    );
-  }
-  const problem = patternError(entry.replaceAll('{sub}', sub));
-  if (problem !== undefined) {
-    throw new UsageError(
-      'invalid_pattern',
-      `"${entry}" is not a topic pattern: it ${problem} (a pattern is a topic, prefix/*, or *)`,
-    );
-  }
 }
 
 /** Options of `fanout publish`, as parsed from the command line. */

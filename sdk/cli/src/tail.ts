@@ -1,10 +1,11 @@
 import { type EventFrame, FanoutClient, FanoutRequestError } from '@fanout/client';
-import { LOCAL_ENDPOINTS_FILE, patternError } from '@fanout/protocol';
+import { LOCAL_ENDPOINTS_FILE } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
 import WebSocket from 'ws';
 import type { Output } from './commands.js';
 import { CommandError, UsageError } from './errors.js';
 import { localPlatform } from './local-config.js';
+import { checkPattern } from './patterns.js';
 
 /** Options of `fanout tail`, as parsed from the command line. */
 export interface TailOptions {
@@ -38,15 +39,7 @@ export async function tailCommand(
   io: Output,
   stop: Promise<string>,
 ): Promise<number> {
-  for (const pattern of patterns) {
-    const problem = patternError(pattern);
-    if (problem !== undefined) {
-      throw new UsageError(
-        'invalid_pattern',
-        `"${pattern}" is not a topic pattern: it ${problem} (a pattern is a topic, prefix/*, or *)`,
-      );
-    }
-  }
+  for (const pattern of patterns) checkPattern(pattern);
   const given = options.token ?? env.FANOUT_TOKEN;
   // Against AWS (--url with a token) the local file plays no part.
   const local = options.url !== undefined && given !== undefined ? undefined : localPlatform(options.config);
