@@ -41,6 +41,12 @@ export async function tailCommand(
 ): Promise<number> {
   for (const pattern of patterns) checkPattern(pattern);
   const given = options.token ?? env.FANOUT_TOKEN;
+  if (given !== undefined && options.user !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      '--user names the user of a token tail mints; a --token (or FANOUT_TOKEN) carries its own',
+    );
+  }
   // Against AWS (--url with a token) the local file plays no part.
   const local = options.url !== undefined && given !== undefined ? undefined : localPlatform(options.config);
   const url = options.url ?? local?.websocketUrl;

@@ -322,6 +322,11 @@ describe('a .fanout/local.json left by a platform that is gone', () => {
 describe('fanout tail, before it connects', () => {
   it.each([
     [['tail', 'demo/**'], 2, 'invalid_pattern: "demo/**" is not a topic pattern'],
+    [
+      ['tail', 'demo/*', '--token', 't', '--user', 'bob'],
+      2,
+      'conflicting_options: --user names the user of a token tail mints',
+    ],
     [['tail', 'demo/*', '--config', '/nonexistent/local.json'], 1, 'config_not_found: '],
     [
       ['tail', 'demo/*', '--url', 'wss://example.invalid/live', '--config', '/nonexistent'],
