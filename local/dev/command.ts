@@ -182,7 +182,7 @@ export function portInUse(
  * (two platforms would overwrite each other's file); replaced, with a line saying so, when its
  * process is gone (killed without Ctrl+C).
  */
-function checkPreviousStart(configPath: string, io: Output): void {
+export function checkPreviousStart(configPath: string, io: Output): void {
   if (!existsSync(configPath)) return;
   let pid: unknown;
   try {
