@@ -310,6 +310,15 @@ describe('a .fanout/local.json left by a platform that is gone', () => {
     },
   );
 
+  it('is used while the process it names runs, even one of another user (EPERM)', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'ev-1' }] });
+    const { io, out } = capture();
+    expect(
+      await main(['publish', '--topic', 'a', '--data', '1', '--config', localConfigFile(1)], io, {}),
+    ).toBe(0);
+    expect(out[0]).toBe('published ev-1 to fanout-local at http://127.0.0.1:9/');
+  });
+
   it('is refused when its pid is not a process id', async () => {
     const file = localConfigFile(-4);
     const { io, err } = capture();
