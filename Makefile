@@ -21,8 +21,12 @@ install: node_modules/.package-lock.json ## install npm dependencies from packag
 build: install ## bundle every function into dist/<name>/index.mjs and dist/<name>.zip
 	node scripts/build.mjs
 
-dev: build ## run the whole platform locally (Ctrl+C stops it); endpoints go to .fanout/local.json
-	node sdk/cli/bin/fanout.mjs dev
+# PORT and DASHBOARD_PORT on the make command line (`make dev PORT=4610`) become --port and
+# --dashboard-port; only from the command line, so that a PORT exported for something else does not
+# move the platform. ARGS go to `fanout dev` as they are (`make dev ARGS='--data-dir .fanout/data'`).
+dev_port = $(if $(filter command line,$(origin $(1))),$(2) $($(1)))
+dev: build ## run the whole platform locally (Ctrl+C stops it); endpoints go to .fanout/local.json: PORT=N DASHBOARD_PORT=N ARGS='…'
+	node sdk/cli/bin/fanout.mjs dev $(call dev_port,PORT,--port) $(call dev_port,DASHBOARD_PORT,--dashboard-port) $(ARGS)
 
 typecheck: install ## TypeScript, strict
 	$(BIN)/tsc -p tsconfig.json --noEmit

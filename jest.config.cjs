@@ -1,3 +1,9 @@
+// On Node 20 the AWS SDK prints an 8-line NodeVersionSupportWarning the first time a client is made
+// in a process: in every test worker, and in every process a test starts. The SDK's own switch turns
+// it off ("January 2027: End of Support for Node.js 20.x in AWS SDK for JavaScript"); set here, the
+// workers and their children inherit it. test/unit/sdk/warnings.test.ts checks that it still works.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Jest runs TypeScript through swc (fast, no type check: `make typecheck` does that). */
 const swc = [
   '@swc/jest',

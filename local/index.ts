@@ -3,7 +3,14 @@
  * APIs (API Gateway WebSocket and `@connections`, EventBridge, SQS, DynamoDB) running the real
  * Lambda bundles. It owns `fanout dev`, which the CLI loads from here by package name.
  */
-export { devMain, type Output } from './dev/command.js';
+export {
+  DEV_ERROR_CODES,
+  DEV_OPTION_KEYS,
+  DevError,
+  type DevOptions,
+  devCommand,
+  type Output,
+} from './dev/command.js';
 export {
   FUNCTION_NAMES,
   type FunctionName,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Bundles every functions/<name>/handler.ts into dist/<name>/index.mjs (ESM, Node 20, AWS SDK
-// bundled, source map) and a deployable dist/<name>.zip. Zips are byte-for-byte reproducible:
+// Bundles every functions/<name>/handler.ts into dist/<name>/index.mjs (ESM, for the Node version of
+// the Lambda runtime functions.json names, AWS SDK bundled, source map) and a deployable
+// dist/<name>.zip. Zips are byte-for-byte reproducible:
 // fixed entry order, timestamps and permissions, so an unchanged source keeps its hash and
 // `terraform plan` stays quiet.
 import { createHash } from 'node:crypto';
@@ -9,6 +10,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
+import { esbuildTarget, lambdaRuntime } from './build/target.mjs';
 import { trimSourceMap } from './build/trim-source-map.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -19,6 +21,9 @@ const ZIP_TIME = new Date(1980, 0, 1, 0, 0, 0);
 // Some bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
 const REQUIRE_SHIM =
   "import { createRequire as __fanoutCreateRequire } from 'node:module';\nconst require = __fanoutCreateRequire(import.meta.url);";
+
+/** What the function bundles are compiled for: the deployed Lambda runtime's Node version. */
+export const FUNCTION_TARGET = esbuildTarget(lambdaRuntime());
 
 export function functionNames() {
   return readdirSync(functionsDir)
@@ -47,7 +52,7 @@ async function bundle(name) {
     outfile: join(outDir, 'index.mjs'),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: FUNCTION_TARGET,
     format: 'esm',
     mainFields: ['module', 'main'],
     sourcemap: true,

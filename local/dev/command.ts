@@ -1,12 +1,12 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { LOCAL_ENDPOINTS_FILE } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
 import { parseTrustedProxies } from '../gateway/forwarded.js';
 import type { LogEntry } from '../lambda/runner.js';
 import { assertJwtSecret, ROUTE_BACKENDS, type RouteBackend, startLocalPlatform } from './platform.js';
+import { SECRET_FILE } from './secret.js';
 
 /** Where `fanout dev` prints (the CLI passes its console; tests capture the lines). */
 export interface Output {
@@ -14,24 +14,69 @@ export interface Output {
   err(line: string): void;
 }
 
+/**
+ * `fanout dev`'s options, as the CLI's command table (sdk/cli/src/spec.ts) parses them and its help
+ * describes them; DEV_OPTION_KEYS lists them for the test that holds the two together.
+ */
 export interface DevOptions {
-  port?: string;
-  dashboardPort?: string;
-  noDashboard?: boolean;
-  dataDir?: string;
-  secret?: string;
-  verbose?: boolean;
+  port?: string | undefined;
+  dashboardPort?: string | undefined;
+  noDashboard?: boolean | undefined;
+  dataDir?: string | undefined;
+  secret?: string | undefined;
+  verbose?: boolean | undefined;
   /** `--trusted-proxy`, repeatable or comma-separated: proxies whose X-Forwarded-For names the client. */
-  trustedProxy?: string[];
+  trustedProxy?: string[] | undefined;
   /** `--public-url`: the wss:// URL of the gateway through a reverse proxy (deploy/apache). */
-  publicUrl?: string;
+  publicUrl?: string | undefined;
   /**
    * `--max-connection-seconds`: API Gateway's 2-hour connection limit, shortened so that a client's
    * make-before-break renewal can be watched.
    */
-  maxConnectionSeconds?: string;
+  maxConnectionSeconds?: string | undefined;
   /** `--route-backend lambda|http`: the route functions, or `fanout backend` over HTTP integrations. */
-  routeBackend?: string;
+  routeBackend?: string | undefined;
+}
+
+export const DEV_OPTION_KEYS = [
+  'port',
+  'dashboardPort',
+  'noDashboard',
+  'dataDir',
+  'secret',
+  'verbose',
+  'trustedProxy',
+  'publicUrl',
+  'maxConnectionSeconds',
+  'routeBackend',
+] as const satisfies readonly (keyof DevOptions)[];
+
+/**
+ * Why `fanout dev` did not start, as a stable code the CLI prints (`fanout dev: <code>: …`);
+ * `usage` when the command line is at fault (exit code 2).
+ */
+export const DEV_ERROR_CODES = ['invalid_value', 'port_in_use', 'already_running'] as const;
+export type DevErrorCode = (typeof DEV_ERROR_CODES)[number];
+
+export class DevError extends Error {
+  override readonly name = 'DevError';
+
+  constructor(
+    readonly code: DevErrorCode,
+    message: string,
+    readonly usage = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs `check`, turning what it throws into an `invalid_value` usage error. */
+function option<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw new DevError('invalid_value', err instanceof Error ? err.message : String(err), true);
+  }
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -121,32 +166,100 @@ export function compactLogSink(io: Output, verbose: boolean) {
   };
 }
 
+/** Which option (and `make dev` variable) sets each port the command listens on. */
+const PORT_OPTIONS = {
+  gateway: { what: 'the WebSocket API', option: '--port', make: 'PORT' },
+  dashboard: { what: 'the dashboard', option: '--dashboard-port', make: 'DASHBOARD_PORT' },
+} as const;
+
+/** A listen that failed on a port in use, as an error naming the option that changes it. */
+export function portInUse(
+  err: unknown,
+  ports: { gateway: number; dashboard: number | false },
+): DevError | undefined {
+  const failure = err as NodeJS.ErrnoException & { port?: number };
+  if (failure?.code !== 'EADDRINUSE') return undefined;
+  const which = (['gateway', 'dashboard'] as const).find((key) => ports[key] === failure.port);
+  if (which === undefined) return new DevError('port_in_use', failure.message);
+  const { what, option: flag, make } = PORT_OPTIONS[which];
+  return new DevError(
+    'port_in_use',
+    `port ${failure.port} (${what}) is in use, by another fanout dev or another program: pass ${flag} N (\`make dev ${make}=N\`), or ${flag} 0 for any free port`,
+  );
+}
+
+/**
+ * The endpoints file a previous start left in this directory: refused while its platform still runs
+ * (two platforms would overwrite each other's file); replaced, with a line saying so, when its
+ * process is gone (killed without Ctrl+C).
+ */
+export function checkPreviousStart(configPath: string, io: Output): void {
+  if (!existsSync(configPath)) return;
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(readFileSync(configPath, 'utf8')) as { pid?: unknown }).pid;
+  } catch {
+    return; // not ours to judge: it is overwritten
+  }
+  if (typeof pid !== 'number' || pid === process.pid) return;
+  let alive = true;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (alive) {
+    throw new DevError(
+      'already_running',
+      `a fanout dev (process ${pid}) is already running from this directory (${LOCAL_ENDPOINTS_FILE}): stop it first (if that process is no fanout dev, delete the file), or run this one from another directory`,
+    );
+  }
+  io.out(
+    `fanout: replacing ${LOCAL_ENDPOINTS_FILE}, left by a fanout dev (process ${pid}) that is no longer running`,
+  );
+}
+
 export async function devCommand(options: DevOptions, io: Output): Promise<number> {
   const started = Date.now();
-  const proxies = trustedProxies(options.trustedProxy);
-  const publicWebsocketUrl = publicUrl(options.publicUrl);
-  const routes = routeBackend(options.routeBackend);
+  const proxies = option(() => trustedProxies(options.trustedProxy));
+  const publicWebsocketUrl = option(() => publicUrl(options.publicUrl));
+  const routes = option(() => routeBackend(options.routeBackend));
   // Before anything starts: a short secret would start a platform whose every connection fails.
-  if (options.secret !== undefined) assertJwtSecret(options.secret, '--secret');
+  const { secret } = options;
+  if (secret !== undefined) option(() => assertJwtSecret(secret, '--secret'));
+  const ports = {
+    gateway: option(() => port(options.port, 4510, '--port')),
+    dashboard: options.noDashboard
+      ? false
+      : option(() => port(options.dashboardPort, 4500, '--dashboard-port')),
+  } as const;
+  const maxConnectionSeconds = options.maxConnectionSeconds;
+  const maxConnectionMs =
+    maxConnectionSeconds === undefined
+      ? undefined
+      : option(() => wholeSeconds(maxConnectionSeconds, '--max-connection-seconds')) * 1000;
+  const configPath = resolve(LOCAL_ENDPOINTS_FILE);
+  checkPreviousStart(configPath, io);
   io.out('fanout: starting the local platform…');
   const platform = await startLocalPlatform({
     rootDir: ROOT,
-    gatewayPort: port(options.port, 4510, '--port'),
-    dashboardPort: options.noDashboard ? false : port(options.dashboardPort, 4500, '--dashboard-port'),
+    gatewayPort: ports.gateway,
+    dashboardPort: ports.dashboard,
     ...(options.secret !== undefined ? { jwtSecret: options.secret } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(proxies.length > 0 ? { trustedProxies: proxies } : {}),
     ...(publicWebsocketUrl ? { publicWebsocketUrl } : {}),
-    ...(options.maxConnectionSeconds === undefined
-      ? {}
-      : { maxConnectionMs: wholeSeconds(options.maxConnectionSeconds, '--max-connection-seconds') * 1000 }),
+    ...(maxConnectionMs === undefined ? {} : { maxConnectionMs }),
     routeBackend: routes,
     logSink: compactLogSink(io, options.verbose ?? false),
     progress: (line) => io.out(`  ${line}`),
+  }).catch((err: unknown) => {
+    throw portInUse(err, ports) ?? err;
   });
-  const configPath = resolve(LOCAL_ENDPOINTS_FILE);
   mkdirSync(dirname(configPath), { recursive: true });
-  writeFileSync(configPath, `${JSON.stringify(platform.config, null, 2)}\n`);
+  // The process id tells a later command whether the platform is still there (a killed one leaves
+  // the file behind).
+  writeFileSync(configPath, `${JSON.stringify({ ...platform.config, pid: process.pid }, null, 2)}\n`);
 
   const token = await signToken({
     secret: platform.config.jwtSecret,
@@ -171,8 +284,9 @@ ${platform.config.dashboardUrl ? `\n  Dashboard:  ${platform.config.dashboardUrl
   3. Publish, in another terminal:
        npx fanout publish --topic demo/hello --data '{"hello":"world"}'
 
+  Watch the stream in a terminal: npx fanout tail 'demo/*'
   Other tokens: npx fanout token --sub alice --topics 'demo/*,users/{sub}/*'
-${proxied.length > 0 ? `${proxied.join('\n')}\n` : ''}  Press Ctrl+C to stop.
+${options.dataDir ? `  The token secret is kept in ${join(options.dataDir, SECRET_FILE)}${options.secret === undefined ? '' : ' (this start uses --secret)'}: tokens outlive a restart.\n` : ''}${proxied.length > 0 ? `${proxied.join('\n')}\n` : ''}  Press Ctrl+C to stop.
 `);
 
   await new Promise<void>((resolveStop) => {
@@ -191,46 +305,4 @@ ${proxied.length > 0 ? `${proxied.join('\n')}\n` : ''}  Press Ctrl+C to stop.
   rmSync(configPath, { force: true });
   io.out('fanout: stopped.');
   return 0;
-}
-
-/** `fanout dev [options]`: parses the options, then runs the platform until SIGINT or SIGTERM. */
-export async function devMain(argv: readonly string[], io: Output): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      port: { type: 'string' },
-      'dashboard-port': { type: 'string' },
-      'no-dashboard': { type: 'boolean' },
-      'data-dir': { type: 'string' },
-      secret: { type: 'string' },
-      verbose: { type: 'boolean' },
-      'trusted-proxy': { type: 'string', multiple: true },
-      'public-url': { type: 'string' },
-      'max-connection-seconds': { type: 'string' },
-      'route-backend': { type: 'string' },
-    },
-  });
-  const {
-    'dashboard-port': dashboardPort,
-    'no-dashboard': noDashboard,
-    'data-dir': dataDir,
-    'trusted-proxy': trustedProxy,
-    'public-url': publicUrlValue,
-    'max-connection-seconds': maxConnectionSeconds,
-    'route-backend': routeBackendValue,
-    ...others
-  } = values;
-  return devCommand(
-    {
-      ...others,
-      dashboardPort,
-      noDashboard,
-      dataDir,
-      trustedProxy,
-      publicUrl: publicUrlValue,
-      maxConnectionSeconds,
-      routeBackend: routeBackendValue,
-    },
-    io,
-  );
 }

@@ -7,7 +7,11 @@ import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { Publisher } from '@fanout/publisher';
 import { MIN_SECRET_BYTES } from '../../shared/auth/config.js';
 import { BACKEND_ROUTES, type BackendRouteKey, requestParameters } from '../../shared/backend/contract.js';
-import { FUNCTION_NAMES as MANIFEST_FUNCTIONS, type WiredSource } from '../../shared/deployment/manifest.js';
+import {
+  FUNCTION_NAMES as MANIFEST_FUNCTIONS,
+  manifest,
+  type WiredSource,
+} from '../../shared/deployment/manifest.js';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
 import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.js';
 import { httpIntegration } from '../gateway/http-integration.js';
@@ -19,6 +23,7 @@ import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
 import { type LocalBackend, ROUTE_FUNCTIONS, startBackendProcess } from './backend-process.js';
 import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
+import { persistedSecret } from './secret.js';
 import {
   functionEnvironment,
   readStackSettings,
@@ -56,7 +61,10 @@ export interface LocalPlatformOptions {
    * shorter than MIN_SECRET_BYTES (shared/auth/config.ts), so such a secret is refused at start.
    */
   jwtSecret?: string;
-  /** Keep DynamoDB data on disk here instead of in memory. */
+  /**
+   * Keep DynamoDB data on disk here instead of in memory, and the JWT secret beside it
+   * (`<dataDir>/jwt-secret`, mode 0600) unless `jwtSecret` is given: tokens survive a restart.
+   */
   dataDir?: string;
   /** API Gateway's idle (10 min) and maximum (2 h) connection durations, shortened for tests. */
   idleTimeoutMs?: number;
@@ -129,13 +137,27 @@ export function assertJwtSecret(secret: string, what = 'the JWT secret'): void {
   }
 }
 
+/** The secret given, else the one kept in the data directory, else a fresh one for this start. */
+export function jwtSecretFor(
+  options: Pick<LocalPlatformOptions, 'jwtSecret' | 'dataDir'>,
+  progress: (line: string) => void,
+): string {
+  if (options.jwtSecret !== undefined) return options.jwtSecret;
+  if (options.dataDir === undefined) return randomBytes(32).toString('base64url');
+  const kept = persistedSecret(options.dataDir);
+  if (kept.tightened) progress(`${kept.file} was readable by others: made it owner-only (0600)`);
+  assertJwtSecret(kept.secret, kept.file);
+  progress(`JWT secret             ${kept.file} (${kept.created ? 'new' : 'kept from an earlier start'})`);
+  return kept.secret;
+}
+
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   if (options.jwtSecret !== undefined) assertJwtSecret(options.jwtSecret);
   const progress = options.progress ?? (() => {});
   const name = options.name ?? 'fanout-local';
   const region = options.region ?? 'us-east-1';
   const stage = options.stage ?? 'local';
-  const jwtSecret = options.jwtSecret ?? randomBytes(32).toString('base64url');
+  const jwtSecret = jwtSecretFor(options, progress);
   const stopList: { label: string; stop: () => Promise<void> }[] = [];
   const stopAll = async () => {
     for (const { label, stop } of stopList.reverse()) {
@@ -244,8 +266,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       `WebSocket API          ${gateway.url}  (throttling per route: burst ${settings.stageThrottling.stage_throttling_burst_limit}, ${settings.stageThrottling.stage_throttling_rate_limit}/s)`,
     );
 
-    // Deployed functions run on nodejs22.x; the SDK's warning about older Node versions only concerns
-    // the machine running them locally, so it is kept out of the function logs. The endpoint
+    // Deployed functions run on functions.json's runtime (nodejs22.x); the SDK's warning about an
+    // older Node only concerns the machine running them here, so it is kept out of the function logs
+    // with the SDK's own switch. The endpoint
     // variables point the functions' AWS SDK clients at the local stand-ins.
     const runtime = {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -279,6 +302,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         memoryMb: memory_size,
         env: { ...runtime, ...common, ...functionEnvironment(fn, settings, wired) },
         region,
+        runtime: manifest.runtime,
         logSink: options.logSink ?? stdoutLogSink,
         account: lambdaAccount,
       });

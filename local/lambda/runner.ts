@@ -117,6 +117,8 @@ export interface FunctionConfig {
   account?: LambdaAccount;
   /** The init phase's limit, Lambda's 10 s unless a test shortens it. */
   initTimeoutMs?: number;
+  /** The Lambda runtime identifier (AWS_EXECUTION_ENV); default `nodejs22.x`. */
+  runtime?: string;
 }
 
 /** Lambda's error response body for a failed invocation. */
@@ -192,6 +194,7 @@ interface ResolvedConfig {
   arn: string;
   credentials: AwsCredentials;
   sink: LogSink;
+  runtime: string;
 }
 
 type Outcome =
@@ -269,7 +272,7 @@ function environmentVariables(config: ResolvedConfig, logStreamName: string): Re
     PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
     LAMBDA_TASK_ROOT: resolve(config.bundlePath, '..'),
     _HANDLER: `index.${config.handler}`,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${config.runtime}`,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_FUNCTION_NAME: config.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -844,6 +847,7 @@ export function loadFunction(config: FunctionConfig): LambdaFunction {
       arn: `arn:aws:lambda:${region}:${accountId}:function:${config.name}`,
       credentials: config.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
       sink: config.logSink ?? stdoutLogSink,
+      runtime: config.runtime ?? 'nodejs22.x',
     },
     config.account ?? createLambdaAccount(),
   );

@@ -109,6 +109,11 @@ const QueueSetting = z.strictObject(bounded).check(z.refine(inRange, { message: 
 const ManifestSchema = z
   .strictObject({
     $comment: z.optional(z.string()),
+    /**
+     * The Lambda runtime every function runs on (`nodejs22.x`): Terraform deploys it, the build
+     * targets its Node version (scripts/build/target.mjs), the local runtime reports it.
+     */
+    runtime: z.string().check(z.regex(/^nodejs[0-9]+\.x$/)),
     functions: z.record(z.string().check(z.regex(/^[a-z]+$/)), FunctionSpec),
     fanout_queue: z.strictObject({
       batch_size: QueueSetting,

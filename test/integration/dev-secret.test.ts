@@ -1,6 +1,6 @@
 /**
- * `fanout dev --secret <too short>` as a user runs it: it exits non-zero with a message naming the
- * minimum, prints no "ready" banner and writes no .fanout/local.json (defect 9).
+ * `fanout dev --secret <too short>` as a user runs it: it exits 2 (a usage error) with a message
+ * naming the minimum, prints no "ready" banner and writes no .fanout/local.json (defect 9).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ afterAll(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-it('refuses a secret shorter than the authorizer accepts, with a clear message and exit code 1', async () => {
+it('refuses a secret shorter than the authorizer accepts, with a clear message, a stable code and exit code 2', async () => {
   const proc = spawn(
     process.execPath,
     [join(ROOT_DIR, 'sdk/cli/bin/fanout.mjs'), 'dev', '--secret', 'short', '--port', '0', '--no-dashboard'],
@@ -35,8 +35,8 @@ it('refuses a secret shorter than the authorizer accepts, with a clear message a
   });
   const code = await new Promise<number | null>((done) => proc.once('exit', (exitCode) => done(exitCode)));
 
-  expect(code).toBe(1);
-  expect(stderr).toContain(`fanout dev: --secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  expect(code).toBe(2);
+  expect(stderr).toContain(`fanout dev: invalid_value: --secret must be at least ${MIN_SECRET_BYTES} bytes`);
   expect(stderr).toContain('got 5');
   expect(stdout).not.toContain('fanout is running');
   expect(stdout).not.toContain('starting the local platform');

@@ -378,9 +378,12 @@ describe('the Terraform stack', () => {
       );
     });
 
-    it('runs every function on nodejs22.x, arm64, with source maps', () => {
+    it("runs every function on functions.json's runtime (nodejs22.x), arm64, with source maps", () => {
       const fn = resource(stack.module, 'aws_lambda_function', 'this');
-      expect(fn.runtime).toBe('nodejs22.x');
+      // One source of truth: the build derives its esbuild target from the same field.
+      expect(fn.runtime).toBe('${local.manifest.runtime}');
+      expect(value(fn.runtime)).toBe(manifest.runtime);
+      expect(manifest.runtime).toBe('nodejs22.x');
       expect(fn.architectures).toEqual(['arm64']);
       expect(fn.handler).toBe('index.handler');
       expect(fn.memory_size).toBe('${each.value.memory_size}');

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { SQSClientConfig } from '@aws-sdk/client-sqs';
 import { LOCAL_ENDPOINTS_FILE, type PlatformEndpoints } from '@fanout/protocol';
 import { CommandError } from './errors.js';
-import { readLocalConfig } from './local-config.js';
+import { localPlatform } from './local-config.js';
 import { stringOutput, terraformOutputs } from './terraform.js';
 
 /** Which dead-letter queue: the fan-out function's, or the EventBridge target's. */
@@ -97,21 +95,7 @@ export async function resolveTarget(options: WhereOptions, env: NodeJS.ProcessEn
 }
 
 /** `.fanout/local.json` (or `--config`): required when named, optional when it is the default. */
-function localConfig(path: string | undefined): PlatformEndpoints | undefined {
-  if (path !== undefined && !existsSync(resolve(path))) {
-    throw new CommandError('config_not_found', `${path} does not exist (\`fanout dev\` writes it)`);
-  }
-  try {
-    return readLocalConfig(path);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const file = path ?? LOCAL_ENDPOINTS_FILE;
-    throw new CommandError(
-      'config_invalid',
-      err instanceof SyntaxError ? `${file} is not JSON: ${message}` : message,
-    );
-  }
-}
+const localConfig = (path: string | undefined): PlatformEndpoints | undefined => localPlatform(path);
 
 /**
  * The region in an SQS queue URL (`https://sqs.<region>.amazonaws.com/...`, or the legacy

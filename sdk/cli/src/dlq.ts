@@ -75,20 +75,16 @@ export async function dlqCommand(
 }
 
 function checkArguments(subcommand: DlqSubcommand, ids: readonly string[], options: DlqOptions): void {
-  if (subcommand === 'list' && ids.length > 0) {
-    throw new UsageError(
-      `dlq list takes no letter ids (got ${ids.join(' ')}): \`fanout dlq show ID\` shows one`,
-    );
-  }
-  if (subcommand === 'show' && ids.length !== 1) {
-    throw new UsageError('dlq show takes exactly one letter id (the ID column of `fanout dlq list`)');
-  }
+  // The command table (spec.ts) already holds list to no ids and show to exactly one.
   if (subcommand === 'redrive') {
     const bulk = options.all || options.reason !== undefined;
     if (ids.length > 0 && bulk)
-      throw new UsageError('dlq redrive takes letter ids or --all/--reason, not both');
+      throw new UsageError('conflicting_options', 'dlq redrive takes letter ids or --all/--reason, not both');
     if (ids.length === 0 && !bulk) {
-      throw new UsageError('dlq redrive needs letter ids, --all, or --reason R (see `fanout dlq list`)');
+      throw new UsageError(
+        'missing_argument',
+        'dlq redrive needs letter ids, --all, or --reason R (see `fanout dlq list`)',
+      );
     }
   }
 }
@@ -97,7 +93,10 @@ function checkArguments(subcommand: DlqSubcommand, ids: readonly string[], optio
 export function parseLimit(value: string | undefined): number {
   if (value === undefined) return DEFAULT_LIMIT;
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-    throw new UsageError(`--limit must be a whole number of letters, at least 1 (got "${value}")`);
+    throw new UsageError(
+      'invalid_value',
+      `--limit must be a whole number of letters, at least 1 (got "${value}")`,
+    );
   }
   return Number(value);
 }

@@ -26,6 +26,11 @@ export interface PlatformEndpoints {
   jwtSecret: string;
   /** How to get a token, as a command line. */
   token: string;
+  /**
+   * The process id of the `fanout dev` that wrote the file: a file whose process is gone was left by
+   * a platform that was killed, and names endpoints nothing listens on any more.
+   */
+  pid?: number;
 }
 
 /** The file `fanout dev` writes, relative to the directory it runs in. */
@@ -54,6 +59,11 @@ export function parseEndpoints(json: unknown, where = LOCAL_ENDPOINTS_FILE): Pla
   const missing = REQUIRED.find((key) => typeof record[key] !== 'string');
   if (missing) {
     throw new Error(`${where} has no "${missing}" (run \`fanout dev\` to write a fresh one)`);
+  }
+  if (record.pid !== undefined && !(Number.isInteger(record.pid) && Number(record.pid) > 0)) {
+    throw new Error(
+      `${where} has a "pid" that is not a process id (run \`fanout dev\` to write a fresh one)`,
+    );
   }
   return record as unknown as PlatformEndpoints;
 }

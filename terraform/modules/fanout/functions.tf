@@ -20,7 +20,7 @@ resource "aws_lambda_function" "this" {
   filename         = "${var.artifacts_dir}/${each.key}.zip"
   source_code_hash = filebase64sha256("${var.artifacts_dir}/${each.key}.zip")
   handler          = "index.handler"
-  runtime          = "nodejs22.x"
+  runtime          = local.manifest.runtime
   architectures    = ["arm64"]
   memory_size      = each.value.memory_size
   timeout          = each.value.timeout

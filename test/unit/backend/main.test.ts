@@ -21,10 +21,13 @@ describe('fanout backend, the command', () => {
     expect(output.out.join('\n')).toContain('FANOUT_BACKEND_PROOF');
   });
 
-  it('is reached through the fanout CLI', async () => {
-    const output = io();
-    expect(await main(['backend', '--help'], output.io, {})).toBe(0);
-    expect(output.out.join('\n')).toContain('fanout backend [--port 8080]');
+  it('is reached through the fanout CLI, which passes --port and --host on and lists it in its help', async () => {
+    const help = io();
+    expect(await main(['backend', '--help'], help.io, {})).toBe(0);
+    expect(help.out.join('\n')).toContain('FANOUT_BACKEND_PROOF');
+    const run = io();
+    expect(await main(['backend', '--port', 'http', '--host', '0.0.0.0'], run.io, {})).toBe(1);
+    expect(run.err.join('\n')).toContain('--port must be an integer from 0 to 65535, got "http"');
   });
 
   it('refuses to start without its configuration, naming every missing variable once, and exits 1', async () => {

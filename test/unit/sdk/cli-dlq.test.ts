@@ -290,10 +290,10 @@ describe('fanout dlq list', () => {
   it('refuses letter ids and options of other subcommands', async () => {
     const ids = capture();
     expect(await main(['dlq', 'list', 'm-1', '--config', localConfigFile()], ids.io, {})).toBe(2);
-    expect(ids.err[0]).toContain('dlq list takes no letter ids');
+    expect(ids.err[0]).toContain('fanout dlq: unexpected_argument: dlq list takes no arguments, got m-1');
     const all = capture();
     expect(await main(['dlq', 'list', '--all'], all.io, {})).toBe(2);
-    expect(all.err[0]).toContain("Unknown option '--all'");
+    expect(all.err[0]).toContain("fanout dlq: unknown_option: Unknown option '--all'");
   });
 
   it.each(['0', '-3', 'ten', '2.5'])('refuses --limit %s as a usage error', async (limit) => {
@@ -374,9 +374,12 @@ describe('fanout dlq show', () => {
   it('needs exactly one id', async () => {
     const none = capture();
     expect(await main(['dlq', 'show', '--config', localConfigFile()], none.io, {})).toBe(2);
-    expect(none.err[0]).toContain('dlq show takes exactly one letter id');
+    expect(none.err[0]).toBe(
+      'fanout dlq: missing_argument: dlq show needs ID (the ID column of `fanout dlq list`)',
+    );
     const two = capture();
     expect(await main(['dlq', 'show', 'a', 'b', '--config', localConfigFile()], two.io, {})).toBe(2);
+    expect(two.err[0]).toBe('fanout dlq: unexpected_argument: dlq show takes one ID, got 2: a b');
   });
 });
 
@@ -860,7 +863,7 @@ describe('fanout help', () => {
       .flat()
       .filter((name) => !text().includes(`--${name} `) && !text().includes(`--${name}]`));
     expect(missing).toEqual([]);
-    for (const line of ['fanout dlq list', 'fanout dlq show    ID', 'fanout dlq redrive ID...']) {
+    for (const line of ['fanout dlq list', 'fanout dlq show ID', 'fanout dlq redrive [ID...]']) {
       expect(text()).toContain(line);
     }
   });
