@@ -16,6 +16,7 @@ import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '
 import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
 import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
+import { createLocalInspector, type LocalInspector, LogBuffer } from './inspector.js';
 import {
   functionEnvironment,
   readStackSettings,
@@ -98,6 +99,8 @@ export interface LocalPlatform {
   sqs: SQSClient;
   functions: Record<FunctionName, LambdaFunction>;
   poller: Poller;
+  /** What the inspector page and `fanout inspect` show, read as they read it. */
+  inspector: LocalInspector;
   close(): Promise<void>;
 }
 
@@ -217,6 +220,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       auth_audience: undefined,
     };
     const lambdaAccount = createLambdaAccount(options.lambda);
+    // The fan-out function's lines are kept for the inspector, as CloudWatch Logs keeps them on AWS.
+    const fanoutLogs = new LogBuffer();
+    const sink = options.logSink ?? stdoutLogSink;
+    const fanoutName = `${name}-fanout`;
+    const logSink: LogSink = (entry) => {
+      if (entry.functionName === fanoutName) fanoutLogs.push(entry);
+      sink(entry);
+    };
     for (const fn of FUNCTION_NAMES) {
       const { memory_size, timeout } = settings.functions[fn];
       functions[fn] = loadFunction({
@@ -226,7 +237,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         memoryMb: memory_size,
         env: { ...runtime, ...common, ...functionEnvironment(fn, settings, wired) },
         region,
-        logSink: options.logSink ?? stdoutLogSink,
+        logSink,
         account: lambdaAccount,
       });
       stopList.push({ label: `${fn} function`, stop: () => functions[fn].close() });
@@ -269,6 +280,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     });
     stopList.push({ label: 'SQS poller', stop: () => poller.stop() });
 
+    const inspector = createLocalInspector({
+      region,
+      dynamodbEndpoint: dynamodb.endpoint,
+      tableName: dynamodb.tableName,
+      sqs,
+      sqsEndpoint: sqsServer.endpoint,
+      queueUrl: queues.queueUrl,
+      dlqUrl: queues.dlqUrl,
+      logs: fanoutLogs,
+    });
+    stopList.push({ label: 'inspector', stop: async () => inspector.close() });
+
     let dashboard: DashboardServer | undefined;
     const publisherClient = new EventBridgeClient({
       endpoint: eventBridge.endpoint,
@@ -284,6 +307,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         websocketUrl: options.publicWebsocketUrl ?? gateway.url,
         jwtSecret,
         publisher: new Publisher({ eventBusName, source: 'fanout.dashboard', client: publisherClient }),
+        inspector,
       });
       stopList.push({ label: 'dashboard', stop: () => dashboard?.close() ?? Promise.resolve() });
       progress(`Dashboard              ${dashboard.url}`);
@@ -315,6 +339,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       sqs,
       functions,
       poller,
+      inspector,
       close: stopAll,
     };
   } catch (err) {

@@ -4,6 +4,7 @@ import { runDev } from './dev.js';
 import { DEFAULT_LIMIT, DLQ_SUBCOMMANDS, type DlqSubcommand, dlqCommand } from './dlq.js';
 import { HOLD_SECONDS } from './dlq-letters.js';
 import { CommandError, UsageError } from './errors.js';
+import { inspectMain } from './inspect.js';
 
 const HELP = `fanout — event-driven WebSocket fan-out
 
@@ -108,6 +109,8 @@ export async function main(
       }
       case 'dlq':
         return await runDlq(rest, env, io);
+      case 'inspect':
+        return await inspectMain(rest, env, io);
       case undefined:
       case 'help':
       case '--help':
