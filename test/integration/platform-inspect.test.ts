@@ -1,0 +1,89 @@
+/**
+ * `fanout inspect` against the local platform: the CLI reads the table and the queues of
+ * `.fanout/local.json` through their AWS APIs, and the fan-out's invocations from the dev server,
+ * which keeps the function's log lines (test/unit/sdk/cli-inspect.test.ts covers the AWS side).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '@fanout/cli';
+import { type PlatformHarness, startHarness, waitUntil } from '../support/platform';
+
+let h: PlatformHarness;
+let dir: string;
+
+beforeAll(async () => {
+  h = await startHarness({ dashboardPort: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'fanout-inspect-'));
+}, 30_000);
+
+afterAll(async () => {
+  await h?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function inspectJson(
+  config: object,
+): Promise<{ code: number; snapshot: Record<string, unknown>; err: string[] }> {
+  const file = join(dir, `local-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['inspect', '--json', '--config', file], {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+  });
+  return { code, snapshot: JSON.parse(out.join('\n')), err };
+}
+
+it('shows the connection, its pattern, and the invocation that delivered to it', async () => {
+  const client = await h.connect('alice', ['demo/*']);
+  await h.subscribe(client, ['demo/*']);
+  const [eventId] = await h.publish({ detail: { topics: ['demo/a'], data: { n: 1 } } });
+  await client.waitFor((frame) => frame.id === eventId, 'the event');
+
+  const { code, snapshot, err } = await waitUntil(
+    async () => {
+      const result = await inspectJson(h.config);
+      const invocations = result.snapshot.invocations as { delivered: number; durationMs: number | null }[];
+      return invocations.some((i) => i.delivered === 1 && i.durationMs !== null) ? result : undefined;
+    },
+    'an inspected invocation that delivered the event',
+    10_000,
+  );
+  expect(err).toEqual([]);
+  expect(code).toBe(0);
+  expect(snapshot).toMatchObject({
+    mode: 'local',
+    tableName: h.config.tableName,
+    connections: {
+      count: 1,
+      truncated: false,
+      items: [
+        {
+          connectionId: client.connectionId,
+          userId: 'alice',
+          sourceIp: '127.0.0.1',
+          subscriptions: ['demo/*'],
+        },
+      ],
+    },
+    patterns: [{ pattern: 'demo/*', subscribers: 1, atLeast: false }],
+    queue: { url: h.config.queueUrl },
+    dlq: { url: h.config.dlqUrl, letters: [] },
+  });
+  expect(snapshot.invocations).toContainEqual(
+    expect.objectContaining({ records: 1, audience: 1, delivered: 1, pruned: 0, retried: 0, error: null }),
+  );
+  await h.closeClients();
+});
+
+it('shows the rest and exits 1 with telemetry_unavailable when the dev server is not there', async () => {
+  const { dashboardUrl: _, ...withoutDashboard } = h.config;
+  const { code, snapshot, err } = await inspectJson(withoutDashboard);
+  expect(code).toBe(1);
+  expect(err).toEqual([
+    expect.stringMatching(/^fanout inspect: telemetry_unavailable: invocations: .*--no-dashboard/),
+  ]);
+  expect(snapshot).toMatchObject({ connections: { count: expect.any(Number) }, invocations: [] });
+});
