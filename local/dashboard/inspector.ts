@@ -94,11 +94,12 @@ type Cell = string | number | Node;
 function table(headers: string[], rows: Cell[][], numeric: ReadonlySet<number> = new Set()): HTMLElement {
   const el = document.createElement('table');
   const head = el.createTHead().insertRow();
-  for (const h of headers) {
+  headers.forEach((h, i) => {
     const th = document.createElement('th');
+    if (numeric.has(i)) th.className = 'num';
     th.textContent = h;
     head.append(th);
-  }
+  });
   const body = el.createTBody();
   for (const row of rows) {
     const tr = body.insertRow();
