@@ -252,6 +252,8 @@ function disconnect(): void {
   subscribed.clear();
   renderSubscriptions();
   renderState('closed');
+  // The SDK keeps the close before this one in lastClose; this close was the page's own.
+  if (current) $('close-info').textContent = 'closed from this page';
 }
 
 async function unsubscribe(topics: string[]): Promise<void> {
@@ -304,8 +306,9 @@ const rateChart = chart($('rate-chart'), [
   { label: 'events/s', stroke: '#3d63f0', fill: 'rgba(61,99,240,0.12)', points: { show: false } },
 ]);
 const latencyChart = chart($('latency-chart'), [
-  { label: 'p50 ms', stroke: '#137a3a', points: { show: false }, spanGaps: true },
-  { label: 'p99 ms', stroke: '#b3261e', points: { show: false }, spanGaps: true },
+  // Points as well as lines: a second with events between quiet ones is a lone point.
+  { label: 'p50 ms', stroke: '#137a3a', points: { show: true, size: 5 }, spanGaps: true },
+  { label: 'p99 ms', stroke: '#b3261e', points: { show: true, size: 5 }, spanGaps: true },
 ]);
 new ResizeObserver(() => {
   for (const [c, id] of [

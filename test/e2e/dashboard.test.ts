@@ -383,12 +383,36 @@ describeBrowser('local dashboard and inspector in chromium', () => {
           const box = await p.locator(`#${id}`).boundingBox();
           expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
         }
-        if (!path) await screenshot(p, 'dashboard-phone');
+        if (!path) {
+          // It works there too: connect, subscribe, receive.
+          await p.click('#connect');
+          await waitForState(p, 'open');
+          await p.click('#subscribe');
+          await p.locator('#subscriptions .chip[data-topic="demo/*"]').waitFor({ timeout: 5000 });
+          const [id] = await publish(1, 'demo/phone');
+          await eventItem(p, id ?? '').waitFor({ timeout: DELIVERY_MS });
+          const box = await eventItem(p, id ?? '').boundingBox();
+          expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
+          await expect(p.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(
+            390,
+          );
+          await screenshot(p, 'dashboard-phone');
+        }
         await p.close();
       }
     } finally {
       await phone.close();
     }
+  });
+
+  test('disconnect closes the connection and says the page closed it', async () => {
+    const p = dashboard();
+    await p.click('#disconnect');
+    await waitForState(p, 'closed');
+    await expect(p.locator('#close-info').textContent()).resolves.toBe('closed from this page');
+    await expect(p.locator('#subscriptions .chip').count()).resolves.toBe(0);
+    await expect(p.locator('#connect').isEnabled()).resolves.toBe(true);
+    await expect(p.locator('#subscribe').isDisabled()).resolves.toBe(true);
   });
 
   test('no page errors', () => {

@@ -75,6 +75,21 @@ it('shows the connection, its pattern, and the invocation that delivered to it',
   expect(snapshot.invocations).toContainEqual(
     expect.objectContaining({ records: 1, audience: 1, delivered: 1, pruned: 0, retried: 0, error: null }),
   );
+
+  const file = join(dir, 'local-text.json');
+  writeFileSync(file, JSON.stringify(h.config));
+  const out: string[] = [];
+  await expect(main(['inspect', '--config', file], { out: (l) => out.push(l), err: () => {} })).resolves.toBe(
+    0,
+  );
+  const text = out.join('\n');
+  expect(text).toMatch(/^fanout inspect \(local\) at \S+, table /);
+  expect(text).toContain('connections: 1');
+  expect(text).toMatch(
+    new RegExp(`${client.connectionId.replace(/[+=/]/g, '.')} +alice +\\d+s +127\\.0\\.0\\.1 +demo/\\*`),
+  );
+  expect(text).toContain('demo/*  1 subscriber(s)');
+  expect(text).toMatch(/STARTED +DURATION +RECORDS +AUDIENCE +DELIVERED +PRUNED +THROTTLED +RETRIED +ERROR/);
   await h.closeClients();
 });
 

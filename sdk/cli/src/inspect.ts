@@ -80,7 +80,7 @@ export interface InvocationView {
   requestId: string;
   startedAt: string;
   durationMs: number | null;
-  /** Records (events, pages or retries) it finished: its `delivered` log lines. */
+  /** Records (events, pages or retries) it finished: delivered, dead-lettered or dropped as expired. */
   records: number;
   audience: number;
   delivered: number;
@@ -351,6 +351,14 @@ export async function redriveLetters(target: InspectorTarget, ids: readonly stri
   }
 }
 
+/** The engine's last line for a record, whatever became of it (shared/fanout/engine.ts). */
+const RECORD_DONE = new Set([
+  'delivered',
+  'dead-lettering a malformed record',
+  'dropping an expired event',
+  'dead-lettered an event too large to deliver',
+]);
+
 const FIGURES = {
   AudienceSize: 'audience',
   Delivered: 'delivered',
@@ -363,7 +371,7 @@ const FIGURES = {
 /**
  * Invocations of the fan-out function from its log lines, newest first: START opens one, REPORT
  * closes it with its duration; between them, the EMF lines (Powertools flushes them after each
- * invocation) give the figures and each `delivered` line a record. Lines are grouped by log
+ * invocation) give the figures, and the engine's last line for each record counts it. Lines are grouped by log
  * stream, since an environment runs one invocation at a time while several environments run at once.
  */
 export function summarizeInvocations(lines: readonly LogLine[]): InvocationView[] {
@@ -402,7 +410,7 @@ export function summarizeInvocations(lines: readonly LogLine[]): InvocationView[
     if (!json) continue;
     if ('_aws' in json) {
       for (const [metric, field] of Object.entries(FIGURES)) current[field] += sum(json[metric]);
-    } else if (json.message === 'delivered') {
+    } else if (typeof json.message === 'string' && RECORD_DONE.has(json.message)) {
       current.records += 1;
     } else if (json.level === 'ERROR' || json.errorType !== undefined) {
       current.error ??= String(json.errorType ?? json.message ?? 'error');

@@ -97,10 +97,12 @@ describe('summarizeInvocations', () => {
       line('{"level":"INFO","message":"delivered","audience":3}', 's1'),
       line('REPORT RequestId: a\tDuration: 12.50 ms\tBilled Duration: 13 ms', 's1'),
       line('START RequestId: b Version: $LATEST', 's1', NOW + 1000),
+      line('{"level":"WARN","message":"dead-lettering a malformed record"}', 's1'),
+      line('{"level":"INFO","message":"dropping an expired event"}', 's1'),
       line('REPORT RequestId: b\tDuration: 3.00 ms\tBilled Duration: 3 ms', 's1'),
     ]);
     expect(views).toEqual([
-      expect.objectContaining({ requestId: 'b', durationMs: 3, records: 0, audience: 0 }),
+      expect.objectContaining({ requestId: 'b', durationMs: 3, records: 2, audience: 0 }),
       {
         requestId: 'a',
         startedAt: new Date(NOW).toISOString(),
