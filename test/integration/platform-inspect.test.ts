@@ -89,7 +89,9 @@ it('shows the connection, its pattern, and the invocation that delivered to it',
     new RegExp(`${client.connectionId.replace(/[+=/]/g, '.')} +alice +\\d+s +127\\.0\\.0\\.1 +demo/\\*`),
   );
   expect(text).toContain('demo/*  1 subscriber(s)');
-  expect(text).toMatch(/STARTED +DURATION +RECORDS +AUDIENCE +DELIVERED +PRUNED +THROTTLED +RETRIED +ERROR/);
+  expect(text).toMatch(
+    /STARTED +DURATION +RECORDS +AUDIENCE +DELIVERED +PRUNED +THROTTLED +RETRIED +FAILED +ERROR/,
+  );
   await h.closeClients();
 });
 

@@ -762,6 +762,7 @@ export function renderSnapshot(s: InspectSnapshot): string[] {
           'PRUNED',
           'THROTTLED',
           'RETRIED',
+          'FAILED',
           'ERROR',
         ],
         ...s.invocations.map((i) => [
@@ -773,6 +774,7 @@ export function renderSnapshot(s: InspectSnapshot): string[] {
           String(i.pruned),
           String(i.throttled),
           String(i.retried),
+          String(i.failed),
           i.error ?? '-',
         ]),
       ]).map((line) => `  ${line}`),
