@@ -68,8 +68,18 @@ const $ = (id: string): HTMLElement => {
   return el;
 };
 
-function message(text: string, kind: 'error' | 'info', code?: string): void {
+/**
+ * Shows a message above the sections. `about: 'snapshot'` marks a part the last refresh could not
+ * read, which the next good refresh clears; an action's outcome (a redrive) stays until the next one.
+ */
+function message(
+  text: string,
+  kind: 'error' | 'info',
+  code?: string,
+  about: 'snapshot' | 'action' = 'snapshot',
+): void {
   const el = $('message');
+  el.dataset.about = about;
   el.replaceChildren();
   if (code) {
     const tag = document.createElement('code');
@@ -224,8 +234,7 @@ function render(s: Snapshot): void {
   );
   const problem = s.problems[0];
   if (problem) message(`${problem.part}: ${problem.message}`, 'error', problem.code);
-  else if ($('message').dataset.kind === 'error' && $('message').dataset.code !== 'redrive')
-    message('', 'info');
+  else if ($('message').dataset.about === 'snapshot') message('', 'info');
 }
 
 async function refresh(): Promise<void> {
@@ -257,12 +266,13 @@ async function redrive(button: HTMLButtonElement, id: string): Promise<void> {
     const body = (await response.json()) as { moved?: string[]; code?: string; message?: string };
     if (!response.ok) {
       button.disabled = false;
-      return message(body.message ?? response.statusText, 'error', body.code ?? String(response.status));
+      const code = body.code ?? String(response.status);
+      return message(body.message ?? response.statusText, 'error', code, 'action');
     }
-    message(`redrove ${id} to the fan-out queue`, 'info');
+    message(`redrove ${id} to the fan-out queue`, 'info', undefined, 'action');
   } catch (err) {
     button.disabled = false;
-    message(err instanceof Error ? err.message : String(err), 'error', 'unreachable');
+    message(err instanceof Error ? err.message : String(err), 'error', 'unreachable', 'action');
   }
   await refresh();
 }
