@@ -251,8 +251,17 @@ describeBrowser('local dashboard and inspector in chromium', () => {
     const before = await p.locator('#state-log li').count();
     await running().close();
     platform = undefined;
-    await waitForState(p, 'reconnecting');
-    await expect(p.locator('#status').textContent()).resolves.toMatch(/^reconnecting in \d+ s$/);
+    // Read in one go: the page moves between reconnecting and connecting while the platform is away.
+    await p.waitForFunction(
+      () => {
+        const status = document.getElementById('status');
+        return (
+          status?.dataset.state === 'reconnecting' && /^reconnecting in \d+ s$/.test(status.textContent ?? '')
+        );
+      },
+      undefined,
+      { timeout: 5000 },
+    );
     await expect(p.locator('#close-info').textContent()).resolves.toMatch(/^last close \d{4}/);
 
     platform = await startLocalPlatform(options ?? { rootDir: ROOT });
