@@ -104,3 +104,25 @@ it('shows the rest and exits 1 with telemetry_unavailable when the dev server is
   ]);
   expect(snapshot).toMatchObject({ connections: { count: expect.any(Number) }, invocations: [] });
 });
+
+it('reports every part with its code, and exits 1, when the platform of local.json is gone', async () => {
+  // Port 9 (discard) listens nowhere here: a platform killed without removing its local.json.
+  const gone = 'http://127.0.0.1:9';
+  const { code, snapshot, err } = await inspectJson({
+    ...h.config,
+    dynamodbEndpoint: gone,
+    sqsEndpoint: gone,
+    dashboardUrl: `${gone}/`,
+    queueUrl: `${gone}/000000000000/q`,
+    dlqUrl: `${gone}/000000000000/dlq`,
+  });
+  expect(code).toBe(1);
+  expect((snapshot.problems as { part: string; code: string }[]).map((p) => [p.part, p.code])).toEqual([
+    ['connections', 'table_unreachable'],
+    ['queue', 'queue_unreachable'],
+    ['dlq', 'dlq_unreachable'],
+    ['invocations', 'telemetry_unavailable'],
+  ]);
+  expect(err).toHaveLength(4);
+  expect(err[0]).toMatch(/^fanout inspect: table_unreachable: connections: .*ECONNREFUSED/);
+}, 20_000);

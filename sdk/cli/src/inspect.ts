@@ -152,6 +152,8 @@ export class InspectError extends Error {
   }
 }
 
+const PARTS = ['connections', 'patterns', 'queue', 'dlq', 'invocations'];
+
 /** Reads the whole snapshot; a part that fails is reported in `problems`, not thrown. */
 export async function inspect(target: InspectorTarget, now = Date.now()): Promise<InspectSnapshot> {
   const problems: InspectSnapshot['problems'] = [];
@@ -188,6 +190,8 @@ export async function inspect(target: InspectorTarget, now = Date.now()): Promis
   const patterns = await attempt('patterns', 'table_unreachable', [], () =>
     countPatterns(target, connections.items),
   );
+  // The parts are read at once; their problems are listed in the order the parts are shown.
+  problems.sort((a, b) => PARTS.indexOf(a.part) - PARTS.indexOf(b.part));
   return {
     mode: target.mode,
     takenAt: new Date(now).toISOString(),
