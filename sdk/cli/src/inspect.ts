@@ -627,7 +627,13 @@ export async function resolveInspectTarget(
   env: NodeJS.ProcessEnv,
 ): Promise<{ target: InspectorTarget; close(): void }> {
   if (!where.aws) {
-    const local = readLocalConfig(where.config);
+    let local: ReturnType<typeof readLocalConfig>;
+    try {
+      local = readLocalConfig(where.config);
+    } catch (err) {
+      const why = err instanceof SyntaxError ? `is not JSON: ${err.message}` : messageOf(err);
+      throw new CommandError('config_invalid', `${where.config ?? '.fanout/local.json'} ${why}`);
+    }
     if (!local) {
       throw new CommandError(
         'config_not_found',

@@ -421,6 +421,14 @@ describe('fanout inspect', () => {
     expect(err[0]).toMatch(/^fanout inspect: config_not_found: .*none\.json does not exist/);
   });
 
+  it('refuses a local.json that is not JSON, naming config_invalid', async () => {
+    const file = join(tempDir(), 'local.json');
+    writeFileSync(file, '{"region":');
+    const { io, err } = capture();
+    await expect(main(['inspect', '--config', file], io)).resolves.toBe(1);
+    expect(err[0]).toMatch(/^fanout inspect: config_invalid: .*local\.json is not JSON/);
+  });
+
   it('needs --terraform-dir with --aws', async () => {
     const { io, err } = capture();
     await expect(main(['inspect', '--aws'], io)).resolves.toBe(2);
