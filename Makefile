@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 ENV ?= dev
 
 .PHONY: help install build dev typecheck lint deps format unit check-build test clean \
-	tf-check tf-fmt tf-docs plan apply destroy apache-config
+	tf-check tf-fmt tf-docs plan apply destroy apache-config screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,10 @@ check-build: build ## build, then check every bundle loads and a rebuild is byte
 	node scripts/check-bundles.mjs
 
 test: typecheck lint deps unit check-build ## everything CI runs
+
+# The browser test drives both pages against the whole local platform; SCREENSHOTS_DIR makes it save them.
+screenshots: build ## PNGs of the dashboard and the inspector in docs/screenshots (Debian's chromium)
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/jest test/e2e/dashboard.test.ts
 
 tf-check: install ## offline Terraform checks (no provider needed): checker, fixtures, policy tests, README tables
 	$(BIN)/jest test/terraform

@@ -88,7 +88,8 @@ async function bundleBackend() {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    // A container runs the Node the Lambda functions run: the same target.
+    target: FUNCTION_TARGET,
     format: 'esm',
     mainFields: ['module', 'main'],
     sourcemap: true,
@@ -102,13 +103,17 @@ async function bundleBackend() {
   console.log(`  ${relative(root, outfile)}`);
 }
 
-// The local dashboard's script, bundled for browsers (the dev server serves it from dist/dashboard).
+// The local dashboard's and inspector's scripts, bundled for browsers with uPlot and its stylesheet
+// (the dev server serves them from dist/dashboard; nothing comes from a CDN).
 async function bundleDashboard() {
-  const outfile = join(distDir, 'dashboard', 'dashboard.js');
+  const outdir = join(distDir, 'dashboard');
   await build({
     absWorkingDir: root,
-    entryPoints: [join(root, 'local', 'dashboard', 'app.ts')],
-    outfile,
+    entryPoints: {
+      dashboard: join(root, 'local', 'dashboard', 'app.ts'),
+      inspector: join(root, 'local', 'dashboard', 'inspector.ts'),
+    },
+    outdir,
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -116,7 +121,7 @@ async function bundleDashboard() {
     sourcemap: true,
     logLevel: 'warning',
   });
-  console.log(`  ${relative(root, outfile)}`);
+  console.log(`  ${relative(root, outdir)}/{dashboard,inspector}.{js,css}`);
 }
 
 async function main() {

@@ -5,6 +5,7 @@ import { LOCAL_ENDPOINTS_FILE } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
 import { parseTrustedProxies } from '../gateway/forwarded.js';
 import type { LogEntry } from '../lambda/runner.js';
+import { DEMO_GRANTS, DEMO_USER } from './dashboard-server.js';
 import { assertJwtSecret, ROUTE_BACKENDS, type RouteBackend, startLocalPlatform } from './platform.js';
 import { SECRET_FILE } from './secret.js';
 
@@ -263,8 +264,9 @@ export async function devCommand(options: DevOptions, io: Output): Promise<numbe
 
   const token = await signToken({
     secret: platform.config.jwtSecret,
-    sub: 'demo',
-    topics: ['demo/*', 'users/{sub}/*'],
+    // The dashboard's user and grants: the page and the banner's wscat line are one user.
+    sub: DEMO_USER,
+    topics: [...DEMO_GRANTS],
     expiresInSeconds: 12 * 3600,
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -1,9 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PublishError, type Publisher, signToken } from '@fanout/publisher';
+import { InspectError } from '../../sdk/cli/src/inspect.js';
 import { readBody } from '../http/body.js';
+import type { LocalInspector } from './inspector.js';
+
+/**
+ * Who the dashboard connects as unless told otherwise: the user and grants of the token that
+ * `fanout dev`'s banner prints (local/dev/command.ts), so the page and the wscat line agree.
+ */
+export const DEMO_USER = 'demo';
+export const DEMO_GRANTS: readonly string[] = ['demo/*', 'users/{sub}/*'];
 
 /**
  * Serves the local dashboard page, and does for it what a browser cannot: mint a token with the
@@ -19,6 +28,8 @@ export interface DashboardServerOptions {
   websocketUrl: string;
   jwtSecret: string;
   publisher: Publisher;
+  /** The inspector page's data (its JSON routes answer 404 without one). */
+  inspector?: LocalInspector;
 }
 
 export interface DashboardServer {
@@ -39,13 +50,58 @@ class HttpError extends Error {
 }
 
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
-  const html = readFileSync(join(options.dashboardDir, 'index.html'));
-  if (!existsSync(options.scriptPath))
-    throw new Error(`${options.scriptPath} is missing: run \`make build\` first`);
-  const script = readFileSync(options.scriptPath);
+  const page = (file: string) => readFileSync(join(options.dashboardDir, file));
+  const html = page('index.html');
+  const inspectorHtml = page('inspector.html');
+  // The bundles sit beside the dashboard's script (scripts/build.mjs writes them together).
+  const built = (file: string) => {
+    const path = join(dirname(options.scriptPath), file);
+    if (!existsSync(path)) throw new Error(`${path} is missing: run \`make build\` first`);
+    return readFileSync(path);
+  };
+  const assets: Record<string, { type: string; body: Buffer }> = {
+    '/': { type: 'text/html; charset=utf-8', body: html },
+    '/index.html': { type: 'text/html; charset=utf-8', body: html },
+    '/inspector': { type: 'text/html; charset=utf-8', body: inspectorHtml },
+    '/dashboard.js': { type: 'text/javascript', body: built(basename(options.scriptPath)) },
+    '/dashboard.css': { type: 'text/css', body: built('dashboard.css') },
+    '/inspector.js': { type: 'text/javascript', body: built('inspector.js') },
+  };
+  const inspector = (): LocalInspector => {
+    if (!options.inspector)
+      throw new HttpError(404, 'no_inspector', 'this dashboard server has no inspector');
+    return options.inspector;
+  };
 
   const routes: Record<string, (req: IncomingMessage) => Promise<unknown>> = {
-    'GET /config': async () => ({ websocketUrl: options.websocketUrl }),
+    'GET /config': async () => ({
+      websocketUrl: options.websocketUrl,
+      user: DEMO_USER,
+      grants: DEMO_GRANTS,
+    }),
+    'GET /api/inspect': async () => inspector().snapshot(),
+    'GET /api/fanout-logs': async (req) => {
+      const limit = Number(new URL(req.url ?? '/', 'http://localhost').searchParams.get('limit') ?? 1000);
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new HttpError(400, 'bad_request', '"limit" must be a whole number, at least 1');
+      }
+      return { lines: inspector().logLines(limit) };
+    },
+    'POST /api/dlq/redrive': async (req) => {
+      const body = await readJson(req);
+      const ids = body.ids;
+      if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string' && id)) {
+        throw new HttpError(400, 'bad_request', '"ids" must be a non-empty array of letter ids');
+      }
+      try {
+        return { moved: await inspector().redrive(ids) };
+      } catch (err) {
+        if (err instanceof InspectError) {
+          throw new HttpError(err.code === 'letter_not_found' ? 404 : 502, err.code, err.message);
+        }
+        throw err;
+      }
+    },
     'POST /token': async (req) => {
       const body = await readJson(req);
       const sub = body.sub;
@@ -79,10 +135,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
-      return send(res, 200, 'text/html; charset=utf-8', html);
-    }
-    if (req.method === 'GET' && path === '/dashboard.js') return send(res, 200, 'text/javascript', script);
+    const asset = req.method === 'GET' ? assets[path] : undefined;
+    if (asset) return send(res, 200, asset.type, asset.body);
     const route = routes[`${req.method} ${path}`];
     if (!route) return sendJson(res, 404, { code: 'not_found', message: `no ${req.method} ${path}` });
     route(req).then(

@@ -23,6 +23,7 @@ import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
 import { type LocalBackend, ROUTE_FUNCTIONS, startBackendProcess } from './backend-process.js';
 import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
+import { createLocalInspector, type LocalInspector, LogBuffer } from './inspector.js';
 import { persistedSecret } from './secret.js';
 import {
   functionEnvironment,
@@ -121,6 +122,8 @@ export interface LocalPlatform {
   /** With `routeBackend: 'http'`: the backend process and the proof its integrations send. */
   backend?: LocalBackend;
   poller: Poller;
+  /** What the inspector page and `fanout inspect` show, read as they read it. */
+  inspector: LocalInspector;
   close(): Promise<void>;
 }
 
@@ -293,6 +296,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       auth_audience: undefined,
     };
     const lambdaAccount = createLambdaAccount(options.lambda);
+    // The fan-out function's lines are kept for the inspector, as CloudWatch Logs keeps them on AWS.
+    const fanoutLogs = new LogBuffer();
+    const sink = options.logSink ?? stdoutLogSink;
+    const fanoutName = `${name}-fanout`;
+    const logSink: LogSink = (entry) => {
+      if (entry.functionName === fanoutName) fanoutLogs.push(entry);
+      sink(entry);
+    };
     for (const fn of running) {
       const { memory_size, timeout } = settings.functions[fn];
       const loaded = loadFunction({
@@ -303,7 +314,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         env: { ...runtime, ...common, ...functionEnvironment(fn, settings, wired) },
         region,
         runtime: manifest.runtime,
-        logSink: options.logSink ?? stdoutLogSink,
+        logSink,
         account: lambdaAccount,
       });
       functions[fn] = loaded;
@@ -372,6 +383,18 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     });
     stopList.push({ label: 'SQS poller', stop: () => poller.stop() });
 
+    const inspector = createLocalInspector({
+      region,
+      dynamodbEndpoint: dynamodb.endpoint,
+      tableName: dynamodb.tableName,
+      sqs,
+      sqsEndpoint: sqsServer.endpoint,
+      queueUrl: queues.queueUrl,
+      dlqUrl: queues.dlqUrl,
+      logs: fanoutLogs,
+    });
+    stopList.push({ label: 'inspector', stop: async () => inspector.close() });
+
     let dashboard: DashboardServer | undefined;
     const publisherClient = new EventBridgeClient({
       endpoint: eventBridge.endpoint,
@@ -387,6 +410,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         websocketUrl: options.publicWebsocketUrl ?? gateway.url,
         jwtSecret,
         publisher: new Publisher({ eventBusName, source: 'fanout.dashboard', client: publisherClient }),
+        inspector,
       });
       stopList.push({ label: 'dashboard', stop: () => dashboard?.close() ?? Promise.resolve() });
       progress(`Dashboard              ${dashboard.url}`);
@@ -419,6 +443,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       functions,
       ...(backend ? { backend } : {}),
       poller,
+      inspector,
       close: stopAll,
     };
   } catch (err) {

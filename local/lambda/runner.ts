@@ -71,6 +71,11 @@ export interface LogEntry {
   functionName: string;
   stream: LogStream;
   line: string;
+  /**
+   * The execution environment's log stream, as CloudWatch Logs names it on AWS: lines of one
+   * invocation share it, so a reader can tell concurrent invocations apart.
+   */
+  logStream?: string;
 }
 
 export type LogSink = (entry: LogEntry) => void;
@@ -590,7 +595,7 @@ class ExecutionEnvironment {
 
   emit(stream: LogStream, line: string): void {
     try {
-      this.config.sink({ functionName: this.config.name, stream, line });
+      this.config.sink({ functionName: this.config.name, stream, line, logStream: this.logStreamName });
     } catch {
       // A failing sink must not fail the invocation.
     }

@@ -97,6 +97,15 @@ it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.
   expect(await handshakeStatus(`${config.websocketUrl}?token=${token}`)).toMatchObject({ status: 101 });
   expect(await handshakeStatus(config.websocketUrl)).toMatchObject({ status: 401 });
 
+  // The dashboard connects by default as the user of the banner's token, with its grants.
+  const banner = await waitUntil(
+    () => /wscat -c "[^"]*\?token=([\w.-]+)"/.exec(output.join('')) ?? undefined,
+    'the banner',
+  );
+  const claims = JSON.parse(Buffer.from(banner[1]?.split('.')[1] ?? '', 'base64url').toString('utf8'));
+  const page = await (await fetch(new URL('config', config.dashboardUrl))).json();
+  expect({ user: page.user, grants: page.grants }).toEqual({ user: claims.sub, grants: claims.topics });
+
   const stopping = Date.now();
   proc.kill('SIGINT');
   const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 10_000).unref());

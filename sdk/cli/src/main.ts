@@ -266,6 +266,20 @@ async function run(
         context.stop ?? stopSignal(),
       );
     }
+    case 'inspect': {
+      const { inspectCommand } = await import('./inspect.js');
+      return inspectCommand(
+        {
+          json: flag(values.json),
+          aws: flag(values.aws),
+          config: text(values.config),
+          terraformDir: text(values.terraformDir),
+          region: text(values.region),
+        },
+        env,
+        io,
+      );
+    }
     case 'dlq': {
       const { dlqCommand } = await import('./dlq.js');
       return dlqCommand(

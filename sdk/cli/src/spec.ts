@@ -284,6 +284,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'inspect',
+    summary: 'shows the platform as an operator sees it',
+    details: [
+      "Connections (user, age, source address, subscriptions), patterns with their subscribers, the fan-out queue's depth and oldest message, the DLQ's letters with their reasons, and the recent fan-out invocations (audience, delivered, pruned, throttled, retried, duration).",
+      `Locally it reads the services of ${LOCAL_ENDPOINTS_FILE}; with --aws, the stack of --terraform-dir (its outputs table_name, fanout_queue_url, fanout_dlq_url, log_group_names, region) through DynamoDB (bounded reads), SQS, CloudWatch and CloudWatch Logs. A part that cannot be read is reported with its code while the rest is shown, and the exit code is 1.`,
+    ],
+    options: [
+      { name: 'json', type: 'boolean', help: 'prints the snapshot as JSON' },
+      config,
+      { name: 'aws', type: 'boolean', help: 'reads the deployed stack of --terraform-dir' },
+      {
+        name: 'terraform-dir',
+        type: 'string',
+        value: 'DIR',
+        help: 'reads the resource names with `terraform -chdir=DIR output -json`',
+      },
+      { ...region, help: "the AWS region (default: the stack's output region)" },
+    ],
+  },
+  {
     name: 'dlq list',
     summary: 'lists every dead letter waiting: id, sent, receives, reason, summary',
     details: [
