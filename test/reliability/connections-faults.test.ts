@@ -26,7 +26,7 @@ beforeAll(async () => {
   });
 }, 30_000);
 
-afterEach(() => h.platform.gateway.setFaults(undefined));
+afterEach(() => h?.platform.gateway.setFaults(undefined));
 
 afterAll(async () => {
   await h?.close();
