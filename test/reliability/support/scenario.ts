@@ -271,11 +271,3 @@ function rawText(data: RawData): string {
 }
 
 export const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-/**
- * The local platform every scenario starts (with its own overrides): two warm environments a
- * function. Seven functions at the default four each fill the host's sixteen, and a function that
- * needs one more then ends another's idle environment, so that every burst pays cold starts on a
- * 2-core machine; two a function never reach the cap, and invocations queue for a warm one instead.
- */
-export const RELIABILITY_LAMBDA = { maxEnvironmentsPerFunction: 2 } as const;
