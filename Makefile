@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 
 ENV ?= dev
 
-.PHONY: help install build dev typecheck lint deps format unit check-build test clean \
+.PHONY: help install build dev typecheck lint deps format unit check-build test reliability clean \
 	tf-check tf-fmt tf-docs plan apply destroy apache-config
 
 help: ## list the targets
@@ -44,6 +44,9 @@ check-build: build ## build, then check every bundle loads and a rebuild is byte
 	node scripts/check-bundles.mjs
 
 test: typecheck lint deps unit check-build ## everything CI runs
+
+reliability: build ## run the reliability suite (test/reliability) and render docs/reliability.md from its figures
+	$(BIN)/tsx scripts/reliability/run.ts
 
 tf-check: install ## offline Terraform checks (no provider needed): checker, fixtures, policy tests, README tables
 	$(BIN)/jest test/terraform

@@ -14,6 +14,7 @@ import { dynamodbOutage } from './scenarios/dynamodb-outage';
 import { poison } from './scenarios/poison';
 import { restart } from './scenarios/restart';
 import { tokens } from './scenarios/tokens';
+import { ScenarioRun } from './support/scenario';
 import { startSuitePlatform } from './support/suite';
 
 let h: PlatformHarness | undefined;
@@ -23,6 +24,8 @@ beforeAll(async () => {
 }, 30_000);
 
 afterEach(() => {
+  // A scenario that failed half-way must not leave its clients and faults to the next.
+  ScenarioRun.abandonAll();
   h?.platform.gateway.setFaults(undefined);
   h?.platform.dynamodb.setFaults(undefined);
 });

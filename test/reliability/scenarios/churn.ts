@@ -18,7 +18,7 @@ export function churn(platform: Platform): void {
     'delivers every owed event to steady clients and togglers while transient clients come and go',
     async () => {
       const h = platform();
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'churn',
         test: expect.getState().currentTestName ?? 'churn',
         file: 'test/reliability/scenarios/churn.ts',

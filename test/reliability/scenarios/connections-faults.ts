@@ -63,7 +63,7 @@ export function connectionsFaults(platform: Platform): void {
           return { status: 429, errorType: 'LimitExceededException', message: 'Rate exceeded' };
         },
       };
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'connections-429-storm',
         test: expect.getState().currentTestName ?? '429 storm',
         file: 'test/reliability/scenarios/connections-faults.ts',
@@ -100,7 +100,7 @@ export function connectionsFaults(platform: Platform): void {
           return { status: 500, errorType: 'InternalServerErrorException', message: 'Internal server error' };
         },
       };
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'connections-5xx-outage',
         test: expect.getState().currentTestName ?? '5xx outage',
         file: 'test/reliability/scenarios/connections-faults.ts',
@@ -148,7 +148,7 @@ export function connectionsFaults(platform: Platform): void {
           return undefined;
         },
       };
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'connections-slow-calls',
         test: expect.getState().currentTestName ?? 'slow calls',
         file: 'test/reliability/scenarios/connections-faults.ts',

@@ -49,7 +49,7 @@ async function crashMidBatch(h: PlatformHarness, crash: BroadcastChannel): Promi
       return undefined;
     },
   });
-  const run = new ScenarioRun(h, {
+  const run = await ScenarioRun.begin(h, {
     id: 'fanout-crash',
     test: expect.getState().currentTestName ?? 'fan-out crash',
     file: 'test/reliability/scenarios/crash.ts',

@@ -20,7 +20,7 @@ export function disconnects(platform: Platform): void {
       /** Connections whose `$disconnect` the gateway drops. */
       const lost = new Set<string>();
       h.platform.gateway.setFaults({ dropDisconnect: (connectionId) => lost.has(connectionId) });
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'abrupt-disconnects',
         test: expect.getState().currentTestName ?? 'abrupt disconnects',
         file: 'test/reliability/scenarios/disconnects.ts',

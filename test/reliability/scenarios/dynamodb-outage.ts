@@ -19,7 +19,7 @@ export function dynamodbOutage(platform: Platform): void {
     'delivers every event published during a 3-second DynamoDB outage, refuses what it cannot store, and leaks no row',
     async () => {
       const h = platform();
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'dynamodb-outage',
         test: expect.getState().currentTestName ?? 'DynamoDB outage',
         file: 'test/reliability/scenarios/dynamodb-outage.ts',

@@ -48,7 +48,7 @@ export function poison(platform: Platform): void {
           }),
         },
       ];
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'poison-events',
         test: expect.getState().currentTestName ?? 'poison events',
         file: 'test/reliability/scenarios/poison.ts',

@@ -34,7 +34,7 @@ export function restart(platform: Platform): void {
           return cut % 2 === 0;
         },
       });
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'gateway-restart',
         test: expect.getState().currentTestName ?? 'gateway restart',
         file: 'test/reliability/scenarios/restart.ts',

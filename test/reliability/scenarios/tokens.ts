@@ -89,7 +89,7 @@ export function tokens(platform: Platform): void {
       const h = platform();
       const tokens = await badTokens(h.config.jwtSecret);
       const beyond = [['tk/secret/*'], ['tk/*'], ['*'], ['users/tk-other/*'], ['tk/public/*', 'tk/secret/a']];
-      const run = new ScenarioRun(h, {
+      const run = await ScenarioRun.begin(h, {
         id: 'tokens-and-grants',
         test: expect.getState().currentTestName ?? 'tokens and grants',
         file: 'test/reliability/scenarios/tokens.ts',

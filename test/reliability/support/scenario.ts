@@ -31,16 +31,45 @@ export interface SdkParticipant {
   applicationEvents: string[];
 }
 
+/** Longest wait for a subscribe or unsubscribe reply: the machine is shared, and a route may queue. */
+const REQUEST_TIMEOUT_MS = 20_000;
+
+/** Rows are compared by key. */
+const rowKey = (row: { pk: string; sk: string }): string => `${row.pk}\u0000${row.sk}`;
+
 export class ScenarioRun {
+  /** Runs begun and not finished: a scenario that failed half-way leaves its clients to `abandonAll`. */
+  private static readonly unfinished = new Set<ScenarioRun>();
+
   readonly ledger = new Ledger();
   private readonly started = Date.now();
   private readonly raw = new Map<string, PlatformClient>();
   private readonly sdk = new Map<string, SdkParticipant>();
 
-  constructor(
+  private constructor(
     readonly h: PlatformHarness,
     readonly scenario: Scenario,
+    /** Rows and open connections from before: a scenario answers only for its own. */
+    private readonly rowsBefore: ReadonlySet<string>,
+    private readonly connectionsBefore: ReadonlySet<string>,
   ) {}
+
+  /** A scenario on the suite's platform, counting only the rows and connections it makes. */
+  static async begin(h: PlatformHarness, scenario: Scenario): Promise<ScenarioRun> {
+    const rows = new Set((await h.connectionRows()).map(rowKey));
+    const run = new ScenarioRun(h, scenario, rows, new Set(h.platform.gateway.connections()));
+    ScenarioRun.unfinished.add(run);
+    return run;
+  }
+
+  /** Cuts the clients of every scenario that did not finish, so the next one starts without them. */
+  static abandonAll(): void {
+    for (const run of ScenarioRun.unfinished) {
+      for (const { client } of run.sdk.values()) client.close();
+      for (const client of run.raw.values()) client.ws.terminate();
+    }
+    ScenarioRun.unfinished.clear();
+  }
 
   /** A raw `ws` client of user `sub` with `grants`, counted from its first frame. */
   async connect(name: string, sub: string, grants: readonly string[]): Promise<PlatformClient> {
@@ -76,7 +105,10 @@ export class ScenarioRun {
 
   async subscribe(name: string, patterns: readonly string[]): Promise<Frame> {
     this.ledger.subscribing(name, patterns);
-    const reply = await this.h.subscribe(this.client(name), [...patterns]).catch(this.explain(name));
+    const reply = await this.client(name)
+      .request({ action: 'subscribe', topics: [...patterns] }, REQUEST_TIMEOUT_MS)
+      .catch(this.explain(name));
+    if (reply.type !== 'subscribed') throw new Error(`subscribe ${name}: ${JSON.stringify(reply)}`);
     this.ledger.subscribed(name, patterns);
     return reply;
   }
@@ -84,7 +116,7 @@ export class ScenarioRun {
   async unsubscribe(name: string, patterns: readonly string[]): Promise<Frame> {
     this.ledger.unsubscribing(name, patterns);
     const reply = await this.client(name)
-      .request({ action: 'unsubscribe', topics: [...patterns] })
+      .request({ action: 'unsubscribe', topics: [...patterns] }, REQUEST_TIMEOUT_MS)
       .catch(this.explain(name));
     if (reply.type !== 'unsubscribed') throw new Error(`unsubscribe ${name}: ${JSON.stringify(reply)}`);
     return reply;
@@ -162,8 +194,8 @@ export class ScenarioRun {
 
   /**
    * Counts the open connections that lost their META row, closes every client still open (with a
-   * close frame), waits for their rows to go, and reports. History rows are not counted: they belong
-   * to no connection and expire by TTL.
+   * close frame), waits for their rows to go, and reports. Rows there before the scenario began are
+   * not its own; history rows are not counted either: they belong to no connection and expire by TTL.
    */
   async finish(checks: Partial<Record<PromiseId, string>> = {}): Promise<ScenarioReport> {
     const wronglyPruned = await this.wronglyPruned();
@@ -175,7 +207,8 @@ export class ScenarioRun {
     let rowsLeaked = 0;
     await waitUntil(
       async () => {
-        rowsLeaked = (await this.h.connectionRows()).length;
+        const rows = await this.h.connectionRows();
+        rowsLeaked = rows.filter((row) => !this.rowsBefore.has(rowKey(row))).length;
         return rowsLeaked === 0;
       },
       'every connection row to go',
@@ -189,13 +222,14 @@ export class ScenarioRun {
       durationMs: Date.now() - this.started,
       finishedAt: new Date().toISOString(),
     };
+    ScenarioRun.unfinished.delete(this);
     writeReport(report);
     return report;
   }
 
-  /** Connections the gateway has open whose META row is gone: pruned while alive. */
+  /** Connections this scenario opened that are still open and whose META row is gone: pruned while alive. */
   private async wronglyPruned(): Promise<number> {
-    const open = this.h.platform.gateway.connections();
+    const open = this.h.platform.gateway.connections().filter((id) => !this.connectionsBefore.has(id));
     const rows = await this.h.connectionRows();
     const registered = new Set(
       rows.filter((row) => isMetaKey(row.sk)).map((row) => row.pk.slice('CONN#'.length)),

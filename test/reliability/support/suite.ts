@@ -19,10 +19,18 @@ export const CONNECTING_GRACE_SECONDS = 2;
 /** The fan-out's request timeout: a slow call is one that takes longer. */
 export const REQUEST_TIMEOUT_MS = 1_000;
 /**
- * A failed or crashed batch comes back this soon (instead of 6 × the function timeout); Lambda
- * refuses a queue whose visibility timeout is below the function's timeout, so that is shortened too.
+ * A failed or crashed batch comes back this soon, instead of after 6 × the function's timeout: the
+ * timeout is shortened to keep Lambda's rule (visibility at least the timeout), and the visibility
+ * kept well above it, so that a batch slowed down by a loaded machine is not received again while
+ * it is still being handled (five receives and SQS would move it to the DLQ).
  */
-export const VISIBILITY_TIMEOUT_SECONDS = 5;
+export const VISIBILITY_TIMEOUT_SECONDS = 10;
+const FANOUT_TIMEOUT_SECONDS = 6;
+/**
+ * Batches in flight at once: as many as the fan-out has environments, or a received batch waits for
+ * one while its visibility timeout runs.
+ */
+const POLLERS = LAMBDA.maxEnvironmentsPerFunction;
 
 export async function startSuitePlatform(): Promise<PlatformHarness> {
   return startHarness({
@@ -34,8 +42,8 @@ export async function startSuitePlatform(): Promise<PlatformHarness> {
         FANOUT_CONNECTING_GRACE_SECONDS: CONNECTING_GRACE_SECONDS,
         FANOUT_REQUEST_TIMEOUT_MS: REQUEST_TIMEOUT_MS,
       },
-      functions: { fanout: { timeout: VISIBILITY_TIMEOUT_SECONDS } },
-      fanout_queue: { visibility_timeout_seconds: VISIBILITY_TIMEOUT_SECONDS },
+      functions: { fanout: { timeout: FANOUT_TIMEOUT_SECONDS } },
+      fanout_queue: { visibility_timeout_seconds: VISIBILITY_TIMEOUT_SECONDS, maximum_concurrency: POLLERS },
     },
   });
 }
