@@ -37,7 +37,8 @@ const PROMISE_FIGURE: Record<PromiseId, (report: ScenarioReport) => string> = {
   tokens: (r) => `misdelivered ${r.figures.misdelivered}`,
 };
 
-const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+/** Table cell text: pipes and newlines would break the row, `*` and `_` would turn into emphasis. */
+const cell = (text: string): string => text.replace(/[|*_]/g, (c) => `\\${c}`).replaceAll('\n', ' ');
 const list = (items: readonly string[]): string => (items.length === 0 ? 'none' : items.join('; '));
 
 function passed(report: ScenarioReport): boolean {

@@ -11,7 +11,7 @@ import type { Platform } from '../support/suite';
 const STEADY = 10;
 const TOGGLERS = 4;
 const TRANSIENTS = 10;
-const ROUNDS = 20;
+const ROUNDS = 16;
 
 export function churn(platform: Platform): void {
   it(

@@ -10,7 +10,7 @@ import { CONNECTING_GRACE_SECONDS, type Platform } from '../support/suite';
 
 const STAYING = 10;
 const VANISHING = 10;
-const ROUNDS = 20;
+const ROUNDS = 16;
 
 export function disconnects(platform: Platform): void {
   it(

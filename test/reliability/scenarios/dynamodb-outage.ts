@@ -11,7 +11,7 @@ import { expectClean, pause, SCENARIO_TIMEOUT_MS, ScenarioRun } from '../support
 import { CONNECTING_GRACE_SECONDS, type Platform } from '../support/suite';
 
 const CLIENTS = 10;
-const ROUNDS = 16;
+const ROUNDS = 12;
 const OUTAGE_MS = 3_000;
 
 export function dynamodbOutage(platform: Platform): void {
