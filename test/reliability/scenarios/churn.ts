@@ -10,8 +10,8 @@ import type { Platform } from '../support/suite';
 
 const STEADY = 10;
 const TOGGLERS = 4;
-const TRANSIENTS = 10;
-const ROUNDS = 16;
+const TRANSIENTS = 8;
+const ROUNDS = 12;
 
 export function churn(platform: Platform): void {
   it(

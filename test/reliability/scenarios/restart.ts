@@ -16,8 +16,8 @@ import {
 import { CONNECTING_GRACE_SECONDS, type Platform } from '../support/suite';
 
 const CLIENTS = 8;
-const ROUNDS = 18;
-const DROP_AT_ROUND = 6;
+const ROUNDS = 14;
+const DROP_AT_ROUND = 5;
 
 export function restart(platform: Platform): void {
   it(
