@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 
 ENV ?= dev
 
-.PHONY: help install build dev typecheck lint deps format unit check-build test clean \
+.PHONY: help install build dev typecheck lint deps format unit check-build test reliability clean \
 	tf-check tf-fmt tf-docs plan apply destroy apache-config screenshots
 
 help: ## list the targets
@@ -52,6 +52,9 @@ test: typecheck lint deps unit check-build ## everything CI runs
 # The browser test drives both pages against the whole local platform; SCREENSHOTS_DIR makes it save them.
 screenshots: build ## PNGs of the dashboard and the inspector in docs/screenshots (Debian's chromium)
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/jest test/e2e/dashboard.test.ts
+
+reliability: build ## run the reliability suite (test/reliability) and render docs/reliability.md from its figures
+	$(BIN)/tsx scripts/reliability/run.ts
 
 tf-check: install ## offline Terraform checks (no provider needed): checker, fixtures, policy tests, README tables
 	$(BIN)/jest test/terraform

@@ -1,7 +1,9 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
+import { type DynamoDbFaults, withFaults } from './faults.js';
 import { startTtlSweeper, type TtlSweeper } from './ttl.js';
 
 /**
@@ -20,6 +22,9 @@ interface DynaliteServer {
   listen(port: number, host: string, callback: (err?: Error) => void): void;
   close(callback: (err?: Error) => void): void;
   address(): AddressInfo | string | null;
+  listeners(event: 'request'): ((req: IncomingMessage, res: ServerResponse) => void)[];
+  removeAllListeners(event: 'request'): void;
+  on(event: 'request', listener: (req: IncomingMessage, res: ServerResponse) => void): void;
 }
 type DynaliteFactory = (options: {
   createTableMs?: number;
@@ -36,6 +41,8 @@ export interface LocalDynamoDb {
   tableName: string;
   /** Deletes the rows expired by now (what the TTL sweeper does every interval); resolves with the count. */
   sweepExpired(): Promise<number>;
+  /** Faults injected into every call from now on (faults.ts); `undefined` clears them. */
+  setFaults(faults: DynamoDbFaults | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -49,12 +56,26 @@ export async function startLocalDynamoDb(options: {
   ttlSweepIntervalMs?: number | false;
   /** Where a failed sweep is reported (it is tried again after the interval). */
   onSweepError?: (error: unknown) => void;
+  /** Faults injected into every call (faults.ts); `setFaults` changes them later. */
+  faults?: DynamoDbFaults;
 }): Promise<LocalDynamoDb> {
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
     ...(options.path ? { path: options.path } : {}),
   });
+  // dynalite is a plain http.Server with one request listener: faults go in front of it.
+  let faults = options.faults;
+  const handlers = server.listeners('request');
+  const [dynaliteHandler] = handlers;
+  if (handlers.length !== 1 || !dynaliteHandler) {
+    throw new Error(`dynalite has ${handlers.length} request listeners, expected 1: cannot inject faults`);
+  }
+  server.removeAllListeners('request');
+  server.on(
+    'request',
+    withFaults(dynaliteHandler, () => faults),
+  );
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) =>
     server.listen(options.port ?? 0, host, (err) => (err ? reject(err) : resolve())),
@@ -93,6 +114,9 @@ export async function startLocalDynamoDb(options: {
     port: address.port,
     tableName: options.tableName,
     sweepExpired: () => sweeper.sweep(),
+    setFaults: (next) => {
+      faults = next;
+    },
     stop: async () => {
       await sweeper.stop();
       client.destroy();

@@ -1,0 +1,94 @@
+/**
+ * Faults injected into the local DynamoDB (local/dynamodb/faults.ts): the real SDK client sees an
+ * injected fault as DynamoDB's own error, by name and status, the table is not touched while it lasts,
+ * and clearing the faults brings the table back as it was.
+ */
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
+import { type DynamoDbCall, SERVICE_UNAVAILABLE } from '../dynamodb/faults.js';
+
+const TABLE = 'faults-test';
+let db: LocalDynamoDb;
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  db = await startLocalDynamoDb({ tableName: TABLE, region: 'us-east-1', ttlSweepIntervalMs: false });
+  client = new DynamoDBClient({
+    endpoint: db.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    // One attempt: the test looks at what DynamoDB answered, not at the SDK's retries.
+    maxAttempts: 1,
+  });
+});
+
+afterEach(() => db.setFaults(undefined));
+
+afterAll(async () => {
+  client?.destroy();
+  await db?.stop();
+});
+
+const key = (pk: string): Record<string, AttributeValue> => ({ pk: { S: pk }, sk: { S: 'META' } });
+const put = (pk: string) => client.send(new PutItemCommand({ TableName: TABLE, Item: key(pk) }));
+const get = async (pk: string) =>
+  (await client.send(new GetItemCommand({ TableName: TABLE, Key: key(pk) }))).Item;
+
+it('answers every call with the injected fault, which the SDK raises by name with its status', async () => {
+  db.setFaults({ beforeCall: () => SERVICE_UNAVAILABLE });
+  const error = await put('CONN#a').then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toMatchObject({
+    name: 'ServiceUnavailable',
+    message: 'The service is currently unavailable or busy.',
+    $metadata: { httpStatusCode: 503 },
+  });
+
+  db.setFaults(undefined);
+  expect(await get('CONN#a')).toBeUndefined();
+});
+
+it('names the operation of each call to the hook and lets calls it answers nothing for through', async () => {
+  const calls: DynamoDbCall[] = [];
+  db.setFaults({
+    beforeCall: (call) => {
+      calls.push(call);
+      return call.operation === 'GetItem'
+        ? { status: 500, errorType: 'InternalServerError', message: 'injected' }
+        : undefined;
+    },
+  });
+  await put('CONN#b');
+  await expect(get('CONN#b')).rejects.toMatchObject({ name: 'InternalServerError', message: 'injected' });
+  expect(calls).toEqual([{ operation: 'PutItem' }, { operation: 'GetItem' }]);
+
+  db.setFaults(undefined);
+  expect(await get('CONN#b')).toEqual(key('CONN#b'));
+});
+
+it('answers InternalServerError when the hook itself throws, so a broken test does not hang the call', async () => {
+  db.setFaults({
+    beforeCall: () => {
+      throw new Error('hook bug');
+    },
+  });
+  await expect(put('CONN#c')).rejects.toMatchObject({
+    name: 'InternalServerError',
+    $metadata: { httpStatusCode: 500 },
+  });
+});
+
+it('delays every answer by latencyMs', async () => {
+  db.setFaults({ latencyMs: 150 });
+  const started = Date.now();
+  await put('CONN#d');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  expect(await get('CONN#d')).toEqual(key('CONN#d'));
+});
