@@ -27,6 +27,7 @@ import { type EventFrame, FanoutClient } from '@fanout/client';
 import type { PlatformEndpoints } from '@fanout/protocol';
 import { Publisher, signToken } from '@fanout/publisher';
 import { main as renderMain } from '../../deploy/apache/vhost';
+import { DEMO_GRANTS, DEMO_USER } from '../../local/dev/dashboard-server';
 import { makeCertificate, type TestCertificate } from '../../local/test/support/certificate';
 import { openClient, type TestClient } from '../../local/test/support/ws-client';
 import {
@@ -368,7 +369,11 @@ describeApache('Apache in front of the local platform', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('<script');
     const config = await get(`https://${PUBLIC_NAME}:${httpsPort}/config`);
-    expect(JSON.parse(config.body)).toEqual({ websocketUrl: publicUrl() });
+    expect(JSON.parse(config.body)).toEqual({
+      websocketUrl: publicUrl(),
+      user: DEMO_USER,
+      grants: [...DEMO_GRANTS],
+    });
   });
 
   it('redirects plain HTTP to HTTPS, path and query kept', async () => {
