@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 ENV ?= dev
 
 .PHONY: help install build dev typecheck lint deps format unit check-build test clean \
-	tf-check tf-fmt tf-docs plan apply destroy apache-config
+	tf-check tf-fmt tf-docs plan apply destroy apache-config bench bench-quick bench-cost
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,7 +32,7 @@ lint: install ## formatter + linter (biome)
 	$(BIN)/biome check .
 
 deps: install ## import direction: the layer rules of .dependency-cruiser.cjs (docs/architecture.md)
-	$(BIN)/depcruise --config .dependency-cruiser.cjs functions shared sdk local
+	$(BIN)/depcruise --config .dependency-cruiser.cjs functions shared sdk local bench
 
 format: install ## apply formatting and safe lint fixes
 	$(BIN)/biome check --write .
@@ -44,6 +44,15 @@ check-build: build ## build, then check every bundle loads and a rebuild is byte
 	node scripts/check-bundles.mjs
 
 test: typecheck lint deps unit check-build ## everything CI runs
+
+bench: build ## the benchmarks of issue 9 (about 10 min): bench/results/latest.md, charts, README and cost tables
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts
+
+bench-quick: build ## the same benchmarks, smaller (about 2 min)
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --quick
+
+bench-cost: install ## the cost tables from the last bench results (or stated defaults), into terraform/README.md
+	$(BIN)/tsx bench/cost/main.ts
 
 tf-check: install ## offline Terraform checks (no provider needed): checker, fixtures, policy tests, README tables
 	$(BIN)/jest test/terraform
