@@ -1,8 +1,8 @@
 import { num, replaceBetween, table } from '../../bench/lib/markdown';
 
 describe('benchmark Markdown', () => {
-  it('renders a table with escaped pipes', () => {
-    expect(table(['a', 'b'], [['1', 'x|y']])).toBe('| a | b |\n| --- | --- |\n| 1 | x\\|y |');
+  it('renders a table with escaped pipes and columns padded to one width', () => {
+    expect(table(['a', 'bb'], [['1', 'x|y']])).toBe('| a   | bb   |\n| --- | ---- |\n| 1   | x\\|y |');
   });
 
   it('replaces what lies between markers and keeps the rest', () => {
