@@ -47,7 +47,8 @@ let handler: Handler | undefined;
 
 async function load(): Promise<void> {
   if (system !== 'fanout') return;
-  const bundle = join(__dirname, '..', 'dist', 'fanout', 'index.mjs');
+  // The benchmark starts this process in the repository's root.
+  const bundle = join(process.cwd(), 'dist', 'fanout', 'index.mjs');
   const mod = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
   handler = mod.handler;
 }

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { build } from 'esbuild';
 import { type LocalPlatform, type LocalPlatformOptions, startLocalPlatform } from '../local/dev/platform.js';
 import { functionEnvironment } from '../local/dev/settings.js';
 import { createQueueWithDlq } from '../local/sqs/queues.js';
@@ -251,6 +252,27 @@ export async function awaitFrames(
 }
 
 let queueSerial = 0;
+let delivererBundle: Promise<string> | undefined;
+
+/**
+ * bench/deliverer.ts bundled to plain ESM (its packages left to node_modules), once per run: the
+ * delivering child then runs on plain node, as a function does on Lambda, without tsx's loader hooks
+ * (which answer every lazy require synchronously on another thread and would count as its CPU).
+ */
+function deliverer(): Promise<string> {
+  delivererBundle ??= build({
+    absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, 'bench', 'deliverer.ts')],
+    outfile: join(ROOT, 'bench', '.build', 'deliverer.mjs'),
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    logLevel: 'warning',
+  }).then(() => 'bench/.build/deliverer.mjs');
+  return delivererBundle;
+}
 
 /** Runs one system in a child of its own (bench/deliverer.ts) and returns what it measured. */
 export async function runDeliverer(
@@ -296,7 +318,7 @@ export async function runDeliverer(
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
-  const child = new Child<DelivererRequest, DelivererReply>('bench/deliverer.ts', env, profile, {
+  const child = new Child<DelivererRequest, DelivererReply>(await deliverer(), env, profile, {
     quiet: true,
   });
   try {

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 
 /**
- * A TypeScript child process run with tsx, spoken to by request/reply over IPC. The benchmark puts
+ * A child process (TypeScript run with tsx, or a bundled .mjs on plain node), spoken to by request/reply over IPC. The benchmark puts
  * the client farm and each delivering system in children of their own, so that each one's CPU time
  * is its own (`process.cpuUsage()` there) and the clients never compete with the deliverer's thread.
  */
@@ -25,8 +25,15 @@ export class Child<Request, Reply> {
     const root = join(__dirname, '..', '..');
     this.child = fork(join(root, script), [], {
       cwd: root,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      execArgv: ['--import', 'tsx', ...execArgv],
+      env: {
+        ...process.env,
+        // tsx hands its loader to children through NODE_OPTIONS: a bundled child must not inherit it.
+        ...(script.endsWith('.mjs') ? { NODE_OPTIONS: '' } : {}),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...env,
+      },
+      // A bundled .mjs runs on plain node: tsx's loader hooks would add their own CPU to the child's.
+      execArgv: script.endsWith('.mjs') ? execArgv : ['--import', 'tsx', ...execArgv],
       stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'],
     });
     this.child.on('message', (message: { seq: number; reply: Reply }) => {
