@@ -1,5 +1,5 @@
 import { MAX_MESSAGE_BYTES, type Position, positionAt, sleep } from '@fanout/protocol';
-import { Limiter } from '../concurrency.js';
+import { Limiter, Pacer } from '../concurrency.js';
 import {
   type AudienceMember,
   type AudienceReading,
@@ -77,14 +77,17 @@ export class FanoutEngine {
     this.limiter = new Limiter(this.options.concurrency);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    const pause = deps.sleep ?? sleep;
     this.delivery = {
       store: deps.store,
       ...(deps.history ? { history: deps.history } : {}),
       gateway: deps.gateway,
       limiter: this.limiter,
+      // Shared like the limiter: the account's rate is one for every record the engine handles.
+      pacer: new Pacer({ now: this.now, sleep: pause }),
       log: deps.log,
       random: this.random,
-      sleep: deps.sleep ?? sleep,
+      sleep: pause,
       now: this.now,
       options: this.options,
     };
