@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 ENV ?= dev
 
 .PHONY: help install build dev typecheck lint deps format unit check-build test reliability clean \
-	tf-check tf-fmt tf-docs plan apply destroy apache-config screenshots
+	tf-check tf-fmt tf-docs plan apply destroy apache-config screenshots bench bench-quick bench-cost
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ lint: install ## formatter + linter (biome)
 	$(BIN)/biome check .
 
 deps: install ## import direction: the layer rules of .dependency-cruiser.cjs (docs/architecture.md)
-	$(BIN)/depcruise --config .dependency-cruiser.cjs functions backend shared sdk local
+	$(BIN)/depcruise --config .dependency-cruiser.cjs functions backend shared sdk local bench
 
 format: install ## apply formatting and safe lint fixes
 	$(BIN)/biome check --write .
@@ -55,6 +55,15 @@ screenshots: build ## PNGs of the dashboard and the inspector in docs/screenshot
 
 reliability: build ## run the reliability suite (test/reliability) and render docs/reliability.md from its figures
 	$(BIN)/tsx scripts/reliability/run.ts
+
+bench: build ## the benchmarks of issue 9 (about 10 min): bench/results/latest.md, charts, README and cost tables
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts
+
+bench-quick: build ## the same benchmarks, smaller (about 2 min)
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --quick
+
+bench-cost: install ## the cost tables from the last bench results (or stated defaults), into terraform/README.md
+	$(BIN)/tsx bench/cost/main.ts
 
 tf-check: install ## offline Terraform checks (no provider needed): checker, fixtures, policy tests, README tables
 	$(BIN)/jest test/terraform

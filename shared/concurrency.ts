@@ -76,3 +76,82 @@ export async function forEachBounded<T>(
   await Promise.all(Array.from({ length: workers }, worker));
   if (failure) throw failure.error;
 }
+
+export interface PacerOptions {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * Posts per second the account lets through, learnt from its throttling answers (additive increase,
+ * multiplicative decrease, as TCP does with its window). Unpaced until the first throttled answer:
+ * API Gateway's `@connections` limits are per account and unknown to the function, so the only way to
+ * deliver at the limit rather than far under it (retries after SQS delays) or far over it (every post
+ * answered 429) is to measure what it admits. After a throttle, posts start at most `rate` a second,
+ * `rate` being a little under what was admitted just before; each success raises it a little, each
+ * throttle (at most one per `DECREASE_EVERY_MS`, as a burst of 429s is one signal) lowers it. A quiet
+ * spell without throttles lifts the pacing.
+ */
+export class Pacer {
+  private rate = Number.POSITIVE_INFINITY;
+  /** When the next paced post may start (epoch ms). */
+  private next = 0;
+  private lastDecrease = Number.NEGATIVE_INFINITY;
+  private lastThrottle = Number.NEGATIVE_INFINITY;
+  /** Start times of recent successes, oldest first, within WINDOW_MS. */
+  private readonly successes: number[] = [];
+
+  static readonly WINDOW_MS = 1_000;
+  static readonly DECREASE_EVERY_MS = 200;
+  /** Share of the admitted rate to pace at after a throttle: a little under, so the bucket refills. */
+  static readonly BACK_OFF = 0.9;
+  /** A success adds GROWTH / rate: about GROWTH posts a second more per second without a throttle. */
+  static readonly GROWTH = 20;
+  static readonly MIN_RATE = 1;
+  /** Without a throttle for this long, posts are not paced any more. */
+  static readonly QUIET_MS = 10_000;
+
+  constructor(private readonly options: PacerOptions) {}
+
+  /** Posts a second it paces at now; Infinity when not pacing. */
+  currentRate(): number {
+    return this.rate;
+  }
+
+  /** Waits for this post's slot (no wait while unpaced). */
+  async acquire(): Promise<void> {
+    const now = this.options.now();
+    if (this.rate !== Number.POSITIVE_INFINITY && now - this.lastThrottle > Pacer.QUIET_MS) {
+      this.rate = Number.POSITIVE_INFINITY;
+    }
+    if (this.rate === Number.POSITIVE_INFINITY) return;
+    const at = Math.max(now, this.next);
+    this.next = at + 1000 / this.rate;
+    if (at > now) await this.options.sleep(at - now);
+  }
+
+  succeeded(): void {
+    const now = this.options.now();
+    this.successes.push(now);
+    while (this.successes.length > 0 && (this.successes[0] ?? now) < now - Pacer.WINDOW_MS)
+      this.successes.shift();
+    if (this.rate !== Number.POSITIVE_INFINITY) this.rate += Pacer.GROWTH / this.rate;
+  }
+
+  throttled(): void {
+    const now = this.options.now();
+    this.lastThrottle = now;
+    if (now - this.lastDecrease < Pacer.DECREASE_EVERY_MS) return;
+    this.lastDecrease = now;
+    while (this.successes.length > 0 && (this.successes[0] ?? now) < now - Pacer.WINDOW_MS)
+      this.successes.shift();
+    // What the account admitted over the last window (at least a tenth of a second of it, so the first
+    // burst is not read as a rate of thousands a second).
+    const first = this.successes[0];
+    const span = first === undefined ? Pacer.WINDOW_MS : Math.max(100, now - first);
+    const admitted = (this.successes.length * 1000) / span;
+    const base = Math.min(this.rate, admitted);
+    this.rate = Math.max(Pacer.MIN_RATE, base * Pacer.BACK_OFF);
+    this.next = Math.max(this.next, now);
+  }
+}

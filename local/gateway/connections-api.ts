@@ -6,16 +6,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readBody } from '../http/body.js';
-import { type Connection, SERVER_CLOSE } from './connection.js';
+import { SERVER_CLOSE } from './connection.js';
 import { MANAGEMENT_ERRORS, sendManagementError, sendPlainError } from './errors.js';
 import { MAX_MESSAGE_BYTES } from './frames.js';
 import { newHttpRequestId } from './ids.js';
 import type { ConnectionsCall, GatewayFaults, GatewayLogLine } from './types.js';
 
+/** What the `@connections` API needs of a connection: a socket's, or a counting one (counting.ts). */
+export interface ManagedConnection {
+  readonly connectedAt: number;
+  readonly sourceIp: string;
+  readonly userAgent?: string;
+  readonly lastActiveAt: number;
+  send(data: Buffer): Promise<void>;
+  closeByServer(status: { code: number; reason: string }): boolean;
+}
+
 export interface ManagementDeps {
   stage: string;
   /** The connection if it is open; closing and closed connections are gone for this API. */
-  find(connectionId: string): Connection | undefined;
+  find(connectionId: string): ManagedConnection | undefined;
   faults(): GatewayFaults | undefined;
   log(line: GatewayLogLine): void;
 }

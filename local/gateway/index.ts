@@ -2,6 +2,7 @@ export { startGateway } from './server.js';
 export type {
   AuthorizerConfig,
   ConnectionsCall,
+  CountingStats,
   GatewayFaults,
   GatewayHandle,
   GatewayLogLine,

@@ -18,6 +18,7 @@ import {
 } from './authorizer.js';
 import { type CloseStatus, Connection, type ConnectionLimits, SERVER_CLOSE } from './connection.js';
 import { handleManagementRequest } from './connections-api.js';
+import { CountingConnections } from './counting.js';
 import { gatewayErrorFrame, rejectUpgrade, sendManagementError } from './errors.js';
 import {
   type ApiInfo,
@@ -85,6 +86,7 @@ class LocalGateway {
   private readonly log: (line: GatewayLogLine) => void;
   private readonly throttle: StageThrottle;
   private faults: GatewayFaults | undefined;
+  private readonly counting = new CountingConnections();
 
   private readonly server: Server | TlsServer;
   private readonly wss: WebSocketServer;
@@ -129,7 +131,7 @@ class LocalGateway {
           stage: this.api.stage,
           find: (id) => {
             const conn = this.live.get(id);
-            return conn?.state === 'open' ? conn : undefined;
+            return conn?.state === 'open' ? conn : this.counting.find(id);
           },
           faults: () => this.faults,
           log: this.log,
@@ -219,6 +221,12 @@ class LocalGateway {
           },
           setFaults: (faults) => {
             this.faults = faults;
+          },
+          counting: {
+            add: (count) => this.counting.add(count),
+            stats: () => this.counting.stats(),
+            reset: () => this.counting.reset(),
+            clear: () => this.counting.clear(),
           },
         });
       });

@@ -1,7 +1,8 @@
 /** Public types of the local API Gateway WebSocket emulator. */
+import type { CountingStats } from './counting.js';
 import type { ThrottlingSettings } from './throttle.js';
 
-export type { ThrottlingSettings };
+export type { CountingStats, ThrottlingSettings };
 
 /** A route's backend: receives the Lambda-proxy event, returns what the Lambda would return. */
 export type Integration = (event: object, info: { routeKey: string }) => Promise<unknown>;
@@ -127,4 +128,18 @@ export interface GatewayHandle {
    */
   dropConnections(): number;
   setFaults(faults: GatewayFaults | undefined): void;
+  /**
+   * Socket-less connections (counting.ts): open for `@connections`, counting the frames posted to
+   * each instead of sending them, for audiences too large to hold as sockets. Not listed by
+   * `connections()`, and never sent `$connect` or `$disconnect`.
+   */
+  counting: {
+    /** Opens `count` of them; returns their connection ids. */
+    add(count: number): string[];
+    stats(): CountingStats;
+    /** Zeroes the counts, keeping the connections. */
+    reset(): void;
+    /** Ends them all: later posts to them answer 410 Gone. */
+    clear(): void;
+  };
 }

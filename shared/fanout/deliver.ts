@@ -1,5 +1,5 @@
 import { backoffDelay } from '@fanout/protocol';
-import { forEachBounded, type Limiter } from '../concurrency.js';
+import { forEachBounded, type Limiter, type Pacer } from '../concurrency.js';
 import { type ConnectionGateway, GatewayError, isGatewayError } from '../gateway/gateway.js';
 import type { Log } from '../observability/ports.js';
 import { type HistoryStore, rememberLeaving } from '../store/history.js';
@@ -20,6 +20,8 @@ export interface DeliveryDeps {
   history?: HistoryStore;
   gateway: ConnectionGateway;
   limiter: Limiter;
+  /** Paces posts to what the account admits once it throttles (shared by every record, like the limiter). */
+  pacer?: Pacer;
   log: Log;
   random: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -94,7 +96,12 @@ export async function deliver(
         await deps.sleep(pause);
       }
       if (fatal || outcome.tooLarge) return;
-      const error = await deps.limiter.run(() => post(deps, delivery.connectionId, frame, eventId));
+      const error = await deps.limiter.run(async () => {
+        await deps.pacer?.acquire();
+        return post(deps, delivery.connectionId, frame, eventId);
+      });
+      if (error?.kind === 'throttled') deps.pacer?.throttled();
+      else if (!error) deps.pacer?.succeeded();
       switch (error?.kind) {
         case undefined:
           outcome.delivered++;

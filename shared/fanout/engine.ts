@@ -1,5 +1,5 @@
 import { MAX_MESSAGE_BYTES, type Position, positionAt, sleep } from '@fanout/protocol';
-import { Limiter } from '../concurrency.js';
+import { Limiter, Pacer } from '../concurrency.js';
 import {
   type AudienceMember,
   type AudienceReading,
@@ -77,14 +77,17 @@ export class FanoutEngine {
     this.limiter = new Limiter(this.options.concurrency);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    const pause = deps.sleep ?? sleep;
     this.delivery = {
       store: deps.store,
       ...(deps.history ? { history: deps.history } : {}),
       gateway: deps.gateway,
       limiter: this.limiter,
+      // Shared like the limiter: the account's rate is one for every record the engine handles.
+      pacer: new Pacer({ now: this.now, sleep: pause }),
       log: deps.log,
       random: this.random,
-      sleep: deps.sleep ?? sleep,
+      sleep: pause,
       now: this.now,
       options: this.options,
     };
@@ -207,9 +210,10 @@ export class FanoutEngine {
   }
 
   /**
-   * A fresh event: read up to pageSize members across its sources inline, hand every source (or
-   * remainder of one) it could not read on as page messages, then deliver what it read. The page
-   * messages go out first, so other invocations start on them while this one posts.
+   * A fresh event: read every source's first page at once (one round trip, not one per source), take
+   * up to pageSize members in source order, hand every source (or remainder of one) it could not take
+   * on as page messages, then deliver what it took. A source read empty and complete needs no page
+   * message. The page messages go out first, so other invocations start on them while this one posts.
    */
   private async handleEnvelope(
     body: string,
@@ -227,15 +231,28 @@ export class FanoutEngine {
     const taken = new Set<string>();
     const read: { index: number; members: number }[] = [];
     const readStart = this.now();
+    // In parallel: at most sources × pageSize rows read, for one round trip instead of one per source.
+    const pages = await Promise.all(
+      sources.map((source) =>
+        source ? this.deps.store.audiencePage(source, this.options.pageSize) : undefined,
+      ),
+    );
     for (let index = 0; index < sources.length; index++) {
-      const source = sources[index];
-      if (!source) continue;
-      if (budget === 0 || handoff.length > 0) {
+      const audience = pages[index];
+      if (!audience) continue;
+      if (audience.members.length === 0 && audience.cursor === undefined) {
+        // Read whole and empty: nothing to hand on (its stream is still checked for history).
+        read.push({ index, members: 0 });
+        complete.add(index);
+        continue;
+      }
+      // Past the budget, or after a source that continues elsewhere: the whole source is handed on, so
+      // the record's work stays bounded by pageSize (its page is read again there).
+      if (budget < audience.members.length || handoff.length > 0) {
         handoff.push(pageMessage(event, index, { startedAt }));
         continue;
       }
-      const audience = await this.deps.store.audiencePage(source, budget);
-      budget = Math.max(0, budget - audience.members.length);
+      budget -= audience.members.length;
       read.push({ index, members: audience.members.length });
       for (const delivery of this.fresh(audience.members, sources, index, reading)) {
         if (taken.has(delivery.connectionId)) continue;
@@ -243,7 +260,7 @@ export class FanoutEngine {
         deliveries.push(delivery);
       }
       // A cursor means this source has more: it continues in a page message, and so does every later
-      // source, so the record's work stays bounded by pageSize.
+      // source that has members.
       if (audience.cursor === undefined) complete.add(index);
       else handoff.push(pageMessage(event, index, { cursor: audience.cursor, startedAt }));
     }

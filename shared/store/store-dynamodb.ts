@@ -165,12 +165,21 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     const partition = sourcePartition(source);
     // Strongly consistent: a subscription acknowledged before an event was published must be in its
     // audience. Reads cost twice an eventually consistent one, still far below the posts they feed.
+    // One row more than asked for: a full page whose partition ends there then carries no cursor.
+    // DynamoDB's LastEvaluatedKey would name it anyway, and the page message it starts would find nobody.
     const page = await this.table.queryPage(partition, {
-      limit,
+      limit: limit + 1,
       startKey: cursor === undefined ? undefined : decodeCursor(cursor, partition),
       consistent: true,
     });
-    const members = page.items.map(parseMember);
+    const items = page.items.slice(0, limit);
+    const members = items.map(parseMember);
+    const last = items[items.length - 1];
+    if (page.items.length > limit && last) {
+      // The rows are projected without their partition key: it is the one queried.
+      return { members, cursor: encodeCursor({ pk: partition, sk: last.sk }) };
+    }
+    // Fewer rows than asked for and a key still: the 1 MB limit of a Query cut the page short.
     return page.lastEvaluatedKey ? { members, cursor: encodeCursor(page.lastEvaluatedKey) } : { members };
   }
 

@@ -190,6 +190,23 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       });
     }
 
+    it('gives no cursor with a page that holds the last members, even when it is exactly full', async () => {
+      for (const id of ['c1', 'c2', 'c3', 'c4']) {
+        await store.registerConnection(connection(id));
+        await store.subscribe(id, ['orders/*'], 10);
+      }
+      const first = await store.audiencePage(patternSource('orders/*'), 2);
+      expect(ids(first.members)).toEqual(['c1', 'c2']);
+      expect(first.cursor).toBeDefined();
+      // Exactly the last two: a cursor here would cost a page message that finds nobody.
+      const last = await store.audiencePage(patternSource('orders/*'), 2, first.cursor);
+      expect(ids(last.members)).toEqual(['c3', 'c4']);
+      expect(last.cursor).toBeUndefined();
+      const whole = await store.audiencePage(patternSource('orders/*'), 4);
+      expect(whole.members).toHaveLength(4);
+      expect(whole.cursor).toBeUndefined();
+    });
+
     it('stamps each member with when its list was written and when the connection opened', async () => {
       await store.registerConnection(connection('c1', { userId: 'alice' }));
       const before = Date.now();

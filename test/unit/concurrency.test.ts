@@ -1,4 +1,4 @@
-import { forEachBounded, Limiter } from '../../shared/concurrency';
+import { forEachBounded, Limiter, Pacer } from '../../shared/concurrency';
 
 /** Resolves at once but still yields to the event loop, so concurrent tasks really overlap. */
 const yieldOnce = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -103,5 +103,87 @@ describe('forEachBounded', () => {
     const task = jest.fn(async () => {});
     await forEachBounded([], 4, task);
     expect(task).not.toHaveBeenCalled();
+  });
+});
+
+describe('Pacer', () => {
+  /** A pacer on a clock the test moves; its sleeps move the clock too and are recorded. */
+  function pacer() {
+    let now = 1_000_000;
+    const sleeps: number[] = [];
+    const p = new Pacer({
+      now: () => now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    });
+    return { p, sleeps, advance: (ms: number) => (now += ms) };
+  }
+
+  it('does not pace before the account throttles', async () => {
+    const { p, sleeps } = pacer();
+    for (let i = 0; i < 100; i++) {
+      await p.acquire();
+      p.succeeded();
+    }
+    expect(sleeps).toEqual([]);
+    expect(p.currentRate()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('paces a little under the rate the account admitted before it throttled', async () => {
+    const { p, sleeps, advance } = pacer();
+    // 300 successes over one second, then a throttle.
+    for (let i = 0; i < 300; i++) {
+      p.succeeded();
+      advance(1000 / 300);
+    }
+    p.throttled();
+    expect(p.currentRate()).toBeCloseTo(0.9 * 300, 0);
+    await p.acquire();
+    await p.acquire();
+    // The second post waits one slot: 1000 / 270 ms.
+    expect(sleeps).toHaveLength(1);
+    expect(sleeps[0]).toBeCloseTo(1000 / 270, 1);
+  });
+
+  it('reads a first burst over at least a tenth of a second, not as thousands a second', () => {
+    const { p } = pacer();
+    for (let i = 0; i < 30; i++) p.succeeded();
+    p.throttled();
+    // 30 successes in no time: 300/s at most, paced at 270/s.
+    expect(p.currentRate()).toBeCloseTo(270, 6);
+  });
+
+  it('takes a burst of throttles as one signal, then lowers again after a while', () => {
+    const { p, advance } = pacer();
+    for (let i = 0; i < 100; i++) p.succeeded();
+    p.throttled();
+    const once = p.currentRate();
+    p.throttled();
+    p.throttled();
+    expect(p.currentRate()).toBe(once);
+    advance(Pacer.DECREASE_EVERY_MS);
+    p.throttled();
+    expect(p.currentRate()).toBeLessThan(once);
+  });
+
+  it('raises its rate with each success and never pauses below one post a second', () => {
+    const { p } = pacer();
+    p.throttled();
+    expect(p.currentRate()).toBe(Pacer.MIN_RATE);
+    p.succeeded();
+    expect(p.currentRate()).toBeCloseTo(Pacer.MIN_RATE + Pacer.GROWTH / Pacer.MIN_RATE, 6);
+  });
+
+  it('stops pacing after a quiet spell without throttles', async () => {
+    const { p, sleeps, advance } = pacer();
+    for (let i = 0; i < 10; i++) p.succeeded();
+    p.throttled();
+    advance(Pacer.QUIET_MS + 1);
+    await p.acquire();
+    await p.acquire();
+    expect(sleeps).toEqual([]);
+    expect(p.currentRate()).toBe(Number.POSITIVE_INFINITY);
   });
 });

@@ -53,7 +53,7 @@ describe('fan-out paging and de-duplication', () => {
     expect(h.gateway.received('alice-2')[0]).not.toHaveProperty('subscription');
   });
 
-  it('hands every source it could not read on as a page message before it posts', async () => {
+  it('hands on as page messages only the sources it could not finish, before it posts', async () => {
     const h = harness({ pageSize: 2 });
     for (const id of ['a', 'b', 'c']) await addConnection(h, id, ['t/x']);
     let pendingAtFirstPost = -1;
@@ -64,15 +64,49 @@ describe('fan-out paging and de-duplication', () => {
 
     await h.engine.handleRecord(envelopeBody({ topics: ['t/x'] }));
 
-    // t/x continues at its cursor; t/* and * were not read at all.
-    expect(h.queue.sent).toEqual([
-      expect.objectContaining({ kind: 'fanout.page', source: 0, cursor: '2' }),
-      expect.objectContaining({ kind: 'fanout.page', source: 1 }),
-      expect.objectContaining({ kind: 'fanout.page', source: 2 }),
-    ]);
-    expect(h.queue.sent[1]).not.toHaveProperty('cursor');
-    expect(pendingAtFirstPost).toBe(3);
+    // t/x continues at its cursor; t/* and * were read whole and empty: no page message for them.
+    expect(h.queue.sent).toEqual([expect.objectContaining({ kind: 'fanout.page', source: 0, cursor: '2' })]);
+    expect(pendingAtFirstPost).toBe(1);
     expect(h.gateway.deliveredCount()).toBe(2);
+  });
+
+  it('reads every source of an event in one round, not one after another', async () => {
+    const h = harness();
+    await addConnection(h, 'a', ['t/x']);
+    let inFlight = 0;
+    let most = 0;
+    const read = h.store.audiencePage.bind(h.store);
+    h.store.audiencePage = async (source, limit, cursor) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await yieldOnce();
+      try {
+        return await read(source, limit, cursor);
+      } finally {
+        inFlight--;
+      }
+    };
+
+    await h.engine.handleRecord(envelopeBody({ topics: ['t/x'] }));
+
+    // t/x, t/* and *: three reads at once.
+    expect(most).toBe(3);
+    expect(h.queue.sent).toEqual([]);
+    expect(h.gateway.recipients()).toEqual(['a']);
+  });
+
+  it('hands a later source whose members exceed what is left of the page on whole, from its start', async () => {
+    const h = harness({ pageSize: 2 });
+    for (const id of ['a', 'b']) await addConnection(h, id, ['t/x']);
+    for (const id of ['c', 'd']) await addConnection(h, id, ['t/*']);
+
+    await h.engine.handleRecord(envelopeBody({ topics: ['t/x'] }));
+
+    expect(h.queue.sent).toEqual([expect.objectContaining({ kind: 'fanout.page', source: 1 })]);
+    expect(h.queue.sent[0]).not.toHaveProperty('cursor');
+    expect(h.gateway.recipients()).toEqual(['a', 'b']);
+    await drain(h);
+    expect(h.gateway.recipients().sort()).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('chains the next page of a page message before delivering the current one', async () => {

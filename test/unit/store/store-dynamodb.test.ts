@@ -414,7 +414,7 @@ describe('DynamoDbConnectionStore requests', () => {
   });
 
   describe('audiencePage', () => {
-    it('queries one partition consistently with Limit and round-trips ExclusiveStartKey through the cursor', async () => {
+    it('queries one partition consistently, one row past the limit, and round-trips ExclusiveStartKey through the cursor', async () => {
       const lastKey = { pk: 'TOPIC#orders/*', sk: 'c2' };
       ddb
         .on(QueryCommand)
@@ -464,10 +464,33 @@ describe('DynamoDbConnectionStore requests', () => {
           '#connectedAt': 'connectedAt',
         },
         ExpressionAttributeValues: { ':pk': 'TOPIC#orders/*' },
-        Limit: 2,
+        Limit: 3,
         ConsistentRead: true,
       });
       expect(q2?.ExclusiveStartKey).toEqual(lastKey);
+    });
+
+    it('ends a page at the limit with a cursor after its last member when the extra row came back', async () => {
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({
+          Items: [
+            { sk: 'c1', subscriptions: [] },
+            { sk: 'c2', subscriptions: [] },
+            { sk: 'c3', subscriptions: [] },
+          ],
+          LastEvaluatedKey: { pk: 'TOPIC#orders/*', sk: 'c3' },
+        })
+        .resolves({ Items: [{ sk: 'c3', subscriptions: [] }] });
+      const store = makeStore();
+      const source = { kind: 'pattern', pattern: 'orders/*', topic: 'orders/eu' } as const;
+
+      const first = await store.audiencePage(source, 2);
+      expect(first.members.map((m) => m.connectionId)).toEqual(['c1', 'c2']);
+      const second = await store.audiencePage(source, 2, first.cursor);
+      expect(second).toEqual({ members: [{ connectionId: 'c3', subscriptions: [] }] });
+      const [, q2] = inputs(QueryCommand);
+      expect(q2?.ExclusiveStartKey).toEqual({ pk: 'TOPIC#orders/*', sk: 'c2' });
     });
 
     it('reads a user source from its USER# partition', async () => {

@@ -1,0 +1,146 @@
+/**
+ * The client farm: a child process holding the benchmark's WebSocket clients (real `ws` sockets
+ * through the local gateway), so their receiving costs no CPU in the process that delivers. Each
+ * client counts the event frames it gets by event id and keeps their arrival times; the parent asks
+ * over IPC. Client i connects as user `b<i>`, which is how the parent maps clients to connection ids.
+ */
+import { signToken } from '@fanout/publisher';
+import WebSocket, { type RawData } from 'ws';
+import type { FarmReply, FarmRequest, FrameReport } from './lib/farm-protocol.js';
+
+interface Client {
+  ws: WebSocket;
+  /** Frames received, by event id. */
+  counts: Map<string, number>;
+}
+
+const clients: Client[] = [];
+/** Arrival minus the publisher's `sentAt` of every event frame, by event id (latency runs). */
+const latencies = new Map<string, number[]>();
+/** Latest arrival per event id (epoch ms with sub-ms precision). */
+const lastArrival = new Map<string, number>();
+const firstArrival = new Map<string, number>();
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+function onMessage(client: Client, data: RawData): void {
+  const at = now();
+  const text = Buffer.isBuffer(data)
+    ? data.toString('utf8')
+    : Buffer.from(data as ArrayBuffer).toString('utf8');
+  let frame: { type?: unknown; id?: unknown; data?: { sentAt?: unknown } };
+  try {
+    frame = JSON.parse(text) as typeof frame;
+  } catch {
+    return;
+  }
+  if (frame.type !== 'event' || typeof frame.id !== 'string') return;
+  const id = frame.id;
+  client.counts.set(id, (client.counts.get(id) ?? 0) + 1);
+  lastArrival.set(id, Math.max(lastArrival.get(id) ?? 0, at));
+  if (!firstArrival.has(id)) firstArrival.set(id, at);
+  const sentAt = frame.data?.sentAt;
+  if (typeof sentAt === 'number') {
+    let list = latencies.get(id);
+    if (!list) {
+      list = [];
+      latencies.set(id, list);
+    }
+    list.push(at - sentAt);
+  }
+}
+
+async function openOne(url: string, secret: string, index: number, topics: string[]): Promise<Client> {
+  const token = await signToken({ secret, sub: `b${index}`, topics, expiresInSeconds: 4 * 3600 });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const ws = new WebSocket(`${url}?token=${token}`, { perMessageDeflate: false });
+      const client: Client = { ws, counts: new Map() };
+      await new Promise<void>((opened, refused) => {
+        ws.once('open', () => opened());
+        ws.once('unexpected-response', (req, res) => {
+          req.destroy();
+          refused(new Error(`handshake refused with ${res.statusCode}`));
+        });
+        ws.once('error', refused);
+      });
+      ws.on('error', () => {});
+      ws.on('message', (data) => onMessage(client, data));
+      return client;
+    } catch (err) {
+      // A burst of handshakes may meet the stage's throttle or a busy Lambda account: try again.
+      if (attempt >= 20) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
+    }
+  }
+}
+
+async function open(request: Extract<FarmRequest, { type: 'open' }>): Promise<FarmReply> {
+  const started = Date.now();
+  const first = clients.length;
+  const slots: (Client | undefined)[] = new Array(request.count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < request.count) {
+      const i = next++;
+      slots[i] = await openOne(request.url, request.secret, first + i, request.topics);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(request.parallel, request.count) }, worker));
+  for (const client of slots) if (client) clients.push(client);
+  return { type: 'opened', total: clients.length, ms: Date.now() - started };
+}
+
+function report(eventId: string, audience: number): FrameReport {
+  let received = 0;
+  let duplicates = 0;
+  let missing = 0;
+  let strays = 0;
+  clients.forEach((client, index) => {
+    const count = client.counts.get(eventId) ?? 0;
+    if (index < audience) {
+      if (count === 0) missing++;
+      else received++;
+      if (count > 1) duplicates += count - 1;
+    } else strays += count;
+  });
+  return {
+    eventId,
+    received,
+    missing,
+    duplicates,
+    strays,
+    firstAt: firstArrival.get(eventId) ?? 0,
+    lastAt: lastArrival.get(eventId) ?? 0,
+  };
+}
+
+async function handle(request: FarmRequest): Promise<FarmReply> {
+  switch (request.type) {
+    case 'open':
+      return open(request);
+    case 'report':
+      return { type: 'reports', reports: request.eventIds.map((id) => report(id, request.audience)) };
+    case 'latencies': {
+      const all: number[] = [];
+      for (const id of request.eventIds) all.push(...(latencies.get(id) ?? []));
+      return { type: 'latencies', values: all };
+    }
+    case 'close':
+      for (const client of clients) client.ws.terminate();
+      return { type: 'closed' };
+  }
+}
+
+process.on('message', (message: { seq: number; request: FarmRequest }) => {
+  handle(message.request).then(
+    (reply) => process.send?.({ seq: message.seq, reply }),
+    (err: unknown) =>
+      process.send?.({
+        seq: message.seq,
+        reply: { type: 'error', message: String(err) } satisfies FarmReply,
+      }),
+  );
+});
+// The parent gone means the benchmark is over: nothing here may outlive it.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,29 @@
+/** The IPC messages between the benchmark and a delivering child (bench/deliverer.ts). */
+export type System = 'fanout' | 'sample' | 'sequential';
+
+export interface DelivererRun {
+  type: 'run';
+  /** fanout: the SQS record bodies to hand the bundle's handler (an EventBridge event). */
+  body: string;
+  /** sample / sequential: the frame they post, and the one-row-per-connection table they scan. */
+  frame: string;
+  chatTable: string;
+}
+
+export interface DelivererResult {
+  type: 'result';
+  /** Epoch ms (sub-ms precision) when the run started and when its last call returned. */
+  startedAt: number;
+  endedAt: number;
+  /** CPU time of this process during the run, µs (process.cpuUsage: user + system). */
+  cpuMicros: number;
+  /** Posts that failed for good (the sample and sequential loop give up on a throttled post). */
+  failed: number;
+  /** Handler invocations (fanout: the event, then its page and retry messages). */
+  invocations: number;
+  /** Messages on the deliverer's own dead-letter queue after the run (fanout). */
+  deadLettered: number;
+}
+
+export type DelivererRequest = { type: 'load' } | DelivererRun;
+export type DelivererReply = { type: 'loaded' } | DelivererResult | { type: 'error'; message: string };

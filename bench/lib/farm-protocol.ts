@@ -1,0 +1,27 @@
+/** The IPC messages between the benchmark and its client farm (bench/farm.ts). */
+export type FarmRequest =
+  | { type: 'open'; url: string; secret: string; count: number; topics: string[]; parallel: number }
+  | { type: 'report'; eventIds: string[]; audience: number }
+  | { type: 'latencies'; eventIds: string[] }
+  | { type: 'close' };
+
+/** What the clients got of one event: the first `audience` clients should have it once each. */
+export interface FrameReport {
+  eventId: string;
+  received: number;
+  missing: number;
+  /** Frames beyond the first, summed over the audience. */
+  duplicates: number;
+  /** Frames that reached clients outside the audience. */
+  strays: number;
+  /** Epoch ms (sub-ms precision) of the first and last frame of the event; 0 when none arrived. */
+  firstAt: number;
+  lastAt: number;
+}
+
+export type FarmReply =
+  | { type: 'opened'; total: number; ms: number }
+  | { type: 'reports'; reports: FrameReport[] }
+  | { type: 'latencies'; values: number[] }
+  | { type: 'closed' }
+  | { type: 'error'; message: string };

@@ -1,0 +1,236 @@
+/** bench/results/latest.md, the README's excerpt and the charts, from one run's results. */
+import { num, table } from './markdown.js';
+import type { BenchResults } from './results.js';
+import { judge, linearFit, type Target } from './stats.js';
+import { type ChartSpec, lineChart } from './svg.js';
+import { targets } from './targets.js';
+
+const SYSTEM_NAMES: Record<string, string> = {
+  pipeline: 'fanout, whole local pipeline',
+  fanout: 'fanout bundle, in-process',
+  sample: 'AWS chat sample (Scan + Promise.all)',
+  sequential: 'sequential awaits',
+};
+
+export function header(r: BenchResults): string {
+  const m = r.machine;
+  return [
+    `Run: \`make ${r.mode === 'quick' ? 'bench-quick' : 'bench'}\` on ${r.date} at commit \`${r.commit}\`, ${num(r.seconds)} s.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${num(m.memoryGb, 1)} GB, ${m.os}, Node ${m.node}; load average ${num(m.loadStart, 1)} at the start, ${num(m.loadEnd, 1)} at the end (the cores are shared: other work slows every figure).`,
+  ].join('\n');
+}
+
+export function targetsTable(list: readonly Target[]): string {
+  return table(
+    ['target', 'measured', 'bound', 'verdict'],
+    list.map((t) => {
+      const v = judge(t);
+      const digits = t.unit === 'µs' || t.unit === 'ms' || t.unit === 'KiB' ? 0 : 2;
+      return [
+        t.name,
+        `${num(t.measured, digits)}${t.unit ? ` ${t.unit}` : ''}`,
+        `${t.kind === 'max' ? '≤' : '≥'} ${num(t.bound, digits)}${t.unit ? ` ${t.unit}` : ''}`,
+        v.text,
+      ];
+    }),
+  );
+}
+
+export function deliveryTable(r: BenchResults): string {
+  return table(
+    [
+      'system',
+      'N',
+      'injected',
+      'concurrency',
+      'time to last frame',
+      'delivered',
+      'lost',
+      'duplicated',
+      'deliveries/s',
+      'limit',
+      'share of limit',
+      'CPU / delivery',
+      'dead-lettered',
+    ],
+    r.delivery.map((d) => [
+      SYSTEM_NAMES[d.system] ?? d.system,
+      num(d.n),
+      `${d.latencyMs} ms${d.throttle ? `, throttle ${num(d.throttle)}/s` : ''}`,
+      num(d.concurrency),
+      `${num(d.seconds, 2)} s`,
+      num(d.delivered),
+      num(d.missing),
+      num(d.duplicates),
+      num(d.rate),
+      d.limit ? `${num(d.limit)}/s` : '—',
+      num(d.ratio, 2),
+      d.cpuMicrosPerDelivery === undefined ? '—' : `${num(d.cpuMicrosPerDelivery)} µs`,
+      d.deadLettered === undefined ? '—' : num(d.deadLettered),
+    ]),
+  );
+}
+
+export function latencyTable(r: BenchResults): string {
+  return table(
+    ['subscribers', 'events/s', 'events', 'frames', 'lost', 'duplicated', 'p50', 'p95', 'p99', 'max'],
+    r.latency.map((l) => [
+      num(l.audience),
+      num(l.perSecond, 1),
+      num(l.events),
+      num(l.frames),
+      num(l.missing),
+      num(l.duplicates),
+      `${num(l.p50)} ms`,
+      `${num(l.p95)} ms`,
+      `${num(l.p99)} ms`,
+      `${num(l.max)} ms`,
+    ]),
+  );
+}
+
+export function largeTable(r: BenchResults): string {
+  const four = r.large.filter((l) => l.invocations === 4).map((l) => [l.n, l.seconds] as const);
+  const fit = four.length >= 2 ? linearFit(four) : undefined;
+  return [
+    table(
+      [
+        'subscribers',
+        'parallel invocations',
+        'concurrency each',
+        'injected',
+        'time to full delivery',
+        'delivered',
+        'lost',
+        'duplicated',
+        'batches',
+        'deliveries/s',
+        'limit',
+        'share',
+      ],
+      r.large.map((l) => [
+        num(l.n),
+        num(l.invocations),
+        num(l.concurrency),
+        `${l.latencyMs} ms`,
+        `${num(l.seconds, 2)} s`,
+        num(l.delivered),
+        num(l.missing),
+        num(l.duplicates),
+        num(l.batches),
+        num(l.rate),
+        `${num(l.limit)}/s`,
+        num(l.rate / l.limit, 2),
+      ]),
+    ),
+    fit
+      ? `\nSlope at 4 invocations: ${num(fit.slope * 1e6, 1)} s per million subscribers (R² ${num(fit.r2, 3)}, intercept ${num(fit.intercept, 2)} s).`
+      : '',
+  ].join('\n');
+}
+
+export function coldStartTable(r: BenchResults): string {
+  const minimal = r.coldStart.find((c) => c.name.startsWith('minimal'));
+  return table(
+    ['bundle', 'zip', 'module load (median of fresh processes)', 'over minimal'],
+    r.coldStart.map((c) => [
+      c.name,
+      `${num(c.zipBytes / 1024)} KiB`,
+      `${num(c.loadMs, 1)} ms`,
+      minimal ? `${num(c.loadMs / minimal.loadMs, 2)}×` : '—',
+    ]),
+  );
+}
+
+export function throughputChart(r: BenchResults): string | undefined {
+  const rows = r.delivery.filter((d) => !d.throttle);
+  const n = Math.min(...rows.map((d) => d.n));
+  const systems = [...new Set(rows.map((d) => d.system))];
+  const series = systems
+    .map((system) => ({
+      name: SYSTEM_NAMES[system] ?? system,
+      points: rows
+        .filter((d) => d.system === system && d.n === n && d.concurrency !== 64)
+        .map((d) => [d.latencyMs, d.rate] as const),
+    }))
+    .filter((s) => s.points.length > 0);
+  if (series.length === 0) return undefined;
+  const spec: ChartSpec = {
+    title: `Throughput against injected latency (N = ${num(n)})`,
+    xLabel: 'latency injected per @connections call (ms)',
+    yLabel: 'deliveries per second',
+    series,
+  };
+  return lineChart(spec);
+}
+
+export function audienceChart(r: BenchResults): string | undefined {
+  if (r.large.length === 0) return undefined;
+  const series = [...new Set(r.large.map((l) => l.invocations))].sort().map((k) => ({
+    name: `${k} parallel invocations`,
+    points: r.large.filter((l) => l.invocations === k).map((l) => [l.n, l.seconds] as const),
+  }));
+  return lineChart({
+    title: 'Delivery time against audience size (20 ms per call)',
+    xLabel: 'subscribers on one topic',
+    yLabel: 'seconds to full delivery',
+    series,
+  });
+}
+
+export const EMULATION_NOTE = [
+  'What part of the latency is emulated AWS behaviour: the poller long-polls SQS and invokes as soon as a receive returns records (MaximumBatchingWindowInSeconds 0, as functions.json sets);',
+  'EventBridge delivers to SQS off the PutEvents path without a delay; the injected `@connections` latency stands for the round trip to API Gateway. Everything else in the figures — reading the',
+  "audience, building and signing posts, page and retry messages — is fanout's own work, on a shared 2-core machine where AWS would give each invocation its own vCPU share.",
+].join(' ');
+
+export function renderMarkdown(r: BenchResults): string {
+  const list = targets(r);
+  return [
+    '# Benchmark results',
+    '',
+    header(r),
+    '',
+    '## Targets (issue 9)',
+    '',
+    targetsTable(list),
+    '',
+    '## Delivery throughput: one event to N subscribers (real sockets)',
+    '',
+    "Time runs from PutEvents (pipeline) or the start of the delivering process's run (the others) to the last frame at the clients. CPU is the delivering process's own `process.cpuUsage()` during the run (each system runs in a child process of its own: Node 20 has no thread CPU clock); the pipeline's function runs in a worker thread of the platform process, whose CPU is not separable, so it shows none. Lost and duplicated frames are counted per client. Subscriptions are written as the store writes them; connections are opened through the real `$connect` route.",
+    '',
+    deliveryTable(r),
+    '',
+    '![throughput against latency](throughput.svg)',
+    '',
+    '## End-to-end latency: PutEvents to frame',
+    '',
+    latencyTable(r),
+    '',
+    EMULATION_NOTE,
+    '',
+    '## Large audiences (socket-less counting connections, the whole pipeline)',
+    '',
+    largeTable(r),
+    '',
+    '![delivery time against audience size](audience.svg)',
+    '',
+    '## Cold start',
+    '',
+    coldStartTable(r),
+    '',
+  ].join('\n');
+}
+
+/** The README's excerpt: the targets and the chart, every figure from the same run. */
+export function renderReadme(r: BenchResults): string {
+  return [
+    header(r),
+    '',
+    targetsTable(targets(r)),
+    '',
+    '![throughput against latency](bench/results/throughput.svg)',
+    '',
+    'All tables: [bench/results/latest.md](bench/results/latest.md).',
+  ].join('\n');
+}

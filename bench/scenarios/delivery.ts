@@ -1,0 +1,155 @@
+/**
+ * Delivery throughput: one event to N subscribers with real sockets, through four systems in turn in
+ * the same world — fan-out through the whole local pipeline (PutEvents → EventBridge → SQS → poller →
+ * the bundle in the Lambda runner), the same bundle in a process of its own (its handler called with
+ * the SQS record), and the two baselines (bench/deliverer.ts) — each with the same injected latency
+ * or throttle on `@connections`.
+ */
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { TokenBucket } from '../../local/gateway/throttle.js';
+import type { GatewayFaults } from '../../local/gateway/types.js';
+import type { DelivererResult, System } from '../lib/deliverer-protocol.js';
+import type { DeliveryRow } from '../lib/results.js';
+import { awaitFrames, eventBridgeEvent, putEvent, runDeliverer, type World } from '../world.js';
+
+export type DeliverySystem = 'pipeline' | System;
+
+export interface DeliveryCase {
+  n: number;
+  latencyMs: number;
+  /** @connections calls per second the account allows (429 LimitExceededException beyond). */
+  throttle?: number;
+  systems: DeliverySystem[];
+  /** FANOUT_CONCURRENCY of the in-process fan-out (the pipeline keeps the platform's). */
+  concurrency?: number;
+  /** FANOUT_PAGE_SIZE of the in-process fan-out. */
+  pageSize?: number;
+  repeat?: number;
+}
+
+/** The faults of one case: latency on every call, and an account-wide token bucket when throttled. */
+export function faultsFor(latencyMs: number, throttle?: number): GatewayFaults | undefined {
+  if (!latencyMs && !throttle) return undefined;
+  // A tenth of a second of burst: API Gateway's account limits are a token bucket too.
+  const bucket = throttle
+    ? new TokenBucket({ burstLimit: Math.max(1, Math.round(throttle / 10)), rateLimit: throttle })
+    : undefined;
+  return {
+    ...(latencyMs ? { latencyMs } : {}),
+    ...(bucket
+      ? {
+          beforeConnectionsCall: () =>
+            bucket.take()
+              ? undefined
+              : { status: 429, errorType: 'LimitExceededException', message: 'Rate exceeded' },
+        }
+      : {}),
+  };
+}
+
+const frameOf = (id: string, topic: string, sentAt: number): string =>
+  JSON.stringify({
+    type: 'event',
+    id,
+    topic,
+    subscription: topic,
+    source: 'bench',
+    detailType: 'BenchEvent',
+    time: new Date().toISOString(),
+    data: { sentAt },
+  });
+
+export async function runDeliveryCase(
+  world: World,
+  c: DeliveryCase,
+  topicOf: (n: number) => string,
+  chatTableOf: (n: number) => string,
+  pipelineConcurrency: number,
+): Promise<DeliveryRow[]> {
+  const rows: DeliveryRow[] = [];
+  const topic = topicOf(c.n);
+  for (let r = 0; r < (c.repeat ?? 1); r++) {
+    for (const system of c.systems) {
+      world.platform.gateway.setFaults(faultsFor(c.latencyMs, c.throttle));
+      let eventId: string;
+      let startedAt: number;
+      let result: DelivererResult | undefined;
+      const dlqBefore = system === 'pipeline' ? await deadLetters(world) : 0;
+      if (system === 'pipeline') {
+        startedAt = performance.timeOrigin + performance.now();
+        eventId = await putEvent(world, topic, { sentAt: startedAt });
+      } else {
+        const sentAt = performance.timeOrigin + performance.now();
+        const event = eventBridgeEvent(topic, { sentAt }, world.platform.config.region);
+        eventId = event.id;
+        result = await runDeliverer(world, system, {
+          body: event.body,
+          frame: frameOf(event.id, topic, sentAt),
+          chatTable: chatTableOf(c.n),
+          settings: {
+            ...(c.concurrency ? { FANOUT_CONCURRENCY: c.concurrency } : {}),
+            ...(c.pageSize ? { FANOUT_PAGE_SIZE: c.pageSize } : {}),
+          },
+        });
+        startedAt = result.startedAt;
+      }
+      // Retries under a throttle come seconds later (SQS delays): wait longer for silence.
+      const report = await awaitFrames(world, eventId, c.n, c.throttle ? 15_000 : 3_000);
+      world.platform.gateway.setFaults(undefined);
+      const seconds = Math.max(
+        0.001,
+        ((report.lastAt || performance.timeOrigin + performance.now()) - startedAt) / 1000,
+      );
+      const concurrency =
+        system === 'pipeline' ? pipelineConcurrency : (c.concurrency ?? pipelineConcurrency);
+      const limit = c.throttle ?? (c.latencyMs ? limitOf(system, concurrency, c.latencyMs, c.n) : undefined);
+      const rate = report.received / seconds;
+      rows.push({
+        system,
+        n: c.n,
+        latencyMs: c.latencyMs,
+        ...(c.throttle ? { throttle: c.throttle } : {}),
+        concurrency: system === 'sample' ? c.n : system === 'sequential' ? 1 : concurrency,
+        seconds,
+        delivered: report.received,
+        missing: report.missing,
+        duplicates: report.duplicates,
+        rate,
+        ...(limit ? { limit, ratio: rate / limit } : {}),
+        ...(result
+          ? {
+              cpuMicrosPerDelivery: result.cpuMicros / Math.max(1, report.received),
+              invocations: result.invocations,
+              deadLettered: result.deadLettered,
+            }
+          : {}),
+        ...(system === 'pipeline' ? { deadLettered: (await deadLetters(world)) - dlqBefore } : {}),
+      });
+      process.stdout.write(
+        `  ${system.padEnd(10)} N=${c.n} ${c.latencyMs} ms${c.throttle ? ` ${c.throttle}/s` : ''}: ${report.received}/${c.n} in ${seconds.toFixed(2)} s (${rate.toFixed(0)}/s)${result ? ` cpu ${(result.cpuMicros / Math.max(1, report.received)).toFixed(0)} µs/delivery` : ''}\n`,
+      );
+    }
+  }
+  return rows;
+}
+
+/** Messages on the platform's fan-out dead-letter queue. */
+async function deadLetters(world: World): Promise<number> {
+  const { Attributes = {} } = await world.platform.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: world.platform.config.dlqUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/** The concurrency/latency bound: in-flight posts over the time each one takes. */
+function limitOf(system: DeliverySystem, concurrency: number, latencyMs: number, n: number): number {
+  if (system === 'sequential') return 1000 / latencyMs;
+  if (system === 'sample') return (n * 1000) / latencyMs;
+  return (concurrency * 1000) / latencyMs;
+}

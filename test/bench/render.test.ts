@@ -1,0 +1,160 @@
+import { renderMarkdown, renderReadme, throughputChart } from '../../bench/lib/render';
+import type { BenchResults } from '../../bench/lib/results';
+import { targets } from '../../bench/lib/targets';
+
+const results: BenchResults = {
+  mode: 'quick',
+  date: '2026-12-02T00:00:00Z',
+  commit: 'abc1234',
+  machine: { cpu: 'Test CPU', cores: 2, memoryGb: 8, node: 'v20', os: 'Linux', loadStart: 1, loadEnd: 2 },
+  seconds: 100,
+  delivery: [
+    {
+      system: 'fanout',
+      n: 1000,
+      latencyMs: 0,
+      concurrency: 32,
+      seconds: 1,
+      delivered: 1000,
+      missing: 0,
+      duplicates: 0,
+      rate: 1000,
+      cpuMicrosPerDelivery: 200,
+    },
+    {
+      system: 'sample',
+      n: 1000,
+      latencyMs: 0,
+      concurrency: 1000,
+      seconds: 2,
+      delivered: 1000,
+      missing: 0,
+      duplicates: 0,
+      rate: 500,
+      cpuMicrosPerDelivery: 600,
+    },
+    {
+      system: 'fanout',
+      n: 1000,
+      latencyMs: 20,
+      concurrency: 64,
+      seconds: 0.5,
+      delivered: 1000,
+      missing: 0,
+      duplicates: 0,
+      rate: 2000,
+      limit: 3200,
+      ratio: 0.625,
+    },
+    {
+      system: 'pipeline',
+      n: 1000,
+      latencyMs: 0,
+      throttle: 300,
+      concurrency: 32,
+      seconds: 4,
+      delivered: 990,
+      missing: 10,
+      duplicates: 0,
+      rate: 247.5,
+      limit: 300,
+      ratio: 0.825,
+      deadLettered: 2,
+    },
+  ],
+  latency: [
+    {
+      audience: 25,
+      perSecond: 20,
+      events: 60,
+      frames: 1500,
+      missing: 0,
+      duplicates: 0,
+      p50: 20,
+      p95: 40,
+      p99: 90,
+      max: 120,
+    },
+  ],
+  large: [
+    {
+      n: 1000,
+      invocations: 4,
+      concurrency: 16,
+      latencyMs: 20,
+      seconds: 1,
+      delivered: 1000,
+      missing: 0,
+      duplicates: 0,
+      batches: 1,
+      maxInFlight: 1,
+      rate: 1000,
+      limit: 3200,
+    },
+    {
+      n: 4000,
+      invocations: 4,
+      concurrency: 16,
+      latencyMs: 20,
+      seconds: 4,
+      delivered: 4000,
+      missing: 0,
+      duplicates: 0,
+      batches: 4,
+      maxInFlight: 4,
+      rate: 1000,
+      limit: 3200,
+    },
+    {
+      n: 4000,
+      invocations: 2,
+      concurrency: 16,
+      latencyMs: 20,
+      seconds: 6,
+      delivered: 4000,
+      missing: 0,
+      duplicates: 0,
+      batches: 4,
+      maxInFlight: 2,
+      rate: 667,
+      limit: 1600,
+    },
+  ],
+  coldStart: [
+    { name: 'fanout', zipBytes: 150 * 1024, loadMs: 120 },
+    { name: 'minimal (bench/minimal)', zipBytes: 110 * 1024, loadMs: 100 },
+  ],
+};
+
+describe('benchmark results rendering', () => {
+  it('computes every target from the run, with its verdict', () => {
+    const byName = Object.fromEntries(targets(results).map((t) => [t.name, t.measured]));
+    expect(byName['CPU per delivery, in-process fan-out, N=1,000, no latency']).toBe(200);
+    expect(byName["CPU per delivery: the sample's over fan-out's, N=1,000"]).toBe(3);
+    expect(byName['20 ms per call, N=1,000, one invocation at concurrency 64: share of 3,200/s']).toBe(0.625);
+    expect(byName['pipeline throttled at 300 calls/s: frames lost + dead-lettered']).toBe(12);
+    expect(byName['4,000 subscribers, 20 ms, concurrency 16: speed-up from 2 to 4 invocations']).toBe(1.5);
+    expect(byName['time to full delivery linear in N (R² of the fit, 4 invocations)']).toBeCloseTo(1, 10);
+    expect(byName['fan-out module load over the bundled minimal handler']).toBeCloseTo(1.2, 10);
+    expect(byName['end to end, 1,000 subscribers at 0.5 events/s: p99']).toBeUndefined();
+  });
+
+  it('writes the machine, the date, the commit and each table', () => {
+    const md = renderMarkdown(results);
+    expect(md).toContain('2026-12-02T00:00:00Z at commit `abc1234`');
+    expect(md).toContain('Test CPU, 2 cores');
+    expect(md).toMatch(/CPU per delivery, in-process fan-out.*met \(20\.0 % to spare\)/);
+    expect(md).toMatch(/speed-up from 2 to 4 invocations.*missed by 11\.8 %/);
+    expect(md).toContain('not measured');
+    expect(md).toContain('Slope at 4 invocations: 1,000.0 s per million subscribers');
+    expect(renderReadme(results)).toContain('bench/results/throughput.svg');
+  });
+
+  it('charts throughput against latency for the smallest audience, one series per system', () => {
+    const svg = throughputChart(results) ?? '';
+    expect(svg).toContain('N = 1,000');
+    expect(svg).toContain('fanout bundle, in-process');
+    // The concurrency-64 run is a target of its own, not a point of the latency curve.
+    expect(svg.match(/<circle /g)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,46 @@
+import { FanoutEngine } from '../../../shared/fanout/engine';
+import { MemoryConnectionGateway } from '../../../shared/gateway/gateway-memory';
+import { MemoryLog, MemoryMetrics } from '../../../shared/observability/ports';
+import { MemoryWorkQueue } from '../../../shared/queue/queue-memory';
+import { addConnection, envelopeBody, TrackingStore } from './fixtures';
+
+/** The account's token bucket, as API Gateway throttles `@connections` calls. */
+function bucket(perSecond: number, burst: number): () => boolean {
+  let tokens = burst;
+  let at = performance.now();
+  return () => {
+    const now = performance.now();
+    tokens = Math.min(burst, tokens + ((now - at) / 1000) * perSecond);
+    at = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
+describe('delivery under an account throttle (real time)', () => {
+  it('paces to the rate the account admits and delivers every post in the record, with no retry message', async () => {
+    const store = new TrackingStore({ now: () => Date.now() - 60_000 });
+    const gateway = new MemoryConnectionGateway();
+    const queue = new MemoryWorkQueue();
+    const metrics = new MemoryMetrics();
+    const engine = new FanoutEngine(
+      { store, gateway, queue, log: new MemoryLog(), metrics },
+      { concurrency: 32 },
+    );
+    const ids = Array.from({ length: 300 }, (_, i) => `c${i}`);
+    for (const id of ids) await addConnection({ store, gateway }, id, ['t/x']);
+    const admit = bucket(500, 25);
+    gateway.fault = () => (admit() ? undefined : 'throttled');
+
+    const started = performance.now();
+    await engine.handleRecord(envelopeBody({ topics: ['t/x'] }));
+    const seconds = (performance.now() - started) / 1000;
+
+    expect(gateway.deliveredCount()).toBe(300);
+    expect(queue.sent).toEqual([]);
+    // 300 posts at 500/s after a burst of 25: over half a second, and well under the retry path's seconds.
+    expect(seconds).toBeGreaterThan(0.4);
+    expect(seconds).toBeLessThan(5);
+  }, 15_000);
+});
