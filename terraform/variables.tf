@@ -45,7 +45,7 @@ variable "artifacts_dir" {
 ################################################################################
 
 variable "fanout" {
-  description = "Inputs of the fanout module, by its variable names (see `modules/fanout/README.md`), e.g. `{ log_level = \"DEBUG\", fanout_queue = { maximum_concurrency = 10 } }`. A left-out input takes the module's default, except `metrics_namespace` (here `<name>-<environment>`) and `manage_api_gateway_account` (here `true`). `name`, `artifacts_dir`, `tags` and `auth_jwt_secret` come from this stack's own variables."
+  description = "Inputs of the fanout module, by its variable names (see `modules/fanout/README.md`), e.g. `{ log_level = \"DEBUG\", fanout_queue = { maximum_concurrency = 10 } }`. A left-out input takes the module's default, except `metrics_namespace` (here `<name>-<environment>`). `name`, `artifacts_dir`, `tags` and `auth_jwt_secret` come from this stack's own variables."
   type        = any
   default     = {}
   nullable    = false

@@ -157,6 +157,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       name,
       visibilityTimeoutSeconds: settings.fanoutQueue.visibility_timeout_seconds,
       maxReceiveCount: settings.fanoutQueue.max_receive_count,
+      maxMessageSize: settings.fanoutQueue.max_message_size,
     });
     progress(`SQS (fauxqs)           ${sqsServer.endpoint}  queue ${queues.queueUrl}`);
 

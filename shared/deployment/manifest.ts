@@ -115,6 +115,7 @@ const ManifestSchema = z
       batching_window_seconds: QueueSetting,
       maximum_concurrency: QueueSetting,
       max_receive_count: QueueSetting,
+      max_message_size: QueueSetting,
       visibility_timeout_seconds: z.strictObject({
         description,
         sum_of: z.partialRecord(z.enum(VISIBILITY_TERMS), z.number().check(z.gte(0))),

@@ -135,20 +135,28 @@ resource "aws_apigatewayv2_stage" "this" {
       authorizerError    = "$context.authorizer.error"
       status             = "$context.status"
       error              = "$context.error.message"
-      integrationError   = "$context.integrationErrorMessage"
+      integrationStatus  = "$context.integration.status"
+      integrationError   = "$context.integration.error"
       integrationLatency = "$context.integrationLatency"
     })
   }
 
   tags = var.tags
 
-  # Access logging fails to enable until the account's API Gateway CloudWatch role is set.
+  # Access logging fails to enable until the account's API Gateway CloudWatch role is set
+  # ("CloudWatch Logs role ARN must be set in account settings to enable logging").
   depends_on = [aws_api_gateway_account.this]
 }
 
 ################################################################################
-# Account-level CloudWatch role of API Gateway (optional, one per account and region)
+# Account-level CloudWatch role of API Gateway (one per account and region)
 ################################################################################
+
+# Created by default, so that the stage's access logs work in a fresh account. The setting is the
+# account's and region's, not this stack's: with hashicorp/aws 6.x, destroying this resource resets it
+# (the "Terraform AWS Provider Version 6 Upgrade Guide": reset_on_delete is gone, destroy always resets),
+# so exactly one stack per account and region may manage it (terraform/README.md, "Two stacks in one
+# account").
 
 data "aws_iam_policy_document" "api_gateway_assume" {
   statement {

@@ -74,9 +74,9 @@ variable "stage_detailed_metrics_enabled" {
 }
 
 variable "manage_api_gateway_account" {
-  description = "Create the IAM role API Gateway needs to write the stage's access logs and register it in the account's API Gateway settings. That setting is one per account and region: leave this false when another stack already sets it (`aws apigateway get-account` shows a `cloudwatchRoleArn`)."
+  description = "Create the IAM role API Gateway needs to write the stage's access logs and register it in the account's API Gateway settings (the default, so that a fresh account works). That setting is one per account and region, and destroying this stack resets it: set this to false in every other stack of the account and region (`aws apigateway get-account` shows a `cloudwatchRoleArn` when one is set)."
   type        = bool
-  default     = false
+  default     = true
   nullable    = false
 }
 
@@ -132,6 +132,19 @@ variable "settings" {
   validation {
     condition     = alltrue([for key in keys(var.settings) : can(regex("^[A-Z][A-Z0-9_]*$", key))])
     error_message = "settings takes environment variable names (capitals, digits and underscores), e.g. { FANOUT_CONCURRENCY = 64 }."
+  }
+}
+
+variable "history_retention_seconds" {
+  description = "How long delivered events are kept for recovery after a reconnect, seconds (`HISTORY_RETENTION_SECONDS` of the functions that read it; each event's body once, a small pointer per stream, expiring by TTL). 0 turns history off: a subscribe with `since` then answers `recovered: false`. Set it here, not in `settings`."
+  type        = number
+  default     = 600
+  nullable    = false
+
+  # functions.json's range for HISTORY_RETENTION_SECONDS (policy.test.ts holds the two equal).
+  validation {
+    condition     = var.history_retention_seconds >= 0 && var.history_retention_seconds <= 86400 && floor(var.history_retention_seconds) == var.history_retention_seconds
+    error_message = "history_retention_seconds must be a whole number of seconds from 0 (no history) to 86400."
   }
 }
 

@@ -1,0 +1,202 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JS templates
+/**
+ * What a first `terraform apply` in a fresh account needs, read against the AWS and provider pages
+ * (issue 11): access log variables the WebSocket API knows, defaults that work without an account
+ * already set up, queues that take a near-limit event, and the module's recovery setting.
+ */
+import { evaluate, moduleScope, toJson } from '../../scripts/terraform/evaluate.js';
+import { isBlockList, type Json, oneLabelBlocks } from '../../scripts/terraform/hcl.js';
+import { functionSpec, manifest } from '../../shared/deployment/manifest.js';
+import { asObject, loadStack, nested, resource, resources, type Stack, variable } from './stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await loadStack();
+});
+
+function value(expression: Json | undefined, inputs: Record<string, Json> = {}): Json {
+  return toJson(evaluate(expression, moduleScope(stack.module, inputs)));
+}
+
+/**
+ * Every `$context` variable the page "Configure logging for WebSocket APIs in API Gateway" (Amazon API
+ * Gateway Developer Guide) lists for access logs. `$context.authorizer.<property>` (a key of the
+ * authorizer's context) is the page's one pattern; the stage logs none.
+ */
+const WEBSOCKET_ACCESS_LOG_VARIABLES = new Set([
+  '$context.apiId',
+  '$context.authorize.error',
+  '$context.authorize.latency',
+  '$context.authorize.status',
+  '$context.authorizer.error',
+  '$context.authorizer.integrationLatency',
+  '$context.authorizer.integrationStatus',
+  '$context.authorizer.latency',
+  '$context.authorizer.requestId',
+  '$context.authorizer.status',
+  '$context.authorizer.principalId',
+  '$context.authenticate.error',
+  '$context.authenticate.latency',
+  '$context.authenticate.status',
+  '$context.connectedAt',
+  '$context.connectionId',
+  '$context.domainName',
+  '$context.error.message',
+  '$context.error.messageString',
+  '$context.error.responseType',
+  '$context.error.validationErrorString',
+  '$context.eventType',
+  '$context.extendedRequestId',
+  '$context.identity.accountId',
+  '$context.identity.apiKey',
+  '$context.identity.apiKeyId',
+  '$context.identity.caller',
+  '$context.identity.cognitoAuthenticationProvider',
+  '$context.identity.cognitoAuthenticationType',
+  '$context.identity.cognitoIdentityId',
+  '$context.identity.cognitoIdentityPoolId',
+  '$context.identity.principalOrgId',
+  '$context.identity.sourceIp',
+  '$context.identity.user',
+  '$context.identity.userAgent',
+  '$context.identity.userArn',
+  '$context.integration.error',
+  '$context.integration.integrationStatus',
+  '$context.integration.latency',
+  '$context.integration.requestId',
+  '$context.integration.status',
+  '$context.integrationLatency',
+  '$context.integrationStatus',
+  '$context.messageId',
+  '$context.requestId',
+  '$context.requestTime',
+  '$context.requestTimeEpoch',
+  '$context.routeKey',
+  '$context.stage',
+  '$context.status',
+  '$context.waf.error',
+  '$context.waf.latency',
+  '$context.waf.status',
+  '$context.webaclArn',
+  '$context.wafResponseCode',
+]);
+
+/** The `$context.…` variables a log format uses. */
+const contextVariables = (format: string): string[] => format.match(/\$context(?:\.[A-Za-z0-9_]+)+/g) ?? [];
+
+describe('a first apply in a fresh account', () => {
+  describe('the stage access log', () => {
+    it('uses only $context variables the WebSocket logging page lists', () => {
+      const format = value(
+        nested(resource(stack.module, 'aws_apigatewayv2_stage', 'this'), 'access_log_settings').format,
+      );
+      expect(typeof format).toBe('string');
+      const used = contextVariables(String(format));
+      expect(used.length).toBeGreaterThan(10);
+      expect(used.filter((name) => !WEBSOCKET_ACCESS_LOG_VARIABLES.has(name))).toEqual([]);
+      // The integration's own error and status, which tell a failing function from a refused frame.
+      expect(used).toEqual(
+        expect.arrayContaining(['$context.integration.error', '$context.integration.status']),
+      );
+    });
+
+    it('refuses a variable the page does not list, such as the HTTP API integrationErrorMessage', () => {
+      const wrong =
+        '{"integrationError":"$context.integrationErrorMessage","ip":"$context.identity.sourceIp"}';
+      expect(contextVariables(wrong).filter((name) => !WEBSOCKET_ACCESS_LOG_VARIABLES.has(name))).toEqual([
+        '$context.integrationErrorMessage',
+      ]);
+    });
+  });
+
+  describe("the account's API Gateway CloudWatch role", () => {
+    it('is created by default, so that access logging can be enabled in an account that has none', () => {
+      expect(variable(stack.module, 'manage_api_gateway_account')).toMatchObject({
+        default: true,
+        nullable: false,
+      });
+      const account = resource(stack.module, 'aws_api_gateway_account', 'this');
+      expect(account.count).toBe('${var.manage_api_gateway_account ? 1 : 0}');
+      expect(account.cloudwatch_role_arn).toBe('${aws_iam_role.api_gateway_cloudwatch[0].arn}');
+      // The stage waits for the setting: enabling access logs fails until it is there.
+      expect(resource(stack.module, 'aws_apigatewayv2_stage', 'this').depends_on).toEqual([
+        '${aws_api_gateway_account.this}',
+      ]);
+      // No example or environment turns it off or on behind the reader's back.
+      for (const module of stack.all.filter((m) => m !== stack.module)) {
+        for (const call of oneLabelBlocks(module, 'module')) {
+          expect({ dir: module.dir, set: call.body.manage_api_gateway_account }).toEqual({
+            dir: module.dir,
+            set: module === stack.root ? '${try(var.fanout.manage_api_gateway_account, null)}' : undefined,
+          });
+        }
+      }
+    });
+
+    it('is reset on destroy, by a provider that has no reset_on_delete to forget', () => {
+      // hashicorp/aws 6.0 removed reset_on_delete: destroy always resets the account setting. The
+      // provider floor (policy.test.ts) keeps 5.x, which kept the setting pointing at a deleted role, out.
+      const account = resource(stack.module, 'aws_api_gateway_account', 'this');
+      expect(Object.keys(account).sort()).toEqual(['cloudwatch_role_arn', 'count', 'depends_on']);
+    });
+  });
+
+  describe('the queues', () => {
+    it('all take messages up to 1 MiB, the SQS maximum, from functions.json', () => {
+      const queues = resources(stack.module, 'aws_sqs_queue');
+      expect(queues.map((q) => q.labels[1]).sort()).toEqual(['events_dlq', 'fanout', 'fanout_dlq']);
+      for (const queue of queues) {
+        expect({ queue: queue.labels[1], size: queue.body.max_message_size }).toEqual({
+          queue: queue.labels[1],
+          size: '${local.fanout_queue.max_message_size}',
+        });
+      }
+      expect(value('${local.fanout_queue.max_message_size}')).toBe(1_048_576);
+      expect(manifest.fanout_queue.max_message_size).toMatchObject({ max: 1_048_576, default: 1_048_576 });
+      // Above 256 KB plus the envelope EventBridge adds: a 256 KB PutEvents entry fits.
+      expect(
+        value('${local.fanout_queue.max_message_size}', { fanout_queue: { max_message_size: 400_000 } }),
+      ).toBe(400_000);
+      expect(
+        value('${local.fanout_queue_problems}', { fanout_queue: { max_message_size: 2_000_000 } }),
+      ).toEqual(['fanout_queue.max_message_size must be a whole number from 1024 to 1048576, got 2000000.']);
+    });
+  });
+
+  describe('history_retention_seconds', () => {
+    const spec = functionSpec('fanout').environment.HISTORY_RETENTION_SECONDS;
+
+    it("validates the manifest's range for HISTORY_RETENTION_SECONDS and defaults to its default", () => {
+      expect(spec).toMatchObject({ type: 'integer', min: 0, max: 86400, default: 600 });
+      const declared = variable(stack.module, 'history_retention_seconds');
+      expect(declared).toMatchObject({ type: '${number}', default: 600, nullable: false });
+      const validation = isBlockList(declared.validation) ? declared.validation[0] : undefined;
+      const condition = String(validation?.condition);
+      expect(condition).toContain(`var.history_retention_seconds >= ${spec?.type === 'integer' && spec.min}`);
+      expect(condition).toContain(`var.history_retention_seconds <= ${spec?.type === 'integer' && spec.max}`);
+    });
+
+    it('reaches every function that reads HISTORY_RETENTION_SECONDS, 0 included', () => {
+      for (const retention of [600, 0, 86400]) {
+        const settings = asObject(
+          value('${local.function_settings}', { history_retention_seconds: retention }),
+          'function_settings',
+        );
+        const readers = Object.entries(settings).filter(
+          ([, s]) => 'HISTORY_RETENTION_SECONDS' in asObject(s, 'settings'),
+        );
+        expect(readers.map(([name]) => name).sort()).toEqual(['disconnect', 'fanout', 'subscribe']);
+        for (const [, s] of readers)
+          expect(asObject(s, 'settings').HISTORY_RETENTION_SECONDS).toBe(String(retention));
+      }
+    });
+
+    it('refuses the same setting through settings, naming the input to use instead', () => {
+      const inputs = { settings: { HISTORY_RETENTION_SECONDS: '60', FANOUT_CONCURRENCY: '64' } };
+      expect(value('${local.setting_problems}', inputs)).toEqual([
+        "settings.HISTORY_RETENTION_SECONDS is the module's history_retention_seconds input; set that instead.",
+      ]);
+    });
+  });
+});
