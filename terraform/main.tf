@@ -58,5 +58,9 @@ module "fanout" {
 
   alarms_enabled                   = try(var.fanout.alarms_enabled, null)
   alarm_sns_topic_arn              = try(var.fanout.alarm_sns_topic_arn, null)
+  alarm_notifications_required     = try(var.fanout.alarm_notifications_required, null)
+  alarm_client_errors_per_minute   = try(var.fanout.alarm_client_errors_per_minute, null)
   alarm_oldest_message_age_seconds = try(var.fanout.alarm_oldest_message_age_seconds, null)
+
+  tracing_enabled = try(var.fanout.tracing_enabled, null)
 }

@@ -4,10 +4,22 @@
  * (issue 11): access log variables the WebSocket API knows, defaults that work without an account
  * already set up, queues that take a near-limit event, and the module's recovery setting.
  */
+
+import { join } from 'node:path';
 import { evaluate, moduleScope, toJson } from '../../scripts/terraform/evaluate.js';
-import { isBlockList, type Json, oneLabelBlocks } from '../../scripts/terraform/hcl.js';
+import { isBlockList, type Json, loadModule, oneLabelBlocks } from '../../scripts/terraform/hcl.js';
 import { functionSpec, manifest } from '../../shared/deployment/manifest.js';
-import { asObject, loadStack, nested, resource, resources, type Stack, variable } from './stack.js';
+import {
+  asObject,
+  loadStack,
+  local,
+  nested,
+  resource,
+  resources,
+  type Stack,
+  statements,
+  variable,
+} from './stack.js';
 
 let stack: Stack;
 
@@ -197,6 +209,112 @@ describe('a first apply in a fresh account', () => {
       expect(value('${local.setting_problems}', inputs)).toEqual([
         "settings.HISTORY_RETENTION_SECONDS is the module's history_retention_seconds input; set that instead.",
       ]);
+    });
+  });
+
+  describe('monitoring', () => {
+    it('alarms on the WebSocket API, the authorizer and connect, and the rule that feeds the queue', () => {
+      const alarms = asObject(value('${local.alarms}'), 'local.alarms');
+      const metric = (key: string) => {
+        const alarm = asObject(alarms[key], key);
+        return [alarm.namespace, alarm.metric_name, alarm.dimensions, alarm.threshold];
+      };
+      const api = { ApiId: '${aws_apigatewayv2_api.this.id}', Stage: 'live' };
+      const rule = {
+        EventBusName: '${aws_cloudwatch_event_bus.this.name}',
+        RuleName: '${aws_cloudwatch_event_rule.fanout.name}',
+      };
+      expect(metric('api-integration-errors')).toEqual(['AWS/ApiGateway', 'IntegrationError', api, 0]);
+      expect(metric('api-execution-errors')).toEqual(['AWS/ApiGateway', 'ExecutionError', api, 0]);
+      expect(metric('api-client-errors')).toEqual(['AWS/ApiGateway', 'ClientError', api, 50]);
+      for (const fn of ['authorizer', 'connect']) {
+        expect(metric(`${fn}-errors`)).toEqual([
+          'AWS/Lambda',
+          'Errors',
+          { FunctionName: `\${aws_lambda_function.this["${fn}"].function_name}` },
+          0,
+        ]);
+      }
+      expect(metric('events-failed-invocations')).toEqual(['AWS/Events', 'FailedInvocations', rule, 0]);
+      expect(metric('events-dlq-send-failures')).toEqual([
+        'AWS/Events',
+        'InvocationsFailedToBeSentToDLQ',
+        rule,
+        0,
+      ]);
+    });
+
+    it('traces the functions with X-Ray only when asked, granting X-Ray only then', () => {
+      const fn = resource(stack.module, 'aws_lambda_function', 'this');
+      const mode = nested(fn, 'tracing_config').mode;
+      expect(value(mode)).toBe('PassThrough');
+      expect(value(mode, { tracing_enabled: true })).toBe('Active');
+      const policy = resource(stack.module, 'aws_iam_role_policy', 'tracing');
+      expect(value(policy.for_each)).toEqual({});
+      expect(
+        Object.keys(asObject(value(policy.for_each, { tracing_enabled: true }), 'for_each')).sort(),
+      ).toEqual(Object.keys(manifest.functions).sort());
+      const xray = statements([stack.module]).filter(
+        (st) => st.document === 'data.aws_iam_policy_document.tracing',
+      );
+      expect(xray.flatMap((st) => st.actions).sort()).toEqual([
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
+    });
+
+    it('refuses alarms that notify nobody where notifications are required, as prod.tfvars requires', async () => {
+      const alarm = resource(stack.module, 'aws_cloudwatch_metric_alarm', 'this');
+      const lifecycle = isBlockList(alarm.lifecycle) ? alarm.lifecycle[0] : undefined;
+      const precondition = isBlockList(lifecycle?.precondition) ? lifecycle.precondition[0] : undefined;
+      const holds = (inputs: Record<string, Json>) => value(precondition?.condition, inputs);
+      expect(holds({})).toBe(true);
+      expect(holds({ alarm_notifications_required: true })).toBe(false);
+      expect(
+        holds({ alarm_notifications_required: true, alarm_sns_topic_arn: 'arn:aws:sns:eu-west-1:1:a' }),
+      ).toBe(true);
+      expect(String(precondition?.error_message)).toContain('alarm_sns_topic_arn is null');
+      const tfvars = (await loadModule(join(stack.root.dir, 'envs'), '.tfvars')).files;
+      const prod = asObject(tfvars.find((file) => file.name === 'prod.tfvars')?.json.fanout, 'prod fanout');
+      expect(prod.alarm_notifications_required).toBe(true);
+      expect(prod.alarms_enabled).not.toBe(false);
+    });
+  });
+
+  describe('rollback', () => {
+    it('publishes a version of every function and has every caller invoke its live alias', () => {
+      const fn = resource(stack.module, 'aws_lambda_function', 'this');
+      expect(fn.publish).toBe(true);
+      const alias = resource(stack.module, 'aws_lambda_alias', 'live');
+      expect([alias.for_each, alias.name, alias.function_version]).toEqual([
+        '${local.functions}',
+        '${local.function_alias}',
+        '${aws_lambda_function.this[each.key].version}',
+      ]);
+      expect(local(stack.module, 'function_alias')).toBe('live');
+      expect(resource(stack.module, 'aws_apigatewayv2_integration', 'this').integration_uri).toBe(
+        '${aws_lambda_alias.live[each.value.function].invoke_arn}',
+      );
+      expect(resource(stack.module, 'aws_apigatewayv2_authorizer', 'this').authorizer_uri).toBe(
+        '${aws_lambda_alias.live["authorizer"].invoke_arn}',
+      );
+      expect(resource(stack.module, 'aws_lambda_event_source_mapping', 'fanout').function_name).toBe(
+        '${aws_lambda_alias.live["fanout"].arn}',
+      );
+      // API Gateway invokes the alias, so the permissions are the alias's.
+      expect(resource(stack.module, 'aws_lambda_permission', 'route').qualifier).toBe(
+        '${aws_lambda_alias.live[each.value.function].name}',
+      );
+      expect(resource(stack.module, 'aws_lambda_permission', 'authorizer').qualifier).toBe(
+        '${aws_lambda_alias.live["authorizer"].name}',
+      );
+      // Nothing invokes an unqualified function.
+      const invokers = JSON.stringify([
+        resources(stack.module, 'aws_apigatewayv2_integration'),
+        resources(stack.module, 'aws_apigatewayv2_authorizer'),
+        resources(stack.module, 'aws_lambda_event_source_mapping'),
+      ]);
+      expect(invokers).not.toMatch(/aws_lambda_function\.this\[[^\]]+\]\.(invoke_)?arn/);
     });
   });
 });

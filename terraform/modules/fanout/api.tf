@@ -16,7 +16,7 @@ resource "aws_apigatewayv2_authorizer" "this" {
   api_id           = aws_apigatewayv2_api.this.id
   name             = "${var.name}-token"
   authorizer_type  = "REQUEST"
-  authorizer_uri   = aws_lambda_function.this["authorizer"].invoke_arn
+  authorizer_uri   = aws_lambda_alias.live["authorizer"].invoke_arn
   identity_sources = ["route.request.querystring.token"]
 
   lifecycle {
@@ -41,7 +41,7 @@ resource "aws_apigatewayv2_integration" "this" {
   description        = "${each.key} -> ${aws_lambda_function.this[each.value.function].function_name}"
   integration_type   = "AWS_PROXY"
   integration_method = "POST"
-  integration_uri    = aws_lambda_function.this[each.value.function].invoke_arn
+  integration_uri    = aws_lambda_alias.live[each.value.function].invoke_arn
 
   lifecycle {
     precondition {
@@ -205,6 +205,7 @@ resource "aws_lambda_permission" "route" {
   statement_id  = "AllowApiGatewayRoute-${trimprefix(each.key, "$")}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this[each.value.function].function_name
+  qualifier     = aws_lambda_alias.live[each.value.function].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_stage.this.execution_arn}/${each.key}"
 }
@@ -213,6 +214,7 @@ resource "aws_lambda_permission" "authorizer" {
   statement_id  = "AllowApiGatewayAuthorizer"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this["authorizer"].function_name
+  qualifier     = aws_lambda_alias.live["authorizer"].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this.id}"
 }

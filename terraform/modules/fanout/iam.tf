@@ -62,6 +62,24 @@ data "aws_iam_policy_document" "function" {
   }
 }
 
+# X-Ray, when tracing is on: the Lambda service sends the segments with the function's role. X-Ray's
+# write actions take no resource ("Actions, resources, and condition keys for AWS X-Ray"), hence "*".
+data "aws_iam_policy_document" "tracing" {
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "tracing" {
+  for_each = var.tracing_enabled ? local.functions : {}
+
+  name   = "${var.name}-${each.key}-tracing"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.tracing.json
+}
+
 ################################################################################
 # Publisher policy: attach it to the role of any service that publishes events
 ################################################################################

@@ -29,6 +29,9 @@ locals {
 
   two_way_routes = { for key, route in local.routes : key => route if route.two_way }
 
+  # The alias of every function that callers invoke (functions.tf).
+  function_alias = "live"
+
   # The @connections API of the stage, which the fan-out function posts to. Built from the API and
   # the stage name rather than the stage resource, so that the functions do not depend on the stage.
   management_endpoint = "https://${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.region}.${data.aws_partition.current.dns_suffix}/${var.stage_name}"

@@ -207,6 +207,13 @@ variable "metrics_namespace" {
   }
 }
 
+variable "tracing_enabled" {
+  description = "Trace every function with AWS X-Ray (`tracing_config` mode `Active`, and the X-Ray write actions on each role); false leaves them `PassThrough`, with no X-Ray permissions. Traces are billed per trace recorded."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 ################################################################################
 # Storage
 ################################################################################
@@ -294,7 +301,7 @@ variable "fanout_queue" {
 ################################################################################
 
 variable "alarms_enabled" {
-  description = "Create the CloudWatch alarms (DLQ depth, oldest message age, fan-out errors and throttles, delivery failures)."
+  description = "Create the CloudWatch alarms (DLQ depth, oldest message age, fan-out errors and throttles, delivery failures, WebSocket API integration/execution/client errors, authorizer and connect errors, EventBridge failed invocations and failed dead-letter sends)."
   type        = bool
   default     = true
   nullable    = false
@@ -304,6 +311,25 @@ variable "alarm_sns_topic_arn" {
   description = "SNS topic notified when an alarm fires and when it recovers, or null for alarms without actions."
   type        = string
   default     = null
+}
+
+variable "alarm_notifications_required" {
+  description = "Refuse to plan alarms that notify nobody: with this true, `alarms_enabled` needs an `alarm_sns_topic_arn` (production environments set it)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "alarm_client_errors_per_minute" {
+  description = "Client errors (4XX answered by API Gateway before the integration: refused tokens, throttled clients) per minute above which the api-client-errors alarm fires."
+  type        = number
+  default     = 50
+  nullable    = false
+
+  validation {
+    condition     = var.alarm_client_errors_per_minute >= 0
+    error_message = "alarm_client_errors_per_minute must be >= 0."
+  }
 }
 
 variable "alarm_oldest_message_age_seconds" {
