@@ -335,8 +335,9 @@ class LocalGateway {
         connect,
         connectEvent(this.api, info, request, authorizerOnConnect, Date.now()),
       );
-      // As for messages (route()): a failed or throttled Lambda is a 500.
-      if (result.kind === 'error') return rejectUpgrade(socket, 500, 'Internal server error');
+      // A $connect integration that fails (throws, or is throttled) refuses the handshake with 502, as
+      // API Gateway does; on a message route the same failure is the "Internal server error" frame.
+      if (result.kind === 'error') return rejectUpgrade(socket, 502, 'Internal server error');
       if (result.kind === 'timeout') return rejectUpgrade(socket, 504, 'Endpoint request timed out');
       const status = resultStatus(result.value);
       if (status < 200 || status > 299) {
