@@ -29,6 +29,7 @@ describe('the settings fanout dev mirrors', () => {
       batching_window_seconds: queue.batching_window_seconds.default,
       maximum_concurrency: queue.maximum_concurrency.default,
       max_receive_count: queue.max_receive_count.default,
+      max_message_size: queue.max_message_size.default,
       // Lambda's rule for an SQS event source, stated here on its own.
       visibility_timeout_seconds: 6 * functionSpec('fanout').timeout + queue.batching_window_seconds.default,
     });
