@@ -36,6 +36,9 @@ module "fanout" {
   stage_throttling_rate_limit    = try(var.fanout.stage_throttling_rate_limit, null)
   stage_detailed_metrics_enabled = try(var.fanout.stage_detailed_metrics_enabled, null)
 
+  auth_jwt_secret_parameter_name = try(var.fanout.auth_jwt_secret_parameter_name, null)
+  auth_jwt_secret_version        = try(var.fanout.auth_jwt_secret_version, null)
+
   auth_jwks_url = try(var.fanout.auth_jwks_url, null)
   auth_issuer   = try(var.fanout.auth_issuer, null)
   auth_audience = try(var.fanout.auth_audience, null)

@@ -15,6 +15,7 @@ import { createLambdaAccount, type LambdaAccount, type LambdaAccountOptions } fr
 import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '../lambda/runner.js';
 import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
+import { type LocalSsm, startLocalSsm } from '../ssm/server.js';
 import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
 import {
   functionEnvironment,
@@ -96,6 +97,9 @@ export interface LocalPlatform {
   lambdaAccount: LambdaAccount;
   eventBridge: LocalEventBridge;
   sqs: SQSClient;
+  /** The Parameter Store holding the HS256 secret (`secretParameter`) the authorizer reads. */
+  ssm: LocalSsm;
+  secretParameter: string;
   functions: Record<FunctionName, LambdaFunction>;
   poller: Poller;
   close(): Promise<void>;
@@ -161,6 +165,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     });
     progress(`SQS (fauxqs)           ${sqsServer.endpoint}  queue ${queues.queueUrl}`);
 
+    // The HS256 secret lives in a SecureString parameter, as the module keeps it on AWS: the authorizer
+    // reads it once per cold start, never from its environment.
+    const secretParameter = `/${name}/auth-jwt-secret`;
+    const ssm: LocalSsm = await startLocalSsm({ region, parameters: { [secretParameter]: jwtSecret } });
+    stopList.push({ label: 'SSM', stop: () => ssm.close() });
+
     // The gateway needs the route functions and the fan-out function needs the gateway's endpoint, so
     // the route integrations look functions up when they are called.
     const functions = {} as Record<FunctionName, LambdaFunction>;
@@ -199,6 +209,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
     };
     // What the module's common_environment sets, with its defaults.
     const common = {
@@ -212,7 +223,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       fanout_queue_url: queues.queueUrl,
       fanout_dlq_url: queues.dlqUrl,
       management_endpoint: gateway.managementEndpoint,
-      auth_jwt_secret: jwtSecret,
+      auth_jwt_secret: undefined,
+      auth_jwt_secret_parameter: secretParameter,
+      auth_jwt_secret_version: '1',
       auth_jwks_url: undefined,
       auth_issuer: undefined,
       auth_audience: undefined,
@@ -314,6 +327,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       lambdaAccount,
       eventBridge,
       sqs,
+      ssm,
+      secretParameter,
       functions,
       poller,
       close: stopAll,

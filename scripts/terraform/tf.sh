@@ -40,8 +40,8 @@ then run 'make $command ENV=$env' again. 'make tf-check' runs the offline checks
   if grep -Eq '^[^#]*CHANGE-ME' "$backend"; then
     die "$backend still holds CHANGE-ME placeholders: set the S3 bucket (and its region) that keeps the state"
   fi
-  if [[ $command != destroy ]] && ! grep -Eq '^\s*auth_jwks_url\s*=' "$tfvars" && [[ -z ${TF_VAR_auth_jwt_secret:-} ]]; then
-    die "no token key: export TF_VAR_auth_jwt_secret (>= 32 bytes, e.g. \$(openssl rand -base64 48)) or set auth_jwks_url in $tfvars"
+  if [[ $command != destroy ]] && ! grep -Eq '^\s*(auth_jwks_url|auth_jwt_secret_parameter_name)\s*=' "$tfvars" && [[ -z ${TF_VAR_auth_jwt_secret:-} ]]; then
+    die "no token key: export TF_VAR_auth_jwt_secret (>= 32 bytes, e.g. \$(openssl rand -base64 48)), or set auth_jwt_secret_parameter_name (an SSM parameter you keep) or auth_jwks_url in $tfvars"
   fi
 }
 

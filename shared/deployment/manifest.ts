@@ -18,6 +18,8 @@ export const WIRED_SOURCES = [
   'fanout_dlq_url',
   'management_endpoint',
   'auth_jwt_secret',
+  'auth_jwt_secret_parameter',
+  'auth_jwt_secret_version',
   'auth_jwks_url',
   'auth_issuer',
   'auth_audience',
@@ -31,6 +33,7 @@ export const POLICY_RESOURCES = [
   'fanout_queue',
   'fanout_dlq',
   'post_to_connections',
+  'jwt_secret_parameter',
 ] as const;
 export type PolicyResource = (typeof POLICY_RESOURCES)[number];
 

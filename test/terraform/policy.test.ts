@@ -426,7 +426,9 @@ describe('the Terraform stack', () => {
         fanout_queue_url: '${aws_sqs_queue.fanout.url}',
         fanout_dlq_url: '${aws_sqs_queue.fanout_dlq.url}',
         management_endpoint: '${local.management_endpoint}',
-        auth_jwt_secret: '${var.auth_jwt_secret}',
+        auth_jwt_secret: null,
+        auth_jwt_secret_parameter: '${local.jwt_secret_parameter_name}',
+        auth_jwt_secret_version: '${local.hs256 ? tostring(var.auth_jwt_secret_version) : null}',
         auth_jwks_url: '${var.auth_jwks_url}',
         auth_issuer: '${var.auth_issuer}',
         auth_audience: '${var.auth_audience}',
@@ -487,20 +489,40 @@ describe('the Terraform stack', () => {
       ]);
     });
 
-    it('leaves an unset authentication input out of the authorizer environment', () => {
+    it('leaves an unset authentication input, and the secret itself, out of the authorizer environment', () => {
       const fn = resource(stack.module, 'aws_lambda_function', 'this');
       const variables = nested(fn, 'environment').variables;
-      const scope = moduleScope(stack.module, { auth_jwt_secret: 'x'.repeat(32) });
-      const each = { key: 'authorizer', value: toJson(evaluate('${local.functions.authorizer}', scope)) };
-      const environment = asObject(toJson(evaluate(variables, withBindings(scope, { each }))), 'environment');
-      expect(Object.keys(environment).sort()).toEqual([
-        'AUTH_CLOCK_TOLERANCE_SECONDS',
-        'AUTH_JWT_SECRET',
-        'NODE_OPTIONS',
-        'POWERTOOLS_LOG_LEVEL',
-        'POWERTOOLS_METRICS_NAMESPACE',
-      ]);
-      expect(environment.AUTH_JWT_SECRET).toBe('x'.repeat(32));
+      const authorizerEnvironment = (inputs: Record<string, Json>) => {
+        const scope = moduleScope(stack.module, inputs);
+        const each = { key: 'authorizer', value: toJson(evaluate('${local.functions.authorizer}', scope)) };
+        return asObject(toJson(evaluate(variables, withBindings(scope, { each }))), 'environment');
+      };
+      const common = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE'];
+      // HS256: the parameter's name and the secret's version, never the secret.
+      const hs256 = authorizerEnvironment({ auth_jwt_secret: 'x'.repeat(32) });
+      expect(Object.keys(hs256).sort()).toEqual(
+        [
+          'AUTH_CLOCK_TOLERANCE_SECONDS',
+          'AUTH_JWT_SECRET_PARAMETER',
+          'AUTH_JWT_SECRET_VERSION',
+          ...common,
+        ].sort(),
+      );
+      expect(hs256).toMatchObject({
+        AUTH_JWT_SECRET_PARAMETER: '/fanout/auth-jwt-secret',
+        AUTH_JWT_SECRET_VERSION: '1',
+      });
+      expect(JSON.stringify(hs256)).not.toContain('x'.repeat(32));
+      const existing = authorizerEnvironment({ auth_jwt_secret_parameter_name: '/platform/jwt' });
+      expect(existing.AUTH_JWT_SECRET_PARAMETER).toBe('/platform/jwt');
+      // RS256/ES256: the key set and the claims, no parameter.
+      const jwks = authorizerEnvironment({
+        auth_jwks_url: 'https://id.example.com/jwks',
+        auth_issuer: 'https://id',
+      });
+      expect(Object.keys(jwks).sort()).toEqual(
+        ['AUTH_CLOCK_TOLERANCE_SECONDS', 'AUTH_ISSUER', 'AUTH_JWKS_URL', ...common].sort(),
+      );
     });
   });
 

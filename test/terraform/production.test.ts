@@ -6,11 +6,18 @@
  */
 
 import { join } from 'node:path';
-import { evaluate, moduleScope, toJson } from '../../scripts/terraform/evaluate.js';
-import { isBlockList, type Json, loadModule, oneLabelBlocks } from '../../scripts/terraform/hcl.js';
+import { evaluate, moduleScope, toJson, withBindings } from '../../scripts/terraform/evaluate.js';
+import {
+  isBlockList,
+  type Json,
+  loadModule,
+  oneLabelBlocks,
+  twoLabelBlocks,
+} from '../../scripts/terraform/hcl.js';
 import { functionSpec, manifest } from '../../shared/deployment/manifest.js';
 import {
   asObject,
+  expandBlocks,
   loadStack,
   local,
   nested,
@@ -275,7 +282,7 @@ describe('a first apply in a fresh account', () => {
       ).toBe(true);
       expect(String(precondition?.error_message)).toContain('alarm_sns_topic_arn is null');
       const tfvars = (await loadModule(join(stack.root.dir, 'envs'), '.tfvars')).files;
-      const prod = asObject(tfvars.find((file) => file.name === 'prod.tfvars')?.json.fanout, 'prod fanout');
+      const prod = asObject(tfvars.find((file) => file.name === 'prod.tfvars')?.json?.fanout, 'prod fanout');
       expect(prod.alarm_notifications_required).toBe(true);
       expect(prod.alarms_enabled).not.toBe(false);
     });
@@ -315,6 +322,87 @@ describe('a first apply in a fresh account', () => {
         resources(stack.module, 'aws_lambda_event_source_mapping'),
       ]);
       expect(invokers).not.toMatch(/aws_lambda_function\.this\[[^\]]+\]\.(invoke_)?arn/);
+    });
+  });
+
+  describe('the HS256 secret', () => {
+    /** The authorizer's statements as its policy document makes them, for these module inputs. */
+    const authorizerStatements = (inputs: Record<string, Json>) => {
+      const scope = moduleScope(stack.module, inputs);
+      const document = twoLabelBlocks(stack.module, 'data').find(
+        (block) => block.labels[0] === 'aws_iam_policy_document' && block.labels[1] === 'function',
+      );
+      const each = { key: 'authorizer', value: toJson(evaluate('${local.functions.authorizer}', scope)) };
+      return expandBlocks(document?.body ?? {}, 'statement', withBindings(scope, { each })).map((st) => ({
+        sid: st.sid,
+        actions: st.actions,
+        resources: st.resources,
+      }));
+    };
+
+    it('is created in a SecureString parameter as a write-only value, from an ephemeral variable', () => {
+      const parameter = resource(stack.module, 'aws_ssm_parameter', 'auth_jwt_secret');
+      expect(parameter).toMatchObject({
+        count: '${local.create_secret_parameter ? 1 : 0}',
+        type: 'SecureString',
+        value_wo: '${var.auth_jwt_secret}',
+        value_wo_version: '${var.auth_jwt_secret_version}',
+      });
+      expect(parameter.value).toBeUndefined();
+      expect(parameter.insecure_value).toBeUndefined();
+      expect(value('${local.jwt_secret_parameter_name}')).toBe('/fanout/auth-jwt-secret');
+      for (const module of [stack.module, stack.root]) {
+        expect(variable(module, 'auth_jwt_secret')).toMatchObject({ sensitive: true, ephemeral: true });
+      }
+      // The only place the module reads the secret is that write-only argument.
+      const everything = JSON.stringify(stack.module.files.map((file) => file.json));
+      const uses = everything.match(/var\.auth_jwt_secret(?![_a-z])/g) ?? [];
+      const inValidations = JSON.stringify(variable(stack.module, 'auth_jwt_secret').validation).match(
+        /var\.auth_jwt_secret(?![_a-z])/g,
+      );
+      expect(uses.length - (inValidations?.length ?? 0)).toBe(1);
+    });
+
+    it('is read from an existing parameter the module only names, so that it never passes through Terraform', () => {
+      const inputs = { auth_jwt_secret_parameter_name: '/platform/fanout/jwt' };
+      expect(value('${local.create_secret_parameter}', inputs)).toBe(false);
+      expect(value('${local.jwt_secret_parameter_name}', inputs)).toBe('/platform/fanout/jwt');
+      expect(value('${local.jwt_secret_parameter_arn}', inputs)).toBe(
+        'arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter/platform/fanout/jwt',
+      );
+    });
+
+    it('grants the authorizer ssm:GetParameter on that parameter alone, and nothing with a key set', () => {
+      const hs256 = authorizerStatements({});
+      expect(hs256).toContainEqual({
+        sid: 'ReadSecretParameter',
+        actions: ['ssm:GetParameter'],
+        resources: [expect.stringMatching(/:parameter\/fanout\/auth-jwt-secret$/)],
+      });
+      const jwks = authorizerStatements({ auth_jwks_url: 'https://id.example.com/jwks' });
+      expect(JSON.stringify(jwks)).not.toContain('ssm:');
+      expect(jwks).toEqual([expect.objectContaining({ sid: 'WriteOwnLogs' })]);
+    });
+
+    it('refuses a secret with a key set or an existing parameter, and a line shorter than 32 bytes', () => {
+      const declared = variable(stack.module, 'auth_jwt_secret');
+      const validations = isBlockList(declared.validation) ? declared.validation : [];
+      const holds = (inputs: Record<string, Json>) => validations.map((v) => value(v.condition, inputs));
+      const secret = 'x'.repeat(32);
+      expect(holds({ auth_jwt_secret: secret })).toEqual([true, true]);
+      expect(holds({ auth_jwt_secret: `${'n'.repeat(40)}\n${secret}` })).toEqual([true, true]);
+      expect(holds({ auth_jwt_secret: `${secret}\nshort` })).toEqual([false, true]);
+      expect(holds({ auth_jwt_secret: secret, auth_jwks_url: 'https://id.example.com/jwks' })).toEqual([
+        true,
+        false,
+      ]);
+      expect(holds({ auth_jwt_secret: secret, auth_jwt_secret_parameter_name: '/p' })).toEqual([true, false]);
+      const authorizer = resource(stack.module, 'aws_apigatewayv2_authorizer', 'this');
+      const lifecycle = isBlockList(authorizer.lifecycle) ? authorizer.lifecycle[0] : undefined;
+      const first = isBlockList(lifecycle?.precondition) ? lifecycle.precondition[0] : undefined;
+      expect(
+        value(first?.condition, { auth_jwks_url: 'https://id/jwks', auth_jwt_secret_parameter_name: '/p' }),
+      ).toBe(false);
     });
   });
 });

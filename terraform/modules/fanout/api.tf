@@ -21,8 +21,8 @@ resource "aws_apigatewayv2_authorizer" "this" {
 
   lifecycle {
     precondition {
-      condition     = nonsensitive(var.auth_jwt_secret != null) != (var.auth_jwks_url != null)
-      error_message = "Set exactly one of auth_jwt_secret (HS256) and auth_jwks_url (RS256/ES256)."
+      condition     = var.auth_jwks_url == null || var.auth_jwt_secret_parameter_name == null
+      error_message = "Set at most one of auth_jwks_url (RS256/ES256) and auth_jwt_secret_parameter_name (HS256, the secret in that parameter)."
     }
 
     # API Gateway waits at most 29 seconds for an authorizer or an integration ("Amazon API Gateway

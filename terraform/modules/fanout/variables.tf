@@ -85,19 +85,48 @@ variable "manage_api_gateway_account" {
 ################################################################################
 
 variable "auth_jwt_secret" {
-  description = "HS256 shared secret the authorizer verifies tokens with (at least 32 bytes). Set exactly one of `auth_jwt_secret` and `auth_jwks_url`. It is stored in the authorizer's environment."
+  description = "HS256 secret the authorizer verifies tokens with (at least 32 bytes; during a rotation the new and the old one, one a line). The module writes it to the SecureString parameter it creates, as a write-only value: it is in neither the state nor the plan (the variable is ephemeral) nor the function's environment. Needed when the parameter is created and when `auth_jwt_secret_version` changes; leave it null with `auth_jwt_secret_parameter_name` or `auth_jwks_url`."
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
 
   validation {
-    condition     = var.auth_jwt_secret == null ? true : length(var.auth_jwt_secret) >= 32
-    error_message = "auth_jwt_secret must be at least 32 characters long."
+    condition     = var.auth_jwt_secret == null ? true : alltrue([for secret in split("\n", var.auth_jwt_secret) : length(secret) >= 32 if secret != ""])
+    error_message = "auth_jwt_secret must be at least 32 characters long (each line, during a rotation)."
+  }
+
+  validation {
+    condition     = var.auth_jwt_secret == null || (var.auth_jwks_url == null && var.auth_jwt_secret_parameter_name == null)
+    error_message = "auth_jwt_secret goes with neither auth_jwks_url (RS256/ES256) nor auth_jwt_secret_parameter_name (a parameter you keep yourself)."
+  }
+}
+
+variable "auth_jwt_secret_parameter_name" {
+  description = "Name of an existing SSM SecureString parameter (encrypted with the AWS managed key `aws/ssm`) holding the HS256 secret, e.g. `/platform/fanout/jwt-secret`. The module then only grants the authorizer `ssm:GetParameter` on it: the secret never passes through Terraform. Null (the default, without `auth_jwks_url`) creates `/<name>/auth-jwt-secret` from `auth_jwt_secret`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_jwt_secret_parameter_name == null ? true : can(regex("^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.auth_jwt_secret_parameter_name))
+    error_message = "auth_jwt_secret_parameter_name must be an SSM parameter name: letters, digits, _ . - and / between levels."
+  }
+}
+
+variable "auth_jwt_secret_version" {
+  description = "Version of the HS256 secret: raise it to write a new `auth_jwt_secret` into the parameter the module created, or to make the authorizer read an updated existing parameter (it reads it once per cold start, and a new version starts new environments). See terraform/README.md, \"Rotate the HS256 secret\"."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.auth_jwt_secret_version >= 1 && floor(var.auth_jwt_secret_version) == var.auth_jwt_secret_version
+    error_message = "auth_jwt_secret_version must be a whole number >= 1."
   }
 }
 
 variable "auth_jwks_url" {
-  description = "HTTPS URL of the JSON Web Key Set used to verify RS256/ES256 tokens. Set exactly one of `auth_jwt_secret` and `auth_jwks_url`."
+  description = "HTTPS URL of the JSON Web Key Set used to verify RS256/ES256 tokens; without it, tokens are HS256 with the secret in SSM (`auth_jwt_secret` or `auth_jwt_secret_parameter_name`)."
   type        = string
   default     = null
 
