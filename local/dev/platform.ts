@@ -6,11 +6,16 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { Publisher } from '@fanout/publisher';
 import { MIN_SECRET_BYTES } from '../../shared/auth/config.js';
-import { FUNCTION_NAMES as MANIFEST_FUNCTIONS, type WiredSource } from '../../shared/deployment/manifest.js';
+import {
+  codeActions,
+  FUNCTION_NAMES as MANIFEST_FUNCTIONS,
+  type WiredSource,
+} from '../../shared/deployment/manifest.js';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
 import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.js';
 import { startGateway } from '../gateway/index.js';
 import type { GatewayFaults, GatewayHandle } from '../gateway/types.js';
+import { type IamGuard, startIamGuard } from '../iam/guard.js';
 import { createLambdaAccount, type LambdaAccount, type LambdaAccountOptions } from '../lambda/account.js';
 import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '../lambda/runner.js';
 import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
@@ -100,6 +105,8 @@ export interface LocalPlatform {
   /** The Parameter Store holding the HS256 secret (`secretParameter`) the authorizer reads. */
   ssm: LocalSsm;
   secretParameter: string;
+  /** Each function's IAM guard: what it called, and what it was refused. */
+  iam: Record<FunctionName, IamGuard>;
   functions: Record<FunctionName, LambdaFunction>;
   poller: Poller;
   close(): Promise<void>;
@@ -204,12 +211,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
     // Deployed functions run on nodejs22.x; the SDK's warning about older Node versions only concerns
     // the machine running them locally, so it is kept out of the function logs. The endpoint
-    // variables point the functions' AWS SDK clients at the local stand-ins.
+    // variables (below) point the functions' AWS SDK clients at the local stand-ins.
     const runtime = {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
-      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
     };
     // What the module's common_environment sets, with its defaults.
     const common = {
@@ -231,14 +235,51 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       auth_audience: undefined,
     };
     const lambdaAccount = createLambdaAccount(options.lambda);
+    // Each function reaches the stand-ins through its own IAM guard, which allows what its role is
+    // granted in functions.json and refuses the rest with AccessDeniedException, as AWS would.
+    const iam = {} as Record<FunctionName, IamGuard>;
+    const gatewayOrigin = new URL(gateway.managementEndpoint).origin;
+    for (const fn of FUNCTION_NAMES) {
+      iam[fn] = await startIamGuard({
+        role: `${name}-${fn}`,
+        allowed: new Set(codeActions(fn)),
+        upstreams: {
+          dynamodb: dynamodb.endpoint,
+          sqs: sqsServer.endpoint,
+          ssm: ssm.endpoint,
+          connections: gatewayOrigin,
+        },
+      });
+      const guard = iam[fn];
+      stopList.push({ label: `${fn} IAM guard`, stop: () => guard.close() });
+    }
     for (const fn of FUNCTION_NAMES) {
       const { memory_size, timeout } = settings.functions[fn];
+      const guarded = iam[fn].endpoint;
+      const endpoints = {
+        AWS_ENDPOINT_URL_DYNAMODB: guarded,
+        AWS_ENDPOINT_URL_SQS: guarded,
+        AWS_ENDPOINT_URL_SSM: guarded,
+      };
+      // Through the guard: the management endpoint, and the queue URLs (the SQS client sends each
+      // call to the queue's own URL).
+      const viaGuard = (url: string) => `${guarded}${new URL(url).pathname}`;
       functions[fn] = loadFunction({
         name: `${name}-${fn}`,
         bundlePath: bundlePath(fn),
         timeoutMs: 1000 * timeout,
         memoryMb: memory_size,
-        env: { ...runtime, ...common, ...functionEnvironment(fn, settings, wired) },
+        env: {
+          ...runtime,
+          ...endpoints,
+          ...common,
+          ...functionEnvironment(fn, settings, {
+            ...wired,
+            management_endpoint: viaGuard(gateway.managementEndpoint),
+            fanout_queue_url: viaGuard(queues.queueUrl),
+            fanout_dlq_url: viaGuard(queues.dlqUrl),
+          }),
+        },
         region,
         logSink: options.logSink ?? stdoutLogSink,
         account: lambdaAccount,
@@ -329,6 +370,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       sqs,
       ssm,
       secretParameter,
+      iam,
       functions,
       poller,
       close: stopAll,
