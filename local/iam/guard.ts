@@ -31,6 +31,8 @@ export interface IamGuard {
   called(): string[];
   /** The actions it was refused, sorted. */
   denied(): string[];
+  /** How many calls of `action` arrived, allowed or not. */
+  count(action: string): number;
   /**
    * Holds every allowed call of `action` for `ms` before passing it on (undefined: no longer): a
    * test makes a race between two functions happen, as a slow network would.
@@ -88,6 +90,7 @@ export async function startIamGuard(options: {
   const called = new Set<string>();
   const denied = new Set<string>();
   const delays = new Map<string, number>();
+  const counts = new Map<string, number>();
   const agent = new Agent({ keepAlive: true });
 
   function forward(req: IncomingMessage, res: ServerResponse, upstream: keyof GuardUpstreams): void {
@@ -134,6 +137,7 @@ export async function startIamGuard(options: {
     const header = req.headers['x-amz-target'];
     const { action, upstream } = actionOf(typeof header === 'string' ? header : undefined);
     called.add(action);
+    counts.set(action, (counts.get(action) ?? 0) + 1);
     if (!options.allowed.has(action)) {
       denied.add(action);
       req.resume();
@@ -151,6 +155,7 @@ export async function startIamGuard(options: {
     endpoint,
     called: () => [...called].sort(),
     denied: () => [...denied].sort(),
+    count: (action) => counts.get(action) ?? 0,
     delay: (action, ms) => {
       if (ms === undefined) delays.delete(action);
       else delays.set(action, ms);

@@ -7,7 +7,6 @@
  * letters, disconnect) must then show each function calling every action it is granted and being
  * refused none.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { MAX_MESSAGE_BYTES } from '@fanout/protocol';
 import { codeActions, FUNCTION_NAMES, functionSpec } from '../../shared/deployment/manifest';
@@ -91,35 +90,43 @@ it('has each function call exactly the actions functions.json grants its code, a
   // subscribe or an unsubscribe whose connection is removed while it writes deletes what it wrote
   // (BatchWriteItem).
   const { iam } = h.platform;
-  iam.subscribe.delay('dynamodb:PutItem', 400);
+  const PUT = 'dynamodb:PutItem';
+  /** Sends `frame`, then waits until `fn` is writing rows (its first, slowed, PutItem arrived). */
+  const writing = async (
+    fn: 'subscribe' | 'unsubscribe',
+    client: { send(f: object): Promise<void> },
+    frame: object,
+  ) => {
+    const before = iam[fn].count(PUT);
+    await client.send(frame);
+    await waitUntil(() => iam[fn].count(PUT) > before, `${fn} writing rows`, 15_000, 10);
+  };
+  iam.subscribe.delay(PUT, 1_000);
   const carol = await h.connect('carol', ['race/*']);
-  await carol.send({ action: 'subscribe', topics: ['race/a', 'race/b'], id: 'r1' });
-  await sleep(150);
+  await writing('subscribe', carol, { action: 'subscribe', topics: ['race/a', 'race/b'], id: 'r1' });
   await carol.send({ action: 'unsubscribe', topics: ['race/a'], id: 'r2' });
   await carol.waitFor((f) => f.id === 'r1', 'the racing subscribe', 15_000);
   await carol.waitFor((f) => f.id === 'r2', 'the racing unsubscribe', 15_000);
   const dave = await h.connect('dave', ['race/*']);
-  await dave.send({ action: 'subscribe', topics: ['race/c'], id: 'r3' });
-  await sleep(150);
+  await writing('subscribe', dave, { action: 'subscribe', topics: ['race/c'], id: 'r3' });
   await dave.close();
   await waitUntil(
     () => iam.subscribe.called().includes('dynamodb:BatchWriteItem'),
     'subscribe cleaning up',
     15_000,
   );
-  iam.subscribe.delay('dynamodb:PutItem', undefined);
-  iam.unsubscribe.delay('dynamodb:PutItem', 400);
+  iam.subscribe.delay(PUT, undefined);
+  iam.unsubscribe.delay(PUT, 1_000);
   const erin = await h.connect('erin', ['race/*']);
   await h.subscribe(erin, ['race/d']);
-  await erin.send({ action: 'unsubscribe', topics: ['race/d'], id: 'r4' });
-  await sleep(150);
+  await writing('unsubscribe', erin, { action: 'unsubscribe', topics: ['race/d'], id: 'r4' });
   await erin.close();
   await waitUntil(
     () => iam.unsubscribe.called().includes('dynamodb:BatchWriteItem'),
     'unsubscribe cleaning up',
     15_000,
   );
-  iam.unsubscribe.delay('dynamodb:PutItem', undefined);
+  iam.unsubscribe.delay(PUT, undefined);
   await carol.close();
   await waitUntil(async () => (await h.connectionRows()).length === 0, 'every connection row gone', 20_000);
 
