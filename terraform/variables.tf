@@ -62,7 +62,7 @@ variable "fanout" {
 }
 
 variable "auth_jwt_secret" {
-  description = "HS256 secret for connection tokens (at least 32 bytes), the module's `auth_jwt_secret`: written to an SSM SecureString parameter as a write-only value, so it is in neither the state nor the saved plan. Pass it as TF_VAR_auth_jwt_secret, not in a tfvars file; needed when the parameter is created and when `fanout.auth_jwt_secret_version` changes. Leave it unset with `fanout.auth_jwks_url` or `fanout.auth_jwt_secret_parameter_name`."
+  description = "HS256 secret for connection tokens (at least 32 bytes), the module's `auth_jwt_secret`: written to an SSM SecureString parameter as a write-only value, so it is in neither the state nor the saved plan. Pass it as TF_VAR_auth_jwt_secret, not in a tfvars file; give it on every plan (Terraform keeps no copy); it is written when the parameter is created and whenever `fanout.auth_jwt_secret_version` changes. Leave it unset with `fanout.auth_jwks_url` or `fanout.auth_jwt_secret_parameter_name`."
   type        = string
   default     = null
   sensitive   = true

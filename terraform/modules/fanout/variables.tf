@@ -85,7 +85,7 @@ variable "manage_api_gateway_account" {
 ################################################################################
 
 variable "auth_jwt_secret" {
-  description = "HS256 secret the authorizer verifies tokens with (at least 32 bytes; during a rotation the new and the old one, one a line). The module writes it to the SecureString parameter it creates, as a write-only value: it is in neither the state nor the plan (the variable is ephemeral) nor the function's environment. Needed when the parameter is created and when `auth_jwt_secret_version` changes; leave it null with `auth_jwt_secret_parameter_name` or `auth_jwks_url`."
+  description = "HS256 secret the authorizer verifies tokens with (at least 32 bytes; during a rotation the new and the old one, one a line). The module writes it to the SecureString parameter it creates, as a write-only value: it is in neither the state nor the plan (the variable is ephemeral) nor the function's environment. Give it on every plan (Terraform keeps no copy); it is written when the parameter is created and whenever `auth_jwt_secret_version` changes. Leave it null with `auth_jwt_secret_parameter_name` or `auth_jwks_url`."
   type        = string
   default     = null
   sensitive   = true
