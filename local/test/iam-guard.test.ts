@@ -72,4 +72,51 @@ describe('the local IAM guard', () => {
     expect(actionOf('AWSEvents.PutEvents').action).toBe('unknown:AWSEvents.PutEvents');
     expect(actionOf(undefined)).toEqual({ action: 'execute-api:ManageConnections', upstream: 'connections' });
   });
+
+  it('answers 502 when the stand-in behind it is gone', async () => {
+    const guard = await startIamGuard({
+      role: 'fanout-test-connect',
+      allowed: new Set(['dynamodb:Query']),
+      // Port 9 (discard) has no listener on loopback: connections are refused at once.
+      upstreams: {
+        dynamodb: 'http://127.0.0.1:9',
+        sqs: ssm.endpoint,
+        ssm: ssm.endpoint,
+        connections: ssm.endpoint,
+      },
+    });
+    guards.push(guard);
+    const answer = await fetch(guard.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.Query' },
+      body: '{}',
+    });
+    expect(answer.status).toBe(502);
+    expect(guard.count('dynamodb:Query')).toBe(1);
+  });
+});
+
+describe('the local SSM', () => {
+  const call = (target: string, body: string) =>
+    fetch(ssm.endpoint, { method: 'POST', headers: { 'x-amz-target': target }, body });
+
+  it('answers only GetParameter, with AWS-shaped errors for the rest', async () => {
+    const other = await call('AmazonSSM.PutParameter', '{}');
+    expect([other.status, other.headers.get('x-amzn-errortype')]).toEqual([400, 'InvalidAction']);
+    const nameless = await call('AmazonSSM.GetParameter', '{}');
+    expect([nameless.status, nameless.headers.get('x-amzn-errortype')]).toEqual([400, 'ValidationException']);
+    const missing = await call('AmazonSSM.GetParameter', '{"Name":"/nope"}');
+    expect([missing.status, missing.headers.get('x-amzn-errortype')]).toEqual([400, 'ParameterNotFound']);
+    const broken = await call('AmazonSSM.GetParameter', '{not json');
+    expect([broken.status, broken.headers.get('x-amzn-errortype')]).toEqual([400, 'SerializationException']);
+  });
+
+  it('gives a SecureString ciphertext-like value without WithDecryption, and versions replacements', async () => {
+    ssm.put('/versioned', 'one');
+    ssm.put('/versioned', 'two');
+    const plain = (await (await call('AmazonSSM.GetParameter', '{"Name":"/versioned"}')).json()) as {
+      Parameter: { Value: string; Version: number };
+    };
+    expect(plain.Parameter).toMatchObject({ Value: Buffer.from('two').toString('base64'), Version: 2 });
+  });
 });

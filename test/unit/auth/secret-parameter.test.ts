@@ -57,6 +57,21 @@ describe('authSourceFromEnv', () => {
 });
 
 describe('the secret in an SSM SecureString parameter', () => {
+  it('refuses a parameter that comes back without a value, naming it', async () => {
+    const empty = new SSMClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    empty.middlewareStack.add(
+      () => async () => ({ output: { Parameter: { Name: NAME }, $metadata: {} }, response: {} }),
+      {
+        step: 'initialize',
+      },
+    );
+    await expect(ssmParameterLoader(empty)(NAME)).rejects.toThrow(`the SSM parameter ${NAME} has no value`);
+    empty.destroy();
+  });
+
   it('is read with the real SDK client, decrypted, one secret a line', async () => {
     const load = ssmParameterLoader(client);
     expect(await load(NAME)).toBe(NEW);
