@@ -79,7 +79,7 @@ plan: ## terraform plan for ENV (default dev): preflight, build the zips, init t
 	$(MAKE) build
 	scripts/terraform/tf.sh plan $(ENV)
 
-apply: ## terraform apply for ENV (default dev) after building the zips; asks before changing anything
+apply: ## terraform apply for ENV (default dev) after building the zips: the plan make plan saved if nothing changed since, else plan + apply (asks first)
 	@scripts/terraform/tf.sh apply $(ENV) --preflight-only
 	$(MAKE) build
 	scripts/terraform/tf.sh apply $(ENV)
@@ -100,4 +100,4 @@ apache-config: install ## render the Apache vhost (deploy/apache) to OUT: FOR=aw
 	esac
 
 clean: ## remove build and test output
-	rm -rf dist coverage terraform/*.tfplan
+	rm -rf dist coverage terraform/*.tfplan terraform/*.tfplan.inputs

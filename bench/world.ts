@@ -308,6 +308,8 @@ export async function runDeliverer(
         fanout_dlq_url: queues.dlqUrl,
         management_endpoint: platform.config.managementEndpoint,
         auth_jwt_secret: undefined,
+        auth_jwt_secret_parameter: undefined,
+        auth_jwt_secret_version: undefined,
         auth_jwks_url: undefined,
         auth_issuer: undefined,
         auth_audience: undefined,

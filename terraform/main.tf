@@ -26,21 +26,26 @@ module "fanout" {
   artifacts_dir   = coalesce(var.artifacts_dir, "${path.root}/../dist")
   auth_jwt_secret = var.auth_jwt_secret
 
-  # This stack's own defaults: a namespace per environment, and the account's API Gateway role.
-  metrics_namespace          = coalesce(try(var.fanout.metrics_namespace, null), local.name)
-  manage_api_gateway_account = coalesce(try(var.fanout.manage_api_gateway_account, null), true)
+  # This stack's own default: a metrics namespace per environment.
+  metrics_namespace = coalesce(try(var.fanout.metrics_namespace, null), local.name)
+
+  manage_api_gateway_account = try(var.fanout.manage_api_gateway_account, null)
 
   stage_name                     = try(var.fanout.stage_name, null)
   stage_throttling_burst_limit   = try(var.fanout.stage_throttling_burst_limit, null)
   stage_throttling_rate_limit    = try(var.fanout.stage_throttling_rate_limit, null)
   stage_detailed_metrics_enabled = try(var.fanout.stage_detailed_metrics_enabled, null)
 
+  auth_jwt_secret_parameter_name = try(var.fanout.auth_jwt_secret_parameter_name, null)
+  auth_jwt_secret_version        = try(var.fanout.auth_jwt_secret_version, null)
+
   auth_jwks_url = try(var.fanout.auth_jwks_url, null)
   auth_issuer   = try(var.fanout.auth_issuer, null)
   auth_audience = try(var.fanout.auth_audience, null)
 
-  settings  = try(var.fanout.settings, null)
-  functions = try(var.fanout.functions, null)
+  settings                  = try(var.fanout.settings, null)
+  functions                 = try(var.fanout.functions, null)
+  history_retention_seconds = try(var.fanout.history_retention_seconds, null)
 
   log_level             = try(var.fanout.log_level, null)
   log_retention_in_days = try(var.fanout.log_retention_in_days, null)
@@ -56,5 +61,9 @@ module "fanout" {
 
   alarms_enabled                   = try(var.fanout.alarms_enabled, null)
   alarm_sns_topic_arn              = try(var.fanout.alarm_sns_topic_arn, null)
+  alarm_notifications_required     = try(var.fanout.alarm_notifications_required, null)
+  alarm_client_errors_per_minute   = try(var.fanout.alarm_client_errors_per_minute, null)
   alarm_oldest_message_age_seconds = try(var.fanout.alarm_oldest_message_age_seconds, null)
+
+  tracing_enabled = try(var.fanout.tracing_enabled, null)
 }

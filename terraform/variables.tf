@@ -45,7 +45,7 @@ variable "artifacts_dir" {
 ################################################################################
 
 variable "fanout" {
-  description = "Inputs of the fanout module, by its variable names (see `modules/fanout/README.md`), e.g. `{ log_level = \"DEBUG\", fanout_queue = { maximum_concurrency = 10 } }`. A left-out input takes the module's default, except `metrics_namespace` (here `<name>-<environment>`) and `manage_api_gateway_account` (here `true`). `name`, `artifacts_dir`, `tags` and `auth_jwt_secret` come from this stack's own variables."
+  description = "Inputs of the fanout module, by its variable names (see `modules/fanout/README.md`), e.g. `{ log_level = \"DEBUG\", fanout_queue = { maximum_concurrency = 10 } }`. A left-out input takes the module's default, except `metrics_namespace` (here `<name>-<environment>`). `name`, `artifacts_dir`, `tags` and `auth_jwt_secret` come from this stack's own variables."
   type        = any
   default     = {}
   nullable    = false
@@ -62,8 +62,9 @@ variable "fanout" {
 }
 
 variable "auth_jwt_secret" {
-  description = "HS256 secret for connection tokens (at least 32 bytes), the module's `auth_jwt_secret`. Pass it as TF_VAR_auth_jwt_secret, not in a tfvars file. Set exactly one of this and `fanout.auth_jwks_url`."
+  description = "HS256 secret for connection tokens (at least 32 bytes), the module's `auth_jwt_secret`: written to an SSM SecureString parameter as a write-only value, so it is in neither the state nor the saved plan. Pass it as TF_VAR_auth_jwt_secret, not in a tfvars file; give it on every plan (Terraform keeps no copy); it is written when the parameter is created and whenever `fanout.auth_jwt_secret_version` changes. Leave it unset with `fanout.auth_jwks_url` or `fanout.auth_jwt_secret_parameter_name`."
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
 }

@@ -1,11 +1,12 @@
 terraform {
-  # The module needs Terraform 1.5.7; this stack needs 1.10 for S3 state locking (use_lockfile).
-  required_version = ">= 1.10.0"
+  # 1.11: S3 native state locking (use_lockfile) is generally available from 1.11, and the module's
+  # write-only argument (the HS256 secret's SSM parameter) needs 1.11 too.
+  required_version = ">= 1.11.0"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = "~> 6.8"
     }
   }
 

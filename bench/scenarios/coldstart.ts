@@ -74,6 +74,8 @@ export async function runColdStart(runs: number): Promise<ColdStartRow[]> {
     fanout_dlq_url: 'http://127.0.0.1:9/queue/bench-dlq',
     management_endpoint: 'http://127.0.0.1:9/bench',
     auth_jwt_secret: 'x'.repeat(32),
+    auth_jwt_secret_parameter: undefined,
+    auth_jwt_secret_version: undefined,
     auth_jwks_url: undefined,
     auth_issuer: undefined,
     auth_audience: undefined,

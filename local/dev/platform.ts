@@ -8,6 +8,7 @@ import { Publisher } from '@fanout/publisher';
 import { MIN_SECRET_BYTES } from '../../shared/auth/config.js';
 import { BACKEND_ROUTES, type BackendRouteKey, requestParameters } from '../../shared/backend/contract.js';
 import {
+  codeActions,
   FUNCTION_NAMES as MANIFEST_FUNCTIONS,
   manifest,
   type WiredSource,
@@ -17,10 +18,12 @@ import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.j
 import { httpIntegration } from '../gateway/http-integration.js';
 import { startGateway } from '../gateway/index.js';
 import type { GatewayFaults, GatewayHandle, Integration } from '../gateway/types.js';
+import { type IamGuard, startIamGuard } from '../iam/guard.js';
 import { createLambdaAccount, type LambdaAccount, type LambdaAccountOptions } from '../lambda/account.js';
 import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '../lambda/runner.js';
 import { type Poller, type PollerLog, startPoller } from '../sqs/poller.js';
 import { createQueueWithDlq, type LocalSqsServer, localSqsClient, startFauxqs } from '../sqs/queues.js';
+import { type LocalSsm, startLocalSsm } from '../ssm/server.js';
 import { type LocalBackend, ROUTE_FUNCTIONS, startBackendProcess } from './backend-process.js';
 import { type DashboardServer, startDashboardServer } from './dashboard-server.js';
 import { createLocalInspector, type LocalInspector, LogBuffer } from './inspector.js';
@@ -121,6 +124,11 @@ export interface LocalPlatform {
   functions: Partial<Record<FunctionName, LambdaFunction>>;
   /** With `routeBackend: 'http'`: the backend process and the proof its integrations send. */
   backend?: LocalBackend;
+  /** The Parameter Store holding the HS256 secret (`secretParameter`) the authorizer reads. */
+  ssm: LocalSsm;
+  secretParameter: string;
+  /** Each running function's IAM guard: what it called, and what it was refused. */
+  iam: Partial<Record<FunctionName, IamGuard>>;
   poller: Poller;
   /** What the inspector page and `fanout inspect` show, read as they read it. */
   inspector: LocalInspector;
@@ -209,8 +217,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       name,
       visibilityTimeoutSeconds: settings.fanoutQueue.visibility_timeout_seconds,
       maxReceiveCount: settings.fanoutQueue.max_receive_count,
+      maxMessageSize: settings.fanoutQueue.max_message_size,
     });
     progress(`SQS (fauxqs)           ${sqsServer.endpoint}  queue ${queues.queueUrl}`);
+
+    // The HS256 secret lives in a SecureString parameter, as the module keeps it on AWS: the authorizer
+    // reads it once per cold start, never from its environment.
+    const secretParameter = `/${name}/auth-jwt-secret`;
+    const ssm: LocalSsm = await startLocalSsm({ region, parameters: { [secretParameter]: jwtSecret } });
+    stopList.push({ label: 'SSM', stop: () => ssm.close() });
 
     // The gateway needs the route functions and the fan-out function needs the gateway's endpoint, so
     // the route integrations look functions up when they are called.
@@ -271,12 +286,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
     // Deployed functions run on functions.json's runtime (nodejs22.x); the SDK's warning about an
     // older Node only concerns the machine running them here, so it is kept out of the function logs
-    // with the SDK's own switch. The endpoint
-    // variables point the functions' AWS SDK clients at the local stand-ins.
+    // with the SDK's own switch. The endpoint variables (below) point the functions' AWS SDK clients
+    // at the local stand-ins.
     const runtime = {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
     };
     // What the module's common_environment sets, with its defaults.
     const common = {
@@ -290,7 +303,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       fanout_queue_url: queues.queueUrl,
       fanout_dlq_url: queues.dlqUrl,
       management_endpoint: gateway.managementEndpoint,
-      auth_jwt_secret: jwtSecret,
+      auth_jwt_secret: undefined,
+      auth_jwt_secret_parameter: secretParameter,
+      auth_jwt_secret_version: '1',
       auth_jwks_url: undefined,
       auth_issuer: undefined,
       auth_audience: undefined,
@@ -304,14 +319,49 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       if (entry.functionName === fanoutName) fanoutLogs.push(entry);
       sink(entry);
     };
+    // Each function reaches the stand-ins through its own IAM guard, which allows what its role is
+    // granted in functions.json and refuses the rest with AccessDeniedException, as AWS would.
+    const iam: Partial<Record<FunctionName, IamGuard>> = {};
+    const gatewayOrigin = new URL(gateway.managementEndpoint).origin;
     for (const fn of running) {
+      const guard = await startIamGuard({
+        role: `${name}-${fn}`,
+        allowed: new Set(codeActions(fn)),
+        upstreams: {
+          dynamodb: dynamodb.endpoint,
+          sqs: sqsServer.endpoint,
+          ssm: ssm.endpoint,
+          connections: gatewayOrigin,
+        },
+      });
+      iam[fn] = guard;
+      stopList.push({ label: `${fn} IAM guard`, stop: () => guard.close() });
       const { memory_size, timeout } = settings.functions[fn];
+      const guarded = guard.endpoint;
+      const endpoints = {
+        AWS_ENDPOINT_URL_DYNAMODB: guarded,
+        AWS_ENDPOINT_URL_SQS: guarded,
+        AWS_ENDPOINT_URL_SSM: guarded,
+      };
+      // Through the guard: the management endpoint, and the queue URLs (the SQS client sends each
+      // call to the queue's own URL).
+      const viaGuard = (url: string) => `${guarded}${new URL(url).pathname}`;
       const loaded = loadFunction({
         name: `${name}-${fn}`,
         bundlePath: bundlePath(fn),
         timeoutMs: 1000 * timeout,
         memoryMb: memory_size,
-        env: { ...runtime, ...common, ...functionEnvironment(fn, settings, wired) },
+        env: {
+          ...runtime,
+          ...endpoints,
+          ...common,
+          ...functionEnvironment(fn, settings, {
+            ...wired,
+            management_endpoint: viaGuard(gateway.managementEndpoint),
+            fanout_queue_url: viaGuard(queues.queueUrl),
+            fanout_dlq_url: viaGuard(queues.dlqUrl),
+          }),
+        },
         region,
         runtime: manifest.runtime,
         logSink,
@@ -324,7 +374,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
 
     let backend: LocalBackend | undefined;
     if (routeBackend === 'http') {
-      const env: Record<string, string> = { ...runtime, ...common };
+      // The backend stands where a container would, outside any Lambda role: straight to the stand-ins.
+      const env: Record<string, string> = {
+        ...runtime,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
+        ...common,
+      };
       for (const fn of ROUTE_FUNCTIONS) Object.assign(env, functionEnvironment(fn, settings, wired));
       backend = await startBackendProcess({
         bundlePath: backendBundle,
@@ -440,6 +496,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       lambdaAccount,
       eventBridge,
       sqs,
+      ssm,
+      secretParameter,
+      iam,
       functions,
       ...(backend ? { backend } : {}),
       poller,

@@ -33,6 +33,8 @@ export interface FanoutQueueSettings {
   batching_window_seconds: number;
   maximum_concurrency: number;
   max_receive_count: number;
+  /** MaximumMessageSize of the fan-out queue and its DLQ, bytes (functions.json, as the module sets it). */
+  max_message_size: number;
   /** functions.json's weighted sum (6 × the fan-out timeout + the batching window), unless overridden. */
   visibility_timeout_seconds: number;
 }
@@ -116,6 +118,7 @@ export function readStackSettings(moduleDir: string, overrides: StackOverrides =
     'batching_window_seconds',
     'maximum_concurrency',
     'max_receive_count',
+    'max_message_size',
   ] as const;
   refuseUnknown('fanout_queue', overrides.fanout_queue ?? {}, [...queueKeys, 'visibility_timeout_seconds']);
 

@@ -9,7 +9,7 @@ import { readBody } from '../http/body.js';
 import { SERVER_CLOSE } from './connection.js';
 import { MANAGEMENT_ERRORS, sendManagementError, sendPlainError } from './errors.js';
 import { MAX_MESSAGE_BYTES } from './frames.js';
-import { newHttpRequestId } from './ids.js';
+import { isWellFormedConnectionId, newHttpRequestId } from './ids.js';
 import type { ConnectionsCall, GatewayFaults, GatewayLogLine } from './types.js';
 
 /** What the `@connections` API needs of a connection: a socket's, or a counting one (counting.ts). */
@@ -51,7 +51,7 @@ export function parseManagementPath(pathname: string, stage: string): Target {
   try {
     return { connectionId: decodeURIComponent(rawId) };
   } catch {
-    return { connectionId: rawId }; // undecodable: no such connection, answered with 410 below
+    return { connectionId: rawId }; // undecodable: malformed, answered with 400 below
   }
 }
 
@@ -93,6 +93,10 @@ export async function handleManagementRequest(
   // PostToConnection `Data` is at most 131072 bytes in the service model → 413 PayloadTooLargeException.
   if (body && body.size > MAX_MESSAGE_BYTES) {
     sendManagementError(res, MANAGEMENT_ERRORS.tooLarge);
+    return;
+  }
+  if (!isWellFormedConnectionId(connectionId)) {
+    sendManagementError(res, MANAGEMENT_ERRORS.badRequest);
     return;
   }
   const conn = deps.find(connectionId);

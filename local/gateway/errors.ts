@@ -10,6 +10,13 @@ export const MANAGEMENT_ERRORS = {
     errorType: 'GoneException',
     message: 'The connection with the provided id no longer exists.',
   },
+  // API Gateway answers a connection id that cannot be one with 400, and 410 only for a well-formed id
+  // it does not know.
+  badRequest: {
+    status: 400,
+    errorType: 'BadRequestException',
+    message: 'Invalid connectionId',
+  },
   tooLarge: {
     status: 413,
     errorType: 'PayloadTooLargeException',

@@ -9,6 +9,14 @@ export function newAwsId(): string {
   return `${randomBytes(11).toString('base64url')}=`;
 }
 
+/**
+ * Whether an id has the shape newAwsId gives (and API Gateway's ids have): the emulator's only use of
+ * that shape is to answer a malformed `@connections` id with 400, as API Gateway does, rather than 410.
+ */
+export function isWellFormedConnectionId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{15}=$/.test(id);
+}
+
 /** `x-amzn-RequestId` on `@connections` responses: a UUID, as AWS's HTTP APIs send. */
 export function newHttpRequestId(): string {
   return randomUUID();

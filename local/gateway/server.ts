@@ -343,8 +343,13 @@ class LocalGateway {
         connect,
         connectEvent(this.api, info, request, authorizerOnConnect, Date.now()),
       );
-      // As for messages (route()): a failed or throttled Lambda is a 500.
-      if (result.kind === 'error') return rejectUpgrade(socket, 500, 'Internal server error');
+      // A $connect function that throws refuses the handshake with 502, as API Gateway does; a Lambda
+      // that refuses the invocation (throttled: TooManyRequestsException, statusCode 429) is still a
+      // 500, as for messages (route()), where either is the "Internal server error" frame.
+      if (result.kind === 'error') {
+        const throttled = (result.error as { statusCode?: unknown } | null)?.statusCode === 429;
+        return rejectUpgrade(socket, throttled ? 500 : 502, 'Internal server error');
+      }
       if (result.kind === 'timeout') return rejectUpgrade(socket, 504, 'Endpoint request timed out');
       const status = resultStatus(result.value);
       if (status < 200 || status > 299) {

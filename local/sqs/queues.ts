@@ -188,6 +188,8 @@ export interface QueueWithDlqOptions {
   /** MessageRetentionPeriod (s) of the queue, default 86400, and of the DLQ, default 1209600 (Terraform's). */
   messageRetentionSeconds?: number;
   dlqMessageRetentionSeconds?: number;
+  /** MaximumMessageSize (bytes) of both queues, as Terraform sets it from functions.json. Default 1048576. */
+  maxMessageSize?: number;
 }
 
 export interface QueueWithDlq {
@@ -215,10 +217,14 @@ export async function createQueueWithDlq(
   options: QueueWithDlqOptions = {},
 ): Promise<QueueWithDlq> {
   const name = options.name ?? 'fanout-dev';
+  const maximumMessageSize = String(options.maxMessageSize ?? 1_048_576);
   const dlq = await sqs.send(
     new CreateQueueCommand({
       QueueName: `${name}-fanout-dlq`,
-      Attributes: { MessageRetentionPeriod: String(options.dlqMessageRetentionSeconds ?? 1_209_600) },
+      Attributes: {
+        MessageRetentionPeriod: String(options.dlqMessageRetentionSeconds ?? 1_209_600),
+        MaximumMessageSize: maximumMessageSize,
+      },
     }),
   );
   if (dlq.QueueUrl === undefined) throw new Error('CreateQueue returned no QueueUrl for the DLQ');
@@ -230,6 +236,7 @@ export async function createQueueWithDlq(
         VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
         MessageRetentionPeriod: String(options.messageRetentionSeconds ?? 86_400),
         ReceiveMessageWaitTimeSeconds: '20',
+        MaximumMessageSize: maximumMessageSize,
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: dlqArn,
           maxReceiveCount: options.maxReceiveCount ?? 5,

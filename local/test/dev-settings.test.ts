@@ -11,6 +11,8 @@ const wired = {
   fanout_dlq_url: 'dlq',
   management_endpoint: 'http://127.0.0.1:1/local',
   auth_jwt_secret: 'secret',
+  auth_jwt_secret_parameter: undefined,
+  auth_jwt_secret_version: undefined,
   auth_jwks_url: undefined,
   auth_issuer: undefined,
   auth_audience: undefined,
@@ -29,6 +31,7 @@ describe('the settings fanout dev mirrors', () => {
       batching_window_seconds: queue.batching_window_seconds.default,
       maximum_concurrency: queue.maximum_concurrency.default,
       max_receive_count: queue.max_receive_count.default,
+      max_message_size: queue.max_message_size.default,
       // Lambda's rule for an SQS event source, stated here on its own.
       visibility_timeout_seconds: 6 * functionSpec('fanout').timeout + queue.batching_window_seconds.default,
     });
@@ -89,7 +92,14 @@ describe('the settings fanout dev mirrors', () => {
     });
     expect(functionEnvironment('default', settings, wired)).toEqual({});
     // Everything wired: every variable the entry lists is there.
-    const all = { ...wired, auth_jwks_url: 'https://id.example/jwks', auth_issuer: 'i', auth_audience: 'a' };
+    const all = {
+      ...wired,
+      auth_jwt_secret_parameter: '/p',
+      auth_jwt_secret_version: '1',
+      auth_jwks_url: 'https://id.example/jwks',
+      auth_issuer: 'i',
+      auth_audience: 'a',
+    };
     for (const fn of FUNCTION_NAMES) {
       const listed = Object.keys(functionSpec(fn).environment).sort();
       expect({ fn, env: Object.keys(functionEnvironment(fn, settings, all)).sort() }).toEqual({

@@ -193,7 +193,7 @@ describe('local API Gateway: $connect', () => {
     expect(rec.calls).toEqual([]);
   });
 
-  test('a throwing $connect integration refuses the handshake with 500 and never fires $disconnect', async () => {
+  test('a throwing $connect integration refuses the handshake with 502, as API Gateway does, and never fires $disconnect', async () => {
     const rec = new Recorder();
     const { gw } = await gateway({
       integrations: {
@@ -203,7 +203,7 @@ describe('local API Gateway: $connect', () => {
         $disconnect: rec.integration(),
       },
     });
-    expect((await handshakeStatus(gw.url)).status).toBe(500);
+    expect((await handshakeStatus(gw.url)).status).toBe(502);
     await sleep(50);
     expect(rec.of('$disconnect')).toEqual([]);
   });
@@ -549,6 +549,22 @@ describe('local API Gateway: @connections through the real SDK client', () => {
     expect(unknown.name).toBe('GoneException');
   });
 
+  test('a connection id that cannot be one fails with BadRequestException (400), not 410', async () => {
+    const { gw, sdk } = await gateway();
+    for (const id of ['nope', 'AAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAA=', 'AAAAAAAAAAAAAA+=', '%E0%A4%A']) {
+      const err = await sdkError(
+        sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('x') })),
+      );
+      expect({ id, name: err.name, status: err.$metadata?.httpStatusCode }).toEqual({
+        id,
+        name: 'BadRequestException',
+        status: 400,
+      });
+    }
+    const raw = await fetch(`${gw.managementEndpoint}/@connections/%E0%A4%A`, { method: 'DELETE' });
+    expect([raw.status, raw.headers.get('x-amzn-errortype')]).toEqual([400, 'BadRequestException']);
+  });
+
   test('PostToConnection data over 131072 bytes fails with PayloadTooLargeException (413)', async () => {
     const { gw, rec, sdk } = await gateway();
     const client = await connect(gw.url);
@@ -608,7 +624,7 @@ describe('local API Gateway: @connections through the real SDK client', () => {
       lastActiveAt: expect.any(String),
     });
 
-    const gone = await fetch(`${base}/@connections/nope`, { method: 'POST', body: 'x' });
+    const gone = await fetch(`${base}/@connections/AAAAAAAAAAAAAAA%3D`, { method: 'POST', body: 'x' });
     expect(gone.status).toBe(410);
     expect(gone.headers.get('x-amzn-errortype')).toBe('GoneException');
     expect(gone.headers.get('content-type')).toBe('application/json');

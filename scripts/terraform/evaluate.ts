@@ -539,6 +539,12 @@ const BUILTINS: Record<string, Builtin> = {
       .sort(),
   startswith: ([s, prefix]) =>
     text(s ?? null, 'startswith()').startsWith(text(prefix ?? null, 'startswith()')),
+  split: ([separator, s]) => text(s ?? null, 'split()').split(text(separator ?? null, 'split()')),
+  trimprefix: ([s, prefix]) => {
+    const value = text(s ?? null, 'trimprefix()');
+    const head = text(prefix ?? null, 'trimprefix()');
+    return head !== '' && value.startsWith(head) ? value.slice(head.length) : value;
+  },
   sum: ([xs]) => {
     const items = list(xs ?? null, 'sum()');
     if (items.length === 0) throw new EvaluationError('sum() of an empty list');

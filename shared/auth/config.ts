@@ -13,8 +13,18 @@ export interface ClaimChecks {
   clockToleranceSeconds?: number;
 }
 
-/** HS256 with a shared secret, or RS256/ES256 with keys from a JWKS URL. */
-export type TokenVerifierConfig = ClaimChecks & ({ secret: string } | { jwksUrl: string });
+/**
+ * HS256 with a shared secret, or RS256/ES256 with keys from a JWKS URL. During a rotation `secret`
+ * holds the new and the old secret: a token signed with either is accepted.
+ */
+export type TokenVerifierConfig = ClaimChecks &
+  ({ secret: string | readonly string[] } | { jwksUrl: string });
+
+/**
+ * Where the authorizer's key comes from: a verifier configuration, or the name of the SSM SecureString
+ * parameter holding the HS256 secret(s), read once per cold start (shared/auth/secret-parameter.ts).
+ */
+export type AuthSource = TokenVerifierConfig | (ClaimChecks & { secretParameter: string });
 
 /** RFC 7518 3.2: an HS256 key must be at least as long as the hash output (256 bits). */
 export const MIN_SECRET_BYTES = 32;
@@ -31,9 +41,31 @@ export const DEFAULT_CLOCK_TOLERANCE_SECONDS = integerSetting(
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * Reads the verifier configuration: exactly one of AUTH_JWT_SECRET / AUTH_JWKS_URL, plus the optional
+ * Reads where the key comes from: exactly one of AUTH_JWT_SECRET_PARAMETER (on AWS, the module's
+ * choice for HS256), AUTH_JWT_SECRET (tests and local tools) and AUTH_JWKS_URL, plus the optional
  * AUTH_ISSUER, AUTH_AUDIENCE and AUTH_CLOCK_TOLERANCE_SECONDS, as the authorizer's entry in the
  * manifest declares them. Throws ConfigError at cold start.
+ */
+export function authSourceFromEnv(raw: Env): AuthSource {
+  const env = functionEnvironment('authorizer', raw);
+  const secretParameter = env.optionalString('AUTH_JWT_SECRET_PARAMETER');
+  if (secretParameter === undefined) return authConfigFromEnv(raw);
+  if (!/^[A-Za-z0-9_.\-/]{1,2048}$/.test(secretParameter)) {
+    throw new ConfigError(
+      `AUTH_JWT_SECRET_PARAMETER must be an SSM parameter name, got "${secretParameter}"`,
+    );
+  }
+  return {
+    issuer: env.optionalString('AUTH_ISSUER'),
+    audience: env.optionalString('AUTH_AUDIENCE'),
+    clockToleranceSeconds: env.integer('AUTH_CLOCK_TOLERANCE_SECONDS'),
+    secretParameter,
+  };
+}
+
+/**
+ * The verifier configuration when the key is in the environment: AUTH_JWT_SECRET or AUTH_JWKS_URL
+ * (authSourceFromEnv also knows the SSM parameter). Throws ConfigError at cold start.
  */
 export function authConfigFromEnv(raw: Env): TokenVerifierConfig {
   // The manifest's schema checks "exactly one of" and keeps the secret byte for byte, as the signer uses it.
@@ -53,11 +85,15 @@ export function authConfigFromEnv(raw: Env): TokenVerifierConfig {
 /** Throws ConfigError for a configuration that would verify tokens unsafely or not at all. */
 export function assertVerifierConfig(config: TokenVerifierConfig): void {
   if ('secret' in config) {
-    const bytes = Buffer.byteLength(config.secret, 'utf8');
-    if (bytes < MIN_SECRET_BYTES) {
-      throw new ConfigError(
-        `the JWT secret (AUTH_JWT_SECRET) must be at least ${MIN_SECRET_BYTES} bytes, got ${bytes}`,
-      );
+    const secrets = typeof config.secret === 'string' ? [config.secret] : config.secret;
+    if (secrets.length === 0) throw new ConfigError('no JWT secret was given');
+    for (const secret of secrets) {
+      const bytes = Buffer.byteLength(secret, 'utf8');
+      if (bytes < MIN_SECRET_BYTES) {
+        throw new ConfigError(
+          `the JWT secret (AUTH_JWT_SECRET) must be at least ${MIN_SECRET_BYTES} bytes, got ${bytes}`,
+        );
+      }
     }
   } else {
     assertJwksUrl(config.jwksUrl);

@@ -87,8 +87,23 @@ export function createTokenVerifier(
 
 function keyedVerify(config: TokenVerifierConfig, options: TokenVerifierOptions): VerifyJwt {
   if ('secret' in config) {
-    const secret = new TextEncoder().encode(config.secret);
-    return (token, verifyOptions) => jwtVerify(token, secret, verifyOptions);
+    const keys = (typeof config.secret === 'string' ? [config.secret] : config.secret).map((secret) =>
+      new TextEncoder().encode(secret),
+    );
+    // During a rotation a token may be signed with the new secret or the old one: the first key whose
+    // signature checks wins; any other failure (expired, wrong audience) is the token's, whatever key.
+    return async (token, verifyOptions) => {
+      let failure: unknown;
+      for (const key of keys) {
+        try {
+          return await jwtVerify(token, key, verifyOptions);
+        } catch (err) {
+          if (!(err instanceof errors.JWSSignatureVerificationFailed)) throw err;
+          failure = err;
+        }
+      }
+      throw failure;
+    };
   }
   const jwks = createRemoteJWKSet(
     new URL(config.jwksUrl),

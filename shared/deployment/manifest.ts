@@ -18,6 +18,8 @@ export const WIRED_SOURCES = [
   'fanout_dlq_url',
   'management_endpoint',
   'auth_jwt_secret',
+  'auth_jwt_secret_parameter',
+  'auth_jwt_secret_version',
   'auth_jwks_url',
   'auth_issuer',
   'auth_audience',
@@ -31,6 +33,7 @@ export const POLICY_RESOURCES = [
   'fanout_queue',
   'fanout_dlq',
   'post_to_connections',
+  'jwt_secret_parameter',
 ] as const;
 export type PolicyResource = (typeof POLICY_RESOURCES)[number];
 
@@ -74,10 +77,19 @@ const WiredVariable = z.strictObject({
 
 const Variable = z.discriminatedUnion('type', [IntegerSetting, WiredVariable]);
 
+/**
+ * Who uses a statement's actions with the function's role when its code does not: the Lambda service
+ * (writing the function's logs) or the event source mapping (polling the queue for it). A statement
+ * without `used_by` is called by the function's own code, and only those actions are, which the
+ * local runtime's IAM guard enforces (local/iam/guard.ts).
+ */
+export const STATEMENT_USERS = ['lambda', 'event_source_mapping'] as const;
+
 const Statement = z.strictObject({
   sid: z.string().check(z.regex(/^[A-Za-z0-9]+$/)),
   actions: z.array(z.string().check(z.regex(/^[a-z0-9-]+:[A-Za-z]+$/))).check(z.minLength(1)),
   resources: z.array(z.enum(POLICY_RESOURCES)).check(z.minLength(1)),
+  used_by: z.optional(z.enum(STATEMENT_USERS)),
 });
 
 const FunctionSpec = z
@@ -120,6 +132,7 @@ const ManifestSchema = z
       batching_window_seconds: QueueSetting,
       maximum_concurrency: QueueSetting,
       max_receive_count: QueueSetting,
+      max_message_size: QueueSetting,
       visibility_timeout_seconds: z.strictObject({
         description,
         sum_of: z.partialRecord(z.enum(VISIBILITY_TERMS), z.number().check(z.gte(0))),
@@ -205,4 +218,12 @@ export function integerSetting<F extends FunctionName>(fn: F, name: VariableOf<F
 export function visibilityTimeoutSeconds(terms: Readonly<Record<VisibilityTerm, number>>): number {
   const weights = manifest.fanout_queue.visibility_timeout_seconds.sum_of;
   return VISIBILITY_TERMS.reduce((total, term) => total + (weights[term] ?? 0) * terms[term], 0);
+}
+
+/** The actions a function's own code calls: those of its statements without `used_by`, sorted. */
+export function codeActions(fn: FunctionName): string[] {
+  const actions = functionSpec(fn)
+    .policy.filter((statement) => statement.used_by === undefined)
+    .flatMap((statement) => statement.actions);
+  return [...new Set(actions)].sort();
 }

@@ -28,5 +28,9 @@ fanout = {
   # Uncomment when the account's API Gateway CloudWatch role is managed by another stack.
   # manage_api_gateway_account = false
 
+  # Production alarms must reach someone: plan refuses until the topic below is set.
+  alarm_notifications_required = true
   # alarm_sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:platform-alarms"
+
+  tracing_enabled = true
 }

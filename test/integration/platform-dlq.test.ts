@@ -8,10 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { main } from '@fanout/cli';
 import { MAX_MESSAGE_BYTES } from '@fanout/protocol';
 import type { LetterView } from '../../sdk/cli/src/dlq';
+import { manifest } from '../../shared/deployment/manifest';
 import {
   type PlatformClient,
   type PlatformHarness,
@@ -202,3 +203,32 @@ it('refuses with dlq_unreachable when the local SQS is not there', async () => {
     /^fanout dlq: dlq_unreachable: cannot reach the dead-letter queue at http:\/\/127\.0\.0\.1:9\//,
   );
 });
+
+it('dead-letters with its reason, rather than loses, an event whose PutEvents entry is near the 256 KB limit', async () => {
+  // The queues take what functions.json sets (1 MiB), as the module sets it on AWS.
+  for (const queueUrl of [h.config.queueUrl, h.config.dlqUrl]) {
+    const { Attributes } = await h.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['MaximumMessageSize'] }),
+    );
+    expect(Attributes?.MaximumMessageSize).toBe(String(manifest.fanout_queue.max_message_size.default));
+  }
+  // The entry fits PutEvents (256 KB in all); the event the rule puts on the queue does not fit the
+  // provider's default 262,144 bytes once EventBridge wraps it in its envelope.
+  const [nearId] = await h.publish({
+    detail: { topics: ['demo/near-limit'], data: 'y'.repeat(256 * 1024 - 120) },
+  });
+  const letters = await listed(
+    (l) => l.some((x) => x.summary.eventId === nearId),
+    'the near-limit event on the DLQ',
+  );
+  const letter = letters.find((x) => x.summary.eventId === nearId);
+  expect(letter).toMatchObject({
+    reason: 'payload_too_large',
+    summary: { kind: 'event', topics: ['demo/near-limit'] },
+  });
+  const { Messages } = await h.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: h.config.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+  );
+  const body = Messages?.find((m) => m.MessageId === letter?.messageId)?.Body ?? '';
+  expect(Buffer.byteLength(body)).toBeGreaterThan(262_144);
+}, 60_000);

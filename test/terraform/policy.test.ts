@@ -131,7 +131,7 @@ describe('the Terraform stack', () => {
         '${local.fanout_queue.batching_window_seconds}',
       );
       expect(mapping.event_source_arn).toBe('${aws_sqs_queue.fanout.arn}');
-      expect(mapping.function_name).toBe('${aws_lambda_function.this["fanout"].arn}');
+      expect(mapping.function_name).toBe('${aws_lambda_alias.live["fanout"].arn}');
       // functions.json's default, and the module user's value when there is one.
       const concurrency = numeric(maximum);
       expect(concurrency).toBe(manifest.fanout_queue.maximum_concurrency.default);
@@ -231,7 +231,11 @@ describe('the Terraform stack', () => {
         expect(statement.notActions).toEqual([]);
         expect(statement.notResources).toEqual([]);
         if (statement.resources.some((r) => r === '*')) {
-          const writes = statement.actions.filter((action) => !isReadOnlyAction(action));
+          // X-Ray's write actions take no resource; they are granted only when tracing is on.
+          const xray = statement.document === 'data.aws_iam_policy_document.tracing';
+          const writes = statement.actions.filter(
+            (action) => !isReadOnlyAction(action) && !(xray && action.startsWith('xray:Put')),
+          );
           expect({ document: statement.document, sid: statement.sid, writes }).toEqual({
             document: statement.document,
             sid: statement.sid,
@@ -374,7 +378,7 @@ describe('the Terraform stack', () => {
       const routed = Object.values(routes).map((route) => asObject(route, 'route').function);
       expect([...new Set(routed)].sort()).toEqual(ROUTED(names));
       expect(resource(stack.module, 'aws_apigatewayv2_authorizer', 'this').authorizer_uri).toBe(
-        '${aws_lambda_function.this["authorizer"].invoke_arn}',
+        '${aws_lambda_alias.live["authorizer"].invoke_arn}',
       );
     });
 
@@ -425,7 +429,9 @@ describe('the Terraform stack', () => {
         fanout_queue_url: '${aws_sqs_queue.fanout.url}',
         fanout_dlq_url: '${aws_sqs_queue.fanout_dlq.url}',
         management_endpoint: '${local.management_endpoint}',
-        auth_jwt_secret: '${var.auth_jwt_secret}',
+        auth_jwt_secret: null,
+        auth_jwt_secret_parameter: '${local.jwt_secret_parameter_name}',
+        auth_jwt_secret_version: '${local.hs256 ? tostring(var.auth_jwt_secret_version) : null}',
         auth_jwks_url: '${var.auth_jwks_url}',
         auth_issuer: '${var.auth_issuer}',
         auth_audience: '${var.auth_audience}',
@@ -486,20 +492,40 @@ describe('the Terraform stack', () => {
       ]);
     });
 
-    it('leaves an unset authentication input out of the authorizer environment', () => {
+    it('leaves an unset authentication input, and the secret itself, out of the authorizer environment', () => {
       const fn = resource(stack.module, 'aws_lambda_function', 'this');
       const variables = nested(fn, 'environment').variables;
-      const scope = moduleScope(stack.module, { auth_jwt_secret: 'x'.repeat(32) });
-      const each = { key: 'authorizer', value: toJson(evaluate('${local.functions.authorizer}', scope)) };
-      const environment = asObject(toJson(evaluate(variables, withBindings(scope, { each }))), 'environment');
-      expect(Object.keys(environment).sort()).toEqual([
-        'AUTH_CLOCK_TOLERANCE_SECONDS',
-        'AUTH_JWT_SECRET',
-        'NODE_OPTIONS',
-        'POWERTOOLS_LOG_LEVEL',
-        'POWERTOOLS_METRICS_NAMESPACE',
-      ]);
-      expect(environment.AUTH_JWT_SECRET).toBe('x'.repeat(32));
+      const authorizerEnvironment = (inputs: Record<string, Json>) => {
+        const scope = moduleScope(stack.module, inputs);
+        const each = { key: 'authorizer', value: toJson(evaluate('${local.functions.authorizer}', scope)) };
+        return asObject(toJson(evaluate(variables, withBindings(scope, { each }))), 'environment');
+      };
+      const common = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE'];
+      // HS256: the parameter's name and the secret's version, never the secret.
+      const hs256 = authorizerEnvironment({ auth_jwt_secret: 'x'.repeat(32) });
+      expect(Object.keys(hs256).sort()).toEqual(
+        [
+          'AUTH_CLOCK_TOLERANCE_SECONDS',
+          'AUTH_JWT_SECRET_PARAMETER',
+          'AUTH_JWT_SECRET_VERSION',
+          ...common,
+        ].sort(),
+      );
+      expect(hs256).toMatchObject({
+        AUTH_JWT_SECRET_PARAMETER: '/fanout/auth-jwt-secret',
+        AUTH_JWT_SECRET_VERSION: '1',
+      });
+      expect(JSON.stringify(hs256)).not.toContain('x'.repeat(32));
+      const existing = authorizerEnvironment({ auth_jwt_secret_parameter_name: '/platform/jwt' });
+      expect(existing.AUTH_JWT_SECRET_PARAMETER).toBe('/platform/jwt');
+      // RS256/ES256: the key set and the claims, no parameter.
+      const jwks = authorizerEnvironment({
+        auth_jwks_url: 'https://id.example.com/jwks',
+        auth_issuer: 'https://id',
+      });
+      expect(Object.keys(jwks).sort()).toEqual(
+        ['AUTH_CLOCK_TOLERANCE_SECONDS', 'AUTH_ISSUER', 'AUTH_JWKS_URL', ...common].sort(),
+      );
     });
   });
 
@@ -603,8 +629,15 @@ describe('the Terraform stack', () => {
     it('alarms on dead letters, backlog, errors, throttles and delivery failures', () => {
       const alarms = asObject(local(stack.module, 'alarms'), 'local.alarms');
       expect(Object.keys(alarms).sort()).toEqual([
+        'api-client-errors',
+        'api-execution-errors',
+        'api-integration-errors',
+        'authorizer-errors',
+        'connect-errors',
         'delivery-failures',
         'events-dlq-not-empty',
+        'events-dlq-send-failures',
+        'events-failed-invocations',
         'fanout-backlog',
         'fanout-dlq-not-empty',
         'fanout-errors',
@@ -682,7 +715,8 @@ describe('the Terraform stack', () => {
       for (const [name, given] of Object.entries(fanout))
         expect({ name, value: inputs[name] }).toEqual({ name, value: given });
       expect(inputs.metrics_namespace).toBe(`fanout-${env}`);
-      expect(inputs.manage_api_gateway_account).toBe(fanout.manage_api_gateway_account ?? true);
+      // Left out, the module's own default applies (it creates the account's role: a fresh account works).
+      expect(inputs.manage_api_gateway_account).toBe(fanout.manage_api_gateway_account ?? null);
       // The overrides land where functions.json's defaults would, and the module finds nothing wrong.
       const queue = asObject(value('${local.fanout_queue}', inputs), 'local.fanout_queue');
       for (const [key, given] of Object.entries(asObject(fanout.fanout_queue ?? {}, 'fanout_queue'))) {
@@ -697,13 +731,22 @@ describe('the Terraform stack', () => {
       }
     });
 
-    it('pins Terraform and the AWS provider', () => {
-      for (const module of [stack.module, stack.root]) {
+    it('pins Terraform 1.11 and the AWS provider 6.8 or a later 6.x, everywhere', () => {
+      // 1.11: S3 native locking (use_lockfile) is generally available, and write-only arguments exist.
+      // 6.8: the first provider accepting max_message_size up to 1 MiB; 6.x: destroy resets the
+      // account's API Gateway setting (reset_on_delete is gone).
+      for (const module of stack.all) {
         const block = terraformBlock(module);
         const providers = isBlockList(block.required_providers) ? block.required_providers[0] : undefined;
-        expect(providers?.aws).toEqual({ source: 'hashicorp/aws', version: '~> 6.0' });
+        expect({ dir: module.dir, aws: providers?.aws }).toEqual({
+          dir: module.dir,
+          aws: { source: 'hashicorp/aws', version: '~> 6.8' },
+        });
+        expect({ dir: module.dir, version: block.required_version }).toEqual({
+          dir: module.dir,
+          version: '>= 1.11.0',
+        });
       }
-      expect(terraformBlock(stack.module).required_version).toBe('>= 1.5.7');
     });
 
     it('outputs everything the walkthrough and the issue name', () => {

@@ -30,8 +30,6 @@ module "fanout" {
   alarm_sns_topic_arn              = aws_sns_topic.alarms.arn
   alarm_oldest_message_age_seconds = 120
 
-  manage_api_gateway_account = true
-
   tags = {
     Example = "jwks-alarms"
   }

@@ -10,7 +10,4 @@ module "fanout" {
   artifacts_dir = "${path.root}/../../../dist"
 
   auth_jwt_secret = var.auth_jwt_secret
-
-  # Stage access logs need the account's API Gateway CloudWatch role; drop this line if it is set already.
-  manage_api_gateway_account = true
 }

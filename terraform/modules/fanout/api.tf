@@ -16,13 +16,13 @@ resource "aws_apigatewayv2_authorizer" "this" {
   api_id           = aws_apigatewayv2_api.this.id
   name             = "${var.name}-token"
   authorizer_type  = "REQUEST"
-  authorizer_uri   = aws_lambda_function.this["authorizer"].invoke_arn
+  authorizer_uri   = aws_lambda_alias.live["authorizer"].invoke_arn
   identity_sources = ["route.request.querystring.token"]
 
   lifecycle {
     precondition {
-      condition     = nonsensitive(var.auth_jwt_secret != null) != (var.auth_jwks_url != null)
-      error_message = "Set exactly one of auth_jwt_secret (HS256) and auth_jwks_url (RS256/ES256)."
+      condition     = var.auth_jwks_url == null || var.auth_jwt_secret_parameter_name == null
+      error_message = "Set at most one of auth_jwks_url (RS256/ES256) and auth_jwt_secret_parameter_name (HS256, the secret in that parameter)."
     }
 
     # API Gateway waits at most 29 seconds for an authorizer or an integration ("Amazon API Gateway
@@ -41,7 +41,7 @@ resource "aws_apigatewayv2_integration" "this" {
   description        = "${each.key} -> ${aws_lambda_function.this[each.value.function].function_name}"
   integration_type   = "AWS_PROXY"
   integration_method = "POST"
-  integration_uri    = aws_lambda_function.this[each.value.function].invoke_arn
+  integration_uri    = aws_lambda_alias.live[each.value.function].invoke_arn
 
   lifecycle {
     precondition {
@@ -135,20 +135,28 @@ resource "aws_apigatewayv2_stage" "this" {
       authorizerError    = "$context.authorizer.error"
       status             = "$context.status"
       error              = "$context.error.message"
-      integrationError   = "$context.integrationErrorMessage"
+      integrationStatus  = "$context.integration.status"
+      integrationError   = "$context.integration.error"
       integrationLatency = "$context.integrationLatency"
     })
   }
 
   tags = var.tags
 
-  # Access logging fails to enable until the account's API Gateway CloudWatch role is set.
+  # Access logging fails to enable until the account's API Gateway CloudWatch role is set
+  # ("CloudWatch Logs role ARN must be set in account settings to enable logging").
   depends_on = [aws_api_gateway_account.this]
 }
 
 ################################################################################
-# Account-level CloudWatch role of API Gateway (optional, one per account and region)
+# Account-level CloudWatch role of API Gateway (one per account and region)
 ################################################################################
+
+# Created by default, so that the stage's access logs work in a fresh account. The setting is the
+# account's and region's, not this stack's: with hashicorp/aws 6.x, destroying this resource resets it
+# (the "Terraform AWS Provider Version 6 Upgrade Guide": reset_on_delete is gone, destroy always resets),
+# so exactly one stack per account and region may manage it (terraform/README.md, "Two stacks in one
+# account").
 
 data "aws_iam_policy_document" "api_gateway_assume" {
   statement {
@@ -197,6 +205,7 @@ resource "aws_lambda_permission" "route" {
   statement_id  = "AllowApiGatewayRoute-${trimprefix(each.key, "$")}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this[each.value.function].function_name
+  qualifier     = aws_lambda_alias.live[each.value.function].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_stage.this.execution_arn}/${each.key}"
 }
@@ -205,6 +214,7 @@ resource "aws_lambda_permission" "authorizer" {
   statement_id  = "AllowApiGatewayAuthorizer"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this["authorizer"].function_name
+  qualifier     = aws_lambda_alias.live["authorizer"].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this.id}"
 }

@@ -25,6 +25,10 @@ resource "aws_lambda_function" "this" {
   memory_size      = each.value.memory_size
   timeout          = each.value.timeout
 
+  # Every change publishes a version; the `live` alias below is what API Gateway and the event source
+  # mapping call, so a bad deploy is rolled back by moving the alias (terraform/README.md, "Roll back").
+  publish = true
+
   environment {
     variables = {
       for key, value in merge(local.common_environment, local.function_environment[each.key]) : key => tostring(value) if value != null
@@ -36,7 +40,22 @@ resource "aws_lambda_function" "this" {
     log_group  = aws_cloudwatch_log_group.lambda[each.key].name
   }
 
+  tracing_config {
+    mode = var.tracing_enabled ? "Active" : "PassThrough"
+  }
+
   tags = var.tags
+}
+
+# What every caller invokes: the version this apply published. `aws lambda update-alias` moves it to an
+# earlier version to roll back without a deploy.
+resource "aws_lambda_alias" "live" {
+  for_each = local.functions
+
+  name             = local.function_alias
+  description      = "The version of ${var.name}-${each.key} that API Gateway and the event source mapping invoke"
+  function_name    = aws_lambda_function.this[each.key].function_name
+  function_version = aws_lambda_function.this[each.key].version
 }
 
 ################################################################################
@@ -45,7 +64,7 @@ resource "aws_lambda_function" "this" {
 
 resource "aws_lambda_event_source_mapping" "fanout" {
   event_source_arn                   = aws_sqs_queue.fanout.arn
-  function_name                      = aws_lambda_function.this["fanout"].arn
+  function_name                      = aws_lambda_alias.live["fanout"].arn
   batch_size                         = local.fanout_queue.batch_size
   maximum_batching_window_in_seconds = local.fanout_queue.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]

@@ -43,16 +43,19 @@ locals {
       fanout_dlq    = aws_sqs_queue.fanout_dlq.arn
       # Posting only: GET and DELETE on @connections are other resources, not granted.
       post_to_connections = "${aws_apigatewayv2_stage.this.execution_arn}/POST/@connections/*"
+      # Null with a key set (RS256/ES256): there is no parameter, and its statement is left out.
+      jwt_secret_parameter = local.jwt_secret_parameter_arn
     }
   }
 }
 
-# Each function's statements, exactly as functions.json lists them.
+# Each function's statements, exactly as functions.json lists them, less those whose resource does
+# not exist in this configuration (the secret parameter when tokens are verified with a key set).
 data "aws_iam_policy_document" "function" {
   for_each = local.functions
 
   dynamic "statement" {
-    for_each = each.value.policy
+    for_each = [for statement in each.value.policy : statement if alltrue([for resource in statement.resources : local.policy_resources[each.key][resource] != null])]
 
     content {
       sid       = statement.value.sid
@@ -60,6 +63,24 @@ data "aws_iam_policy_document" "function" {
       resources = [for resource in statement.value.resources : local.policy_resources[each.key][resource]]
     }
   }
+}
+
+# X-Ray, when tracing is on: the Lambda service sends the segments with the function's role. X-Ray's
+# write actions take no resource ("Actions, resources, and condition keys for AWS X-Ray"), hence "*".
+data "aws_iam_policy_document" "tracing" {
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "tracing" {
+  for_each = var.tracing_enabled ? local.functions : {}
+
+  name   = "${var.name}-${each.key}-tracing"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.tracing.json
 }
 
 ################################################################################

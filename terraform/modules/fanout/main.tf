@@ -29,6 +29,9 @@ locals {
 
   two_way_routes = { for key, route in local.routes : key => route if route.two_way }
 
+  # The alias of every function that callers invoke (functions.tf).
+  function_alias = "live"
+
   # The @connections API of the stage, which the fan-out function posts to. Built from the API and
   # the stage name rather than the stage resource, so that the functions do not depend on the stage.
   management_endpoint = "https://${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.region}.${data.aws_partition.current.dns_suffix}/${var.stage_name}"
@@ -46,10 +49,14 @@ locals {
     fanout_queue_url    = aws_sqs_queue.fanout.url
     fanout_dlq_url      = aws_sqs_queue.fanout_dlq.url
     management_endpoint = local.management_endpoint
-    auth_jwt_secret     = var.auth_jwt_secret
-    auth_jwks_url       = var.auth_jwks_url
-    auth_issuer         = var.auth_issuer
-    auth_audience       = var.auth_audience
+    # Never the secret itself: the authorizer reads it from SSM (secret.tf). AUTH_JWT_SECRET is for
+    # tests and local tools.
+    auth_jwt_secret           = null
+    auth_jwt_secret_parameter = local.jwt_secret_parameter_name
+    auth_jwt_secret_version   = local.hs256 ? tostring(var.auth_jwt_secret_version) : null
+    auth_jwks_url             = var.auth_jwks_url
+    auth_issuer               = var.auth_issuer
+    auth_audience             = var.auth_audience
   }
 
   # Every variable functions.json lists for a function: its setting, or what the module wires in.

@@ -29,10 +29,20 @@ locals {
     }
   ]...)
 
-  # The settings of each function, as its environment carries them: var.settings, else the default.
+  # Settings the module takes as variables of their own (documented and validated there), by the
+  # environment variable they set; `settings` may not set them as well (setting_problems says so).
+  setting_variables = {
+    HISTORY_RETENTION_SECONDS = "history_retention_seconds"
+  }
+  setting_variable_values = {
+    HISTORY_RETENTION_SECONDS = var.history_retention_seconds
+  }
+
+  # The settings of each function, as its environment carries them: the module's own variable for
+  # the setting, else var.settings, else the default.
   function_settings = {
     for name, fn in local.manifest.functions : name => {
-      for key, variable in fn.environment : key => tostring(lookup(var.settings, key, variable.default)) if !can(variable.from)
+      for key, variable in fn.environment : key => tostring(lookup(local.setting_variable_values, key, lookup(var.settings, key, variable.default))) if !can(variable.from)
     }
   }
 
@@ -53,13 +63,16 @@ locals {
 
   # Overrides functions.json does not allow, one line each; the `settings` output fails the plan on
   # any. Every setting is an integer (shared/deployment/manifest.ts admits no other type yet).
-  setting_problems = [
+  setting_problems = concat([
+    for key in keys(var.settings) : "settings.${key} is the module's ${local.setting_variables[key]} input; set that instead."
+    if can(local.setting_variables[key])
+    ], [
     for key, value in var.settings : (
       can(local.setting_specs[key])
       ? "settings.${key} must be an integer from ${local.setting_specs[key].min} to ${local.setting_specs[key].max}, got \"${value}\"."
       : "settings.${key} is not a setting of any function (functions.json has ${join(", ", sort(keys(local.setting_specs)))})."
-    ) if !try(floor(tonumber(value)) == tonumber(value) && tonumber(value) >= local.setting_specs[key].min && tonumber(value) <= local.setting_specs[key].max, false)
-  ]
+    ) if !can(local.setting_variables[key]) && !try(floor(tonumber(value)) == tonumber(value) && tonumber(value) >= local.setting_specs[key].min && tonumber(value) <= local.setting_specs[key].max, false)
+  ])
   function_problems = [
     for name in keys(var.functions) : "functions.${name} is not a function (functions.json has ${join(", ", sort(keys(local.functions)))})."
     if !contains(keys(local.functions), name)

@@ -42,10 +42,17 @@ resource "aws_cloudwatch_event_target" "fanout" {
 # Queues
 ################################################################################
 
+# Every queue takes messages up to functions.json's fanout_queue.max_message_size (1 MiB, the SQS
+# maximum since August 2025; hashicorp/aws accepts it from 6.8.0, hence the provider floor). The
+# provider's own default is 262,144 bytes, and an event on the bus is always larger than its PutEvents
+# entry (up to 256 KB): at the provider default a near-limit event fits neither the fan-out queue nor
+# the events DLQ. The fan-out DLQ takes the same size, since the function dead-letters whole records.
+
 # Malformed and undeliverable records (sent by the function) and messages received too often (redrive).
 resource "aws_sqs_queue" "fanout_dlq" {
   name                      = "${var.name}-fanout-dlq"
   message_retention_seconds = var.dlq_message_retention_seconds
+  max_message_size          = local.fanout_queue.max_message_size
   sqs_managed_sse_enabled   = true
 
   tags = var.tags
@@ -55,6 +62,7 @@ resource "aws_sqs_queue" "fanout" {
   name                       = "${var.name}-fanout"
   visibility_timeout_seconds = local.fanout_queue_visibility_timeout
   message_retention_seconds  = var.fanout_queue_message_retention_seconds
+  max_message_size           = local.fanout_queue.max_message_size
   receive_wait_time_seconds  = 20
   sqs_managed_sse_enabled    = true
 
@@ -81,6 +89,7 @@ resource "aws_sqs_queue_redrive_allow_policy" "fanout_dlq" {
 resource "aws_sqs_queue" "events_dlq" {
   name                      = "${var.name}-events-dlq"
   message_retention_seconds = var.dlq_message_retention_seconds
+  max_message_size          = local.fanout_queue.max_message_size
   sqs_managed_sse_enabled   = true
 
   tags = var.tags

@@ -119,6 +119,16 @@ output "function_arns" {
   value       = { for key, fn in aws_lambda_function.this : key => fn.arn }
 }
 
+output "function_aliases" {
+  description = "ARN of the `live` alias of each function, by function: what API Gateway and the event source mapping invoke, and what a rollback moves."
+  value       = { for key, alias in aws_lambda_alias.live : key => alias.arn }
+}
+
+output "function_versions" {
+  description = "Version of each function this apply published (the `live` alias points at it), by function."
+  value       = { for key, fn in aws_lambda_function.this : key => fn.version }
+}
+
 output "log_group_names" {
   description = "Log group of each function, by function."
   value       = { for key, group in aws_cloudwatch_log_group.lambda : key => group.name }

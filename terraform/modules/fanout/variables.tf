@@ -74,9 +74,9 @@ variable "stage_detailed_metrics_enabled" {
 }
 
 variable "manage_api_gateway_account" {
-  description = "Create the IAM role API Gateway needs to write the stage's access logs and register it in the account's API Gateway settings. That setting is one per account and region: leave this false when another stack already sets it (`aws apigateway get-account` shows a `cloudwatchRoleArn`)."
+  description = "Create the IAM role API Gateway needs to write the stage's access logs and register it in the account's API Gateway settings (the default, so that a fresh account works). That setting is one per account and region, and destroying this stack resets it: set this to false in every other stack of the account and region (`aws apigateway get-account` shows a `cloudwatchRoleArn` when one is set)."
   type        = bool
-  default     = false
+  default     = true
   nullable    = false
 }
 
@@ -85,19 +85,48 @@ variable "manage_api_gateway_account" {
 ################################################################################
 
 variable "auth_jwt_secret" {
-  description = "HS256 shared secret the authorizer verifies tokens with (at least 32 bytes). Set exactly one of `auth_jwt_secret` and `auth_jwks_url`. It is stored in the authorizer's environment."
+  description = "HS256 secret the authorizer verifies tokens with (at least 32 bytes; during a rotation the new and the old one, one a line). The module writes it to the SecureString parameter it creates, as a write-only value: it is in neither the state nor the plan (the variable is ephemeral) nor the function's environment. Give it on every plan (Terraform keeps no copy); it is written when the parameter is created and whenever `auth_jwt_secret_version` changes. Leave it null with `auth_jwt_secret_parameter_name` or `auth_jwks_url`."
   type        = string
   default     = null
   sensitive   = true
+  ephemeral   = true
 
   validation {
-    condition     = var.auth_jwt_secret == null ? true : length(var.auth_jwt_secret) >= 32
-    error_message = "auth_jwt_secret must be at least 32 characters long."
+    condition     = var.auth_jwt_secret == null ? true : alltrue([for secret in split("\n", var.auth_jwt_secret) : length(secret) >= 32 if secret != ""])
+    error_message = "auth_jwt_secret must be at least 32 characters long (each line, during a rotation)."
+  }
+
+  validation {
+    condition     = var.auth_jwt_secret == null || (var.auth_jwks_url == null && var.auth_jwt_secret_parameter_name == null)
+    error_message = "auth_jwt_secret goes with neither auth_jwks_url (RS256/ES256) nor auth_jwt_secret_parameter_name (a parameter you keep yourself)."
+  }
+}
+
+variable "auth_jwt_secret_parameter_name" {
+  description = "Name of an existing SSM SecureString parameter (encrypted with the AWS managed key `aws/ssm`) holding the HS256 secret, e.g. `/platform/fanout/jwt-secret`. The module then only grants the authorizer `ssm:GetParameter` on it: the secret never passes through Terraform. Null (the default, without `auth_jwks_url`) creates `/<name>/auth-jwt-secret` from `auth_jwt_secret`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_jwt_secret_parameter_name == null ? true : can(regex("^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.auth_jwt_secret_parameter_name))
+    error_message = "auth_jwt_secret_parameter_name must be an SSM parameter name: letters, digits, _ . - and / between levels."
+  }
+}
+
+variable "auth_jwt_secret_version" {
+  description = "Version of the HS256 secret: raise it to write a new `auth_jwt_secret` into the parameter the module created, or to make the authorizer read an updated existing parameter (it reads it once per cold start, and a new version starts new environments). See terraform/README.md, \"Rotate the HS256 secret\"."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.auth_jwt_secret_version >= 1 && floor(var.auth_jwt_secret_version) == var.auth_jwt_secret_version
+    error_message = "auth_jwt_secret_version must be a whole number >= 1."
   }
 }
 
 variable "auth_jwks_url" {
-  description = "HTTPS URL of the JSON Web Key Set used to verify RS256/ES256 tokens. Set exactly one of `auth_jwt_secret` and `auth_jwks_url`."
+  description = "HTTPS URL of the JSON Web Key Set used to verify RS256/ES256 tokens; without it, tokens are HS256 with the secret in SSM (`auth_jwt_secret` or `auth_jwt_secret_parameter_name`)."
   type        = string
   default     = null
 
@@ -132,6 +161,19 @@ variable "settings" {
   validation {
     condition     = alltrue([for key in keys(var.settings) : can(regex("^[A-Z][A-Z0-9_]*$", key))])
     error_message = "settings takes environment variable names (capitals, digits and underscores), e.g. { FANOUT_CONCURRENCY = 64 }."
+  }
+}
+
+variable "history_retention_seconds" {
+  description = "How long delivered events are kept for recovery after a reconnect, seconds (`HISTORY_RETENTION_SECONDS` of the functions that read it; each event's body once, a small pointer per stream, expiring by TTL). 0 turns history off: a subscribe with `since` then answers `recovered: false`. Set it here, not in `settings`."
+  type        = number
+  default     = 600
+  nullable    = false
+
+  # functions.json's range for HISTORY_RETENTION_SECONDS (policy.test.ts holds the two equal).
+  validation {
+    condition     = var.history_retention_seconds >= 0 && var.history_retention_seconds <= 86400 && floor(var.history_retention_seconds) == var.history_retention_seconds
+    error_message = "history_retention_seconds must be a whole number of seconds from 0 (no history) to 86400."
   }
 }
 
@@ -192,6 +234,13 @@ variable "metrics_namespace" {
     condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
     error_message = "metrics_namespace must be 1 to 255 letters, digits or . _ / # : - and must not start with AWS/."
   }
+}
+
+variable "tracing_enabled" {
+  description = "Trace every function with AWS X-Ray (`tracing_config` mode `Active`, and the X-Ray write actions on each role); false leaves them `PassThrough`, with no X-Ray permissions. Traces are billed per trace recorded."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 ################################################################################
@@ -281,7 +330,7 @@ variable "fanout_queue" {
 ################################################################################
 
 variable "alarms_enabled" {
-  description = "Create the CloudWatch alarms (DLQ depth, oldest message age, fan-out errors and throttles, delivery failures)."
+  description = "Create the CloudWatch alarms (DLQ depth, oldest message age, fan-out errors and throttles, delivery failures, WebSocket API integration/execution/client errors, authorizer and connect errors, EventBridge failed invocations and failed dead-letter sends)."
   type        = bool
   default     = true
   nullable    = false
@@ -291,6 +340,25 @@ variable "alarm_sns_topic_arn" {
   description = "SNS topic notified when an alarm fires and when it recovers, or null for alarms without actions."
   type        = string
   default     = null
+}
+
+variable "alarm_notifications_required" {
+  description = "Refuse to plan alarms that notify nobody: with this true, `alarms_enabled` needs an `alarm_sns_topic_arn` (production environments set it)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "alarm_client_errors_per_minute" {
+  description = "Client errors (4XX answered by API Gateway before the integration: refused tokens, throttled clients) per minute above which the api-client-errors alarm fires."
+  type        = number
+  default     = 50
+  nullable    = false
+
+  validation {
+    condition     = var.alarm_client_errors_per_minute >= 0
+    error_message = "alarm_client_errors_per_minute must be >= 0."
+  }
 }
 
 variable "alarm_oldest_message_age_seconds" {

@@ -35,15 +35,17 @@ describe('authConfigFromEnv', () => {
     expect('secret' in config && config.secret).toBe(` ${SECRET} `);
   });
 
-  it('refuses a configuration with neither a secret nor a JWKS URL, naming both variables', () => {
+  it('refuses a configuration with no secret, no secret parameter and no JWKS URL, naming the three variables', () => {
     expect(() => authConfigFromEnv({})).toThrow(ConfigError);
-    expect(() => authConfigFromEnv({ AUTH_JWT_SECRET: '  ' })).toThrow(/AUTH_JWT_SECRET or AUTH_JWKS_URL/);
+    expect(() => authConfigFromEnv({ AUTH_JWT_SECRET: '  ' })).toThrow(
+      /one of AUTH_JWT_SECRET, AUTH_JWT_SECRET_PARAMETER or AUTH_JWKS_URL is required/,
+    );
   });
 
   it('refuses a configuration with both a secret and a JWKS URL', () => {
     expect(() =>
       authConfigFromEnv({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://id.example.com/jwks' }),
-    ).toThrow(/only one of AUTH_JWT_SECRET and AUTH_JWKS_URL/);
+    ).toThrow(/only one of AUTH_JWT_SECRET, AUTH_JWT_SECRET_PARAMETER and AUTH_JWKS_URL/);
   });
 
   it('refuses a secret shorter than 32 bytes and counts bytes, not characters', () => {

@@ -95,12 +95,16 @@ describe('reading a function environment by its manifest entry', () => {
   const SECRET = 'a-shared-secret-of-at-least-32-bytes!';
 
   it('requires exactly one of the variables the entry groups', () => {
-    expect(() => readEnvironment(authorizer, {})).toThrow(
+    const two: FunctionSpec = { ...authorizer, exactly_one_of: ['AUTH_JWT_SECRET', 'AUTH_JWKS_URL'] };
+    expect(() => readEnvironment(two, {})).toThrow(
       new ConfigError('one of AUTH_JWT_SECRET or AUTH_JWKS_URL is required but neither is set'),
     );
-    expect(() =>
-      readEnvironment(authorizer, { AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://x/' }),
-    ).toThrow(new ConfigError('set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL, not both'));
+    expect(() => readEnvironment(two, { AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://x/' })).toThrow(
+      new ConfigError('set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL, not both'),
+    );
+    expect(() => readEnvironment(authorizer, {})).toThrow(
+      'one of AUTH_JWT_SECRET, AUTH_JWT_SECRET_PARAMETER or AUTH_JWKS_URL is required but none is set',
+    );
     const three: FunctionSpec = {
       ...authorizer,
       exactly_one_of: ['AUTH_JWT_SECRET', 'AUTH_JWKS_URL', 'AUTH_ISSUER'],

@@ -202,6 +202,21 @@ describe('fan-out delivery to a connection still opening', () => {
     expect(h.store.removed).toEqual(['new']);
   });
 
+  it('neither retries nor prunes a post refused as a bad request (400), and logs it', async () => {
+    const h = harness({ maxAttempts: 4 });
+    for (const id of ['bad', 'good']) await addConnection(h, id, [TOPIC]);
+    h.gateway.failNext('bad', 'invalid', 10);
+    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+    expect(h.gateway.attempts.get('bad')).toBe(1);
+    expect(h.gateway.attempts.get('good')).toBe(1);
+    expect(h.store.removed).toEqual([]);
+    expect(h.queue.sent).toEqual([]);
+    expect(h.log.entries.find((e) => e.level === 'warn')).toMatchObject({
+      message: 'post refused as a bad request; not retried',
+      extra: [expect.objectContaining({ eventId: 'evt-1', connectionId: 'bad' })],
+    });
+  });
+
   it('retries nothing it should prune: an old connection answering 410 is pruned at once', async () => {
     const h = harness({ connectingGraceSeconds: 30 });
     await addConnection(h, 'old', [TOPIC], { gone: true });
