@@ -39,6 +39,12 @@ async function publishStream(
   return ids;
 }
 
+/** Every SDK client a test opens, closed after it even when it fails (a client left open keeps retrying). */
+const opened: FanoutClient[] = [];
+afterEach(() => {
+  for (const client of opened.splice(0)) client.close();
+});
+
 function sdkClient(
   h: PlatformHarness,
   token: string,
@@ -52,6 +58,7 @@ function sdkClient(
     maxReconnectDelayMs: 200,
     ...extra,
   });
+  opened.push(client);
   const received: string[] = [];
   const recoveries: RecoveryResult[] = [];
   client.on('event', (event) => received.push(event.id));
