@@ -118,16 +118,23 @@ export class Pacer {
     return this.rate;
   }
 
-  /** Waits for this post's slot (no wait while unpaced). */
-  async acquire(): Promise<void> {
+  /**
+   * Waits for this post's slot (no wait while unpaced) and resolves true; resolves false at once,
+   * taking no slot, when the slot would come at or after `deadline`: at a low learnt rate the queue of
+   * slots can reach past the function's remaining time, and a post waiting there would be lost to the
+   * timeout instead of handed over.
+   */
+  async acquire(deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
     const now = this.options.now();
     if (this.rate !== Number.POSITIVE_INFINITY && now - this.lastThrottle > Pacer.QUIET_MS) {
       this.rate = Number.POSITIVE_INFINITY;
     }
-    if (this.rate === Number.POSITIVE_INFINITY) return;
+    if (this.rate === Number.POSITIVE_INFINITY) return true;
     const at = Math.max(now, this.next);
+    if (at >= deadline) return false;
     this.next = at + 1000 / this.rate;
     if (at > now) await this.options.sleep(at - now);
+    return true;
   }
 
   succeeded(): void {

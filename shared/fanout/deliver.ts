@@ -97,9 +97,11 @@ export async function deliver(
       }
       if (fatal || outcome.tooLarge) return;
       const error = await deps.limiter.run(async () => {
-        await deps.pacer?.acquire();
+        if (deps.pacer && !(await deps.pacer.acquire(deadline))) return LATE;
         return post(deps, delivery.connectionId, frame, eventId);
       });
+      // Its paced slot would fall after the deadline: handed over with the failed ones.
+      if (error === LATE) break;
       if (error?.kind === 'throttled') deps.pacer?.throttled();
       else if (!error) deps.pacer?.succeeded();
       switch (error?.kind) {
@@ -160,6 +162,9 @@ export async function deliver(
   if (fatal) throw fatal;
   return outcome;
 }
+
+/** A post whose paced slot would come after the deadline, so it was not made. */
+const LATE = Symbol('late');
 
 /** One post; resolves to its error instead of throwing, so the pool's control flow stays flat. */
 async function post(

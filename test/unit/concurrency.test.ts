@@ -176,6 +176,20 @@ describe('Pacer', () => {
     expect(p.currentRate()).toBeCloseTo(Pacer.MIN_RATE + Pacer.GROWTH / Pacer.MIN_RATE, 6);
   });
 
+  it('refuses a slot that would come at or after the deadline, and takes none', async () => {
+    const { p, sleeps, advance } = pacer();
+    p.throttled();
+    // Paced at one post a second: the first slot is now, the next one a second later.
+    const deadline = 1_000_000 + 500;
+    await expect(p.acquire(deadline)).resolves.toBe(true);
+    await expect(p.acquire(deadline)).resolves.toBe(false);
+    expect(sleeps).toEqual([]);
+    // The refused slot was not taken: without a deadline, the next post still waits one slot.
+    advance(0);
+    await expect(p.acquire()).resolves.toBe(true);
+    expect(sleeps).toEqual([1000]);
+  });
+
   it('stops pacing after a quiet spell without throttles', async () => {
     const { p, sleeps, advance } = pacer();
     for (let i = 0; i < 10; i++) p.succeeded();

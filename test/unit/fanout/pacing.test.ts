@@ -43,4 +43,31 @@ describe('delivery under an account throttle (real time)', () => {
     expect(seconds).toBeGreaterThan(0.4);
     expect(seconds).toBeLessThan(5);
   }, 15_000);
+
+  it('hands over, before the deadline, the posts whose paced slots would fall after it', async () => {
+    const store = new TrackingStore({ now: () => Date.now() - 60_000 });
+    const gateway = new MemoryConnectionGateway();
+    const queue = new MemoryWorkQueue();
+    const engine = new FanoutEngine(
+      { store, gateway, queue, log: new MemoryLog(), metrics: new MemoryMetrics() },
+      { concurrency: 32 },
+    );
+    const ids = Array.from({ length: 60 }, (_, i) => `c${i}`);
+    for (const id of ids) await addConnection({ store, gateway }, id, ['t/x']);
+    // An account that admits 2 posts a second: 32 posts waiting for their paced slots reach far past a
+    // 3-second deadline.
+    const admit = bucket(2, 2);
+    gateway.fault = () => (admit() ? undefined : 'throttled');
+
+    const deadline = Date.now() + 3_000;
+    await engine.handleRecord(envelopeBody({ topics: ['t/x'] }), { deadline });
+
+    expect(Date.now()).toBeLessThan(deadline);
+    // Whatever was not delivered went to one retry message; nothing was dropped.
+    const handedOver = queue.sent.flatMap((message) =>
+      message.kind === 'fanout.retry' ? message.targets.flatMap((t) => t.connectionIds) : [],
+    );
+    expect(gateway.deliveredCount() + handedOver.length).toBe(60);
+    expect(handedOver.length).toBeGreaterThan(0);
+  }, 30_000);
 });
