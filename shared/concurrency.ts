@@ -100,6 +100,10 @@ export class Pacer {
   private lastThrottle = Number.NEGATIVE_INFINITY;
   /** Start times of recent successes, oldest first, within WINDOW_MS. */
   private readonly successes: number[] = [];
+  /** Answers since the rate was last lowered: the share of them throttled tells what the cut did. */
+  private sinceCut = { succeeded: 0, throttled: 0 };
+  /** The throttled share of the answers before the last cut. */
+  private shareBeforeCut: number | undefined;
 
   static readonly WINDOW_MS = 1_000;
   static readonly DECREASE_EVERY_MS = 200;
@@ -108,6 +112,10 @@ export class Pacer {
   /** A success adds GROWTH / rate: about GROWTH posts a second more per second without a throttle. */
   static readonly GROWTH = 20;
   static readonly MIN_RATE = 1;
+  /** A throttled share within this fraction of the one before the cut is "the same": pacing is lifted. */
+  static readonly SAME_SHARE = 0.1;
+  /** Answers between two cuts below which their throttled share says nothing. */
+  static readonly MIN_ANSWERS = 10;
   /** Without a throttle for this long, posts are not paced any more. */
   static readonly QUIET_MS = 10_000;
 
@@ -140,6 +148,7 @@ export class Pacer {
   succeeded(): void {
     const now = this.options.now();
     this.successes.push(now);
+    this.sinceCut.succeeded += 1;
     while (this.successes.length > 0 && (this.successes[0] ?? now) < now - Pacer.WINDOW_MS)
       this.successes.shift();
     if (this.rate !== Number.POSITIVE_INFINITY) this.rate += Pacer.GROWTH / this.rate;
@@ -148,10 +157,30 @@ export class Pacer {
   throttled(): void {
     const now = this.options.now();
     this.lastThrottle = now;
+    this.sinceCut.throttled += 1;
     if (now - this.lastDecrease < Pacer.DECREASE_EVERY_MS) return;
     this.lastDecrease = now;
     while (this.successes.length > 0 && (this.successes[0] ?? now) < now - Pacer.WINDOW_MS)
       this.successes.shift();
+    // A rate limit throttles less once posts slow down (or more, when others take the account's
+    // capacity). When the throttled share stays where it was after a cut, the throttling does not
+    // follow the rate (a fault, a shard of the service), and pacing lower would only starve the posts
+    // into the timeout: the pacing is lifted, and each post's own jittered backoff deals with it.
+    const answers = this.sinceCut.succeeded + this.sinceCut.throttled;
+    const share = this.sinceCut.throttled / answers;
+    const before = this.shareBeforeCut;
+    this.sinceCut = { succeeded: 0, throttled: 0 };
+    this.shareBeforeCut = answers >= Pacer.MIN_ANSWERS ? share : undefined;
+    if (
+      this.rate !== Number.POSITIVE_INFINITY &&
+      before !== undefined &&
+      answers >= Pacer.MIN_ANSWERS &&
+      Math.abs(share - before) <= Pacer.SAME_SHARE * before
+    ) {
+      this.rate = Number.POSITIVE_INFINITY;
+      this.shareBeforeCut = undefined;
+      return;
+    }
     // What the account admitted over the last window (at least a tenth of a second of it, so the first
     // burst is not read as a rate of thousands a second).
     const first = this.successes[0];

@@ -190,6 +190,38 @@ describe('Pacer', () => {
     expect(sleeps).toEqual([1000]);
   });
 
+  it('lifts the pacing when a cut leaves the throttled share where it was (throttling that does not follow the rate)', () => {
+    const { p, advance } = pacer();
+    // Two posts in five throttled, whatever the rate: a fault, not a rate limit.
+    const answer = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        if (i % 5 < 2) p.throttled();
+        else p.succeeded();
+        advance(1);
+      }
+    };
+    answer(50);
+    advance(Pacer.DECREASE_EVERY_MS);
+    answer(50);
+    expect(p.currentRate()).toBeLessThan(Number.POSITIVE_INFINITY);
+    advance(Pacer.DECREASE_EVERY_MS);
+    answer(50);
+    expect(p.currentRate()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('keeps cutting while each cut changes the throttled share (a rate limit)', () => {
+    const { p, advance } = pacer();
+    for (const throttledOfTen of [5, 2, 9]) {
+      for (let i = 0; i < 10; i++) {
+        if (i < throttledOfTen) p.throttled();
+        else p.succeeded();
+      }
+      advance(Pacer.DECREASE_EVERY_MS);
+    }
+    p.throttled();
+    expect(p.currentRate()).toBeLessThan(Number.POSITIVE_INFINITY);
+  });
+
   it('stops pacing after a quiet spell without throttles', async () => {
     const { p, sleeps, advance } = pacer();
     for (let i = 0; i < 10; i++) p.succeeded();
