@@ -571,7 +571,11 @@ describe('the Terraform stack', () => {
 
     it('scopes each invoke permission to its route or to the authorizer', () => {
       const route = resource(stack.module, 'aws_lambda_permission', 'route');
-      expect(route.for_each).toBe('${local.routes}');
+      // Every route's, unless route_backend = "http" creates no route function (route-backend.test.ts).
+      expect(route.for_each).toBe('${local.lambda_routes}');
+      expect(Object.keys(asObject(value('${local.lambda_routes}'), 'lambda_routes'))).toEqual(
+        Object.keys(asObject(value('${local.routes}'), 'routes')),
+      );
       expect(route.source_arn).toBe('${aws_apigatewayv2_stage.this.execution_arn}/${each.key}');
       const authorizer = resource(stack.module, 'aws_lambda_permission', 'authorizer');
       expect(authorizer.source_arn).toBe(
@@ -675,10 +679,11 @@ describe('the Terraform stack', () => {
     it("takes the module's inputs as one object instead of re-declaring them", () => {
       const declared = oneLabelBlocks(stack.root, 'variable').map((block) => block.labels[0] as string);
       const moduleInputs = new Set(oneLabelBlocks(stack.module, 'variable').map((block) => block.labels[0]));
-      // Only what this stack sets itself: names, the bundles' directory, tags and the secret (sensitive).
+      // Only what this stack sets itself: names, the bundles' directory, tags and the secrets (sensitive).
       expect(declared.filter((name) => moduleInputs.has(name)).sort()).toEqual([
         'artifacts_dir',
         'auth_jwt_secret',
+        'backend_proof',
         'name',
         'tags',
       ]);
@@ -689,11 +694,12 @@ describe('the Terraform stack', () => {
       ]);
       expect(variable(stack.root, 'fanout')).toMatchObject({ type: '${any}', default: {}, nullable: false });
       expect(variable(stack.root, 'auth_jwt_secret').sensitive).toBe(true);
+      expect(variable(stack.root, 'backend_proof').sensitive).toBe(true);
     });
 
     it("passes every input of the module on from var.fanout, under the module's own name", () => {
       const call = rootModuleCall();
-      const own = ['name', 'artifacts_dir', 'auth_jwt_secret'];
+      const own = ['name', 'artifacts_dir', 'auth_jwt_secret', 'backend_proof'];
       for (const block of oneLabelBlocks(stack.module, 'variable')) {
         const name = block.labels[0] as string;
         // Tags reach every resource through the provider's default_tags instead.
