@@ -107,3 +107,8 @@ output "backend_environment" {
   description = "With `route_backend = \"http\"`, the environment `fanout backend` runs with, besides the proof."
   value       = module.fanout.backend_environment
 }
+
+output "backend_policy_arn" {
+  description = "With `route_backend = \"http\"`, the IAM policy to attach to the backend's task role."
+  value       = module.fanout.backend_policy_arn
+}

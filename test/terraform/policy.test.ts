@@ -193,11 +193,14 @@ describe('the Terraform stack', () => {
           for (const block of resources(module, type)) {
             const value = expression(block.body[arg]) ?? '';
             expect(`${block.labels.join('.')}.${arg} = ${value}`).toMatch(
-              /= data\.aws_iam_policy_document\.[a-z_]+(\[each\.key\])?\.json$/,
+              /= data\.aws_iam_policy_document\.[a-z_]+(\[each\.key\]|\[0\])?\.json$/,
             );
             // An instance of a document picked by each.key: the document has the same instances.
             const document = /aws_iam_policy_document\.([a-z_]+)\[each\.key\]/.exec(value)?.[1];
             if (document !== undefined) expect(documents.get(document)?.for_each).toBe(block.body.for_each);
+            // The instance [0] of a counted document: the document is counted the same way.
+            const counted = /aws_iam_policy_document\.([a-z_]+)\[0\]/.exec(value)?.[1];
+            if (counted !== undefined) expect(documents.get(counted)?.count).toBe(block.body.count);
           }
         }
         for (const queue of resources(module, 'aws_sqs_queue')) expect(queue.body.policy).toBeUndefined();
@@ -287,8 +290,10 @@ describe('the Terraform stack', () => {
       const manage = statements(stack.all).filter((statement) =>
         statement.actions.some((action) => action.startsWith('execute-api:')),
       );
-      // The fan-out posts events; subscribe posts the events a recovering connection missed.
+      // The fan-out posts events; subscribe posts the events a recovering connection missed, and so
+      // does the HTTP route backend that replaces it (route_backend = "http").
       expect(manage.map((statement) => statement.document).sort()).toEqual([
+        'data.aws_iam_policy_document.backend',
         'data.aws_iam_policy_document.function["fanout"]',
         'data.aws_iam_policy_document.function["subscribe"]',
       ]);

@@ -11,7 +11,18 @@ import {
   PROOF_PATTERN,
   requestParameters,
 } from '../../shared/backend/contract.js';
-import { asObject, instances, loadStack, repoRoot, resource, type Stack, variable } from './stack.js';
+import { type FunctionName, functionSpec } from '../../shared/deployment/manifest.js';
+import {
+  asObject,
+  dataSource,
+  expandBlocks,
+  instances,
+  loadStack,
+  repoRoot,
+  resource,
+  type Stack,
+  variable,
+} from './stack.js';
 
 let stack: Stack;
 
@@ -169,6 +180,43 @@ describe('route_backend', () => {
     expect(value('${local.create_backend_proof_parameter}', kept)).toBe(false);
     expect(value('${local.backend_proof_parameter_name}', kept)).toBe('/platform/proof');
     expect(String(value('${local.backend_proof}', kept))).toContain('data.aws_ssm_parameter.backend_proof');
+  });
+
+  it("gives the backend a policy of the route functions' own statements of functions.json, and reading its proof", () => {
+    const scope = moduleScope(stack.module, HTTP);
+    const document = dataSource(stack.module, 'aws_iam_policy_document', 'backend');
+    const found = expandBlocks(document, 'statement', scope).map((statement) => ({
+      sid: statement.sid,
+      actions: statement.actions,
+      resources: statement.resources,
+    }));
+    const expected = ['connect', 'default', 'disconnect', 'subscribe', 'unsubscribe'].flatMap((name) =>
+      functionSpec(name as FunctionName)
+        .policy.filter((statement) => statement.used_by === undefined)
+        .map((statement) => ({
+          sid: `${name}${statement.sid}`,
+          actions: statement.actions,
+          resources: statement.resources.map((resource) =>
+            resource === 'table'
+              ? '${aws_dynamodb_table.this.arn}'
+              : '${aws_apigatewayv2_stage.this.execution_arn}/POST/@connections/*',
+          ),
+        })),
+    );
+    // The literal statement, then those the dynamic block makes.
+    expect(found).toEqual([
+      {
+        sid: 'ReadGatewayProof',
+        actions: ['ssm:GetParameter'],
+        resources: [expect.stringMatching(/:parameter\/fanout\/backend-proof$/)],
+      },
+      ...expected,
+    ]);
+    expect(new Set(found.map((statement) => statement.sid)).size).toBe(found.length);
+    expect(JSON.stringify(found)).not.toMatch(/logs:|sqs:|"\*"/);
+    expect(document.count).toBe('${local.http_backend ? 1 : 0}');
+    const arn = oneLabelBlocks(stack.module, 'output').find((b) => b.labels[0] === 'backend_policy_arn');
+    expect(arn?.body.value).toBe('${one(aws_iam_policy.backend[*].arn)}');
   });
 
   it('refuses a backend without a URL or a proof, a plain-http URL without a VPC link, and a timeout above 29 s', () => {

@@ -17,3 +17,8 @@ output "event_bus_name" {
   description = "Event bus to publish to."
   value       = module.fanout.event_bus_name
 }
+
+output "backend_policy_arn" {
+  description = "IAM policy to attach to the backend's task role."
+  value       = module.fanout.backend_policy_arn
+}

@@ -81,3 +81,60 @@ resource "aws_apigatewayv2_integration" "backend" {
     }
   }
 }
+
+################################################################################
+# The backend's policy: what the route functions it replaces are allowed, and the proof
+################################################################################
+
+locals {
+  # The statements of the route functions in functions.json that their code needs (not those the
+  # Lambda service uses for them, marked used_by: the function's own log group), the function's name
+  # before each sid so that the sids stay unique (subscribe and unsubscribe both ManageSubscriptions).
+  backend_statements = flatten([
+    for name in sort(tolist(local.route_functions)) : [
+      for statement in local.manifest.functions[name].policy : {
+        sid       = "${name}${statement.sid}"
+        actions   = statement.actions
+        resources = [for resource in statement.resources : local.backend_policy_resources[resource]]
+      } if !can(statement.used_by)
+    ]
+  ])
+
+  backend_policy_resources = {
+    table               = aws_dynamodb_table.this.arn
+    post_to_connections = "${aws_apigatewayv2_stage.this.execution_arn}/POST/@connections/*"
+  }
+}
+
+# Attach it to the backend's task role (ECS, EKS pod identity, an instance profile): it allows what
+# the route Lambdas would be allowed, read from the same functions.json, and reading the proof.
+data "aws_iam_policy_document" "backend" {
+  count = local.http_backend ? 1 : 0
+
+  dynamic "statement" {
+    for_each = local.backend_statements
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+
+  # The task reads the proof at start (ECS `secrets`: the task execution role reads it instead).
+  statement {
+    sid       = "ReadGatewayProof"
+    actions   = ["ssm:GetParameter"]
+    resources = [local.backend_proof_parameter_arn]
+  }
+}
+
+resource "aws_iam_policy" "backend" {
+  count = local.http_backend ? 1 : 0
+
+  name        = "${var.name}-backend"
+  description = "What the ${var.name} route backend calls: the route functions' statements of functions.json, and reading its proof"
+  policy      = data.aws_iam_policy_document.backend[0].json
+
+  tags = var.tags
+}

@@ -166,3 +166,8 @@ output "backend_environment" {
     },
   ) : {}
 }
+
+output "backend_policy_arn" {
+  description = "With `route_backend = \"http\"`, the IAM policy to attach to the backend's task role: the route functions' statements of functions.json (table, posting to connections) and `ssm:GetParameter` on the proof. Null with the Lambda routes."
+  value       = one(aws_iam_policy.backend[*].arn)
+}
