@@ -260,6 +260,20 @@ describe('route_backend', () => {
     ]);
   });
 
+  it('checks the proof at apply too, when it comes from a parameter the module only reads', () => {
+    const integration = resource(stack.module, 'aws_apigatewayv2_integration', 'backend');
+    const lifecycle = isBlockList(integration.lifecycle) ? integration.lifecycle[0] : undefined;
+    const precondition = isBlockList(lifecycle?.precondition) ? lifecycle.precondition[0] : undefined;
+    expect(value(precondition?.condition, HTTP)).toBe(true);
+    expect(value(precondition?.condition, { ...HTTP, backend_proof: 'short' })).toBe(false);
+    expect(value(precondition?.condition, { ...HTTP, backend_proof: `'${PROOF}` })).toBe(false);
+    // A parameter's value is known at apply only; Terraform checks the precondition then.
+    const kept = { ...HTTP, backend_proof: null, backend_proof_parameter_name: '/platform/proof' };
+    expect(String(value('${local.backend_proof}', kept))).toContain(
+      'data.aws_ssm_parameter.backend_proof[0].value',
+    );
+  });
+
   it('says that a route function is not created when functions sizes one under http', () => {
     expect(
       value('${local.function_problems}', { ...HTTP, functions: { connect: { memory_size: 512 } } }),
