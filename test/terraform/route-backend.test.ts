@@ -90,6 +90,8 @@ describe('route_backend', () => {
     expect(instanceKeys('aws_apigatewayv2_integration', 'backend', {})).toEqual([]);
     expect(value('${local.create_backend_proof_parameter}')).toBe(false);
     expect(value('${local.backend_proof_parameter_name}')).toBeNull();
+    // No proof, and nothing that would put one in a template.
+    expect(value('${local.backend_request_parameters}')).toEqual({});
     expect(instanceKeys('aws_cloudwatch_metric_alarm', 'this', {})).toContain('connect-errors');
   });
 

@@ -19,19 +19,20 @@ locals {
   # The value the integrations send. try(): the data source has no instance unless a parameter is named.
   backend_proof = local.http_backend ? (var.backend_proof_parameter_name == null ? var.backend_proof : try(data.aws_ssm_parameter.backend_proof[0].value, null)) : null
 
-  # Each route's integration request parameters: the contract's, with the placeholder replaced by
-  # the proof as a single-quoted static value.
+  # The routes the backend serves; none with route_backend = "lambda".
+  backend_routes = { for key, route in local.routes : key => route if local.http_backend }
+
+  # Each backend route's integration request parameters: the contract's, with the placeholder
+  # replaced by the proof as a single-quoted static value. Over backend_routes, not routes: with the
+  # Lambda routes there is no proof to put in a template.
   backend_proof_parameter_key = "integration.request.header.${local.backend_contract.proof_header}"
   backend_request_parameters = {
-    for key, route in local.routes : key => {
+    for key, route in local.backend_routes : key => {
       for parameter, source in local.backend_contract.routes[key].request_parameters : parameter => (
         parameter == local.backend_proof_parameter_key ? "'${local.backend_proof}'" : source
       )
     }
   }
-
-  # The routes each backend serves; empty with route_backend = "lambda".
-  backend_routes = { for key, route in local.routes : key => route if local.http_backend }
 }
 
 resource "aws_ssm_parameter" "backend_proof" {

@@ -155,6 +155,7 @@ output "backend_proof_parameter_name" {
 
 output "backend_environment" {
   description = "With `route_backend = \"http\"`, the environment `fanout backend` runs with, besides `FANOUT_BACKEND_PROOF`: the route functions' variables as functions.json and the overrides resolve them (table, management endpoint, limits, history) and the integration timeout. Empty with the Lambda routes."
+  # Both results are maps of strings, which Terraform accepts in a conditional (unlike two objects).
   value = local.http_backend ? merge(
     merge([for name in sort(tolist(local.route_functions)) : { for key, value in local.function_environment[name] : key => tostring(value) if value != null }]...),
     {
