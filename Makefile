@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 ENV ?= dev
 
 .PHONY: help install build dev typecheck lint deps format unit check-build test reliability clean \
-	tf-check tf-fmt tf-docs plan apply destroy apache-config screenshots bench bench-quick bench-cost
+	tf-check tf-fmt tf-docs tf-contract plan apply destroy apache-config screenshots bench bench-quick bench-cost
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ tf-fmt: install ## lay out every .tf/.tfvars under terraform/ with terraform fmt
 
 tf-docs: install ## regenerate the inputs/outputs tables of the Terraform READMEs
 	$(BIN)/tsx scripts/terraform/cli.ts docs
+
+tf-contract: install ## write terraform/modules/fanout/backend-contract.json from shared/backend/contract.ts (the HTTP integrations' parameters)
+	$(BIN)/tsx scripts/terraform/cli.ts contract
 
 plan: ## terraform plan for ENV (default dev): preflight, build the zips, init the S3 backend, plan
 	@scripts/terraform/tf.sh plan $(ENV) --preflight-only

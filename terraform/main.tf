@@ -14,7 +14,7 @@ locals {
   name = "${var.name}-${var.environment}"
 }
 
-# Every module input but name, artifacts_dir and the secret (and tags, which reach every resource
+# Every module input but name, artifacts_dir and the secrets (and tags, which reach every resource
 # through the provider's default_tags) comes from var.fanout under the module's own name; an absent
 # one is null, which the module's non-nullable variables turn into their defaults. Terraform cannot
 # spread an object into a module's arguments, hence one line per input: the offline checker reports
@@ -25,6 +25,7 @@ module "fanout" {
   name            = local.name
   artifacts_dir   = coalesce(var.artifacts_dir, "${path.root}/../dist")
   auth_jwt_secret = var.auth_jwt_secret
+  backend_proof   = var.backend_proof
 
   # This stack's own default: a metrics namespace per environment.
   metrics_namespace = coalesce(try(var.fanout.metrics_namespace, null), local.name)
@@ -66,4 +67,11 @@ module "fanout" {
   alarm_oldest_message_age_seconds = try(var.fanout.alarm_oldest_message_age_seconds, null)
 
   tracing_enabled = try(var.fanout.tracing_enabled, null)
+
+  route_backend                  = try(var.fanout.route_backend, null)
+  backend_url                    = try(var.fanout.backend_url, null)
+  backend_vpc_link_id            = try(var.fanout.backend_vpc_link_id, null)
+  backend_integration_timeout_ms = try(var.fanout.backend_integration_timeout_ms, null)
+  backend_proof_parameter_name   = try(var.fanout.backend_proof_parameter_name, null)
+  backend_proof_version          = try(var.fanout.backend_proof_version, null)
 }

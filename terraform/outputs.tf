@@ -92,3 +92,23 @@ output "region" {
   description = "Region the stack is deployed in."
   value       = var.region
 }
+
+output "route_backend" {
+  description = "What serves the routes: `lambda` or `http`."
+  value       = module.fanout.route_backend
+}
+
+output "backend_proof_parameter_name" {
+  description = "With `route_backend = \"http\"`, the SSM parameter the backend's task reads `FANOUT_BACKEND_PROOF` from."
+  value       = module.fanout.backend_proof_parameter_name
+}
+
+output "backend_environment" {
+  description = "With `route_backend = \"http\"`, the environment `fanout backend` runs with, besides the proof."
+  value       = module.fanout.backend_environment
+}
+
+output "backend_policy_arn" {
+  description = "With `route_backend = \"http\"`, the IAM policy to attach to the backend's task role."
+  value       = module.fanout.backend_policy_arn
+}

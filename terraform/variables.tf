@@ -45,7 +45,7 @@ variable "artifacts_dir" {
 ################################################################################
 
 variable "fanout" {
-  description = "Inputs of the fanout module, by its variable names (see `modules/fanout/README.md`), e.g. `{ log_level = \"DEBUG\", fanout_queue = { maximum_concurrency = 10 } }`. A left-out input takes the module's default, except `metrics_namespace` (here `<name>-<environment>`). `name`, `artifacts_dir`, `tags` and `auth_jwt_secret` come from this stack's own variables."
+  description = "Inputs of the fanout module, by its variable names (see `modules/fanout/README.md`), e.g. `{ log_level = \"DEBUG\", fanout_queue = { maximum_concurrency = 10 } }`. A left-out input takes the module's default, except `metrics_namespace` (here `<name>-<environment>`). `name`, `artifacts_dir`, `tags`, `auth_jwt_secret` and `backend_proof` come from this stack's own variables."
   type        = any
   default     = {}
   nullable    = false
@@ -56,8 +56,8 @@ variable "fanout" {
   }
 
   validation {
-    condition     = length(setintersection(try(keys(var.fanout), []), ["name", "artifacts_dir", "tags", "auth_jwt_secret"])) == 0
-    error_message = "Set name, artifacts_dir and tags as this stack's own variables, and the secret as TF_VAR_auth_jwt_secret, not inside fanout."
+    condition     = length(setintersection(try(keys(var.fanout), []), ["name", "artifacts_dir", "tags", "auth_jwt_secret", "backend_proof"])) == 0
+    error_message = "Set name, artifacts_dir and tags as this stack's own variables, and the secrets as TF_VAR_auth_jwt_secret and TF_VAR_backend_proof, not inside fanout."
   }
 }
 
@@ -67,4 +67,11 @@ variable "auth_jwt_secret" {
   default     = null
   sensitive   = true
   ephemeral   = true
+}
+
+variable "backend_proof" {
+  description = "The gateway's proof for `fanout.route_backend = \"http\"` (32 to 512 characters of `A-Z a-z 0-9 . _ ~ + / = -`), the module's `backend_proof`: written write-only to the SSM parameter the backend reads, but also a static value of the integrations' request parameters, so it is in the state (terraform/README.md, \"The backend's proof\"). Pass it as TF_VAR_backend_proof, not in a tfvars file; leave it unset with the Lambda routes or with `fanout.backend_proof_parameter_name`."
+  type        = string
+  default     = null
+  sensitive   = true
 }

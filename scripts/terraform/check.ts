@@ -60,7 +60,17 @@ export const RULES = {
   'undeclared-variable': 'a value in a .tfvars file for a variable the module does not declare',
   'unread-attribute':
     'a .tfvars attribute of a variable read attribute by attribute (`var.x.y`) that nothing reads',
+  'missing-file':
+    'a file the module reads from `path.module` by a literal name (file(), templatefile(), ...) that is not there',
 } as const;
+
+/**
+ * A read of a file named relative to the module, `file("${path.module}/backend-contract.json")` and
+ * the like: only such literal names can be checked before plan (a bundle under var.artifacts_dir
+ * exists only after `make build`). Terraform itself fails on a missing one only at plan.
+ */
+const MODULE_FILE_READ =
+  /\b(file|templatefile|filebase64|filebase64sha256|filebase64sha512|filemd5|filesha1|filesha256|filesha512)\(\s*"\$\{path\.module\}\/([^"$]+)"/g;
 
 export type RuleId = keyof typeof RULES;
 
@@ -479,6 +489,15 @@ class ModuleChecker {
   private scanString(value: string, bound: ReadonlySet<string>, where: Where): void {
     if (!isTemplate(value)) return;
     const { references, functions } = analyze(value, bound);
+    for (const [, fn, name] of value.matchAll(MODULE_FILE_READ)) {
+      if (name === undefined || existsSync(join(where.file.path, '..', name))) continue;
+      this.report(
+        where.file,
+        'missing-file',
+        `${fn}() reads \${path.module}/${name}, which is not in the module's directory`,
+        lineOf(where.file.source, name, where.line) ?? where.line,
+      );
+    }
     for (const fn of functions) {
       if (!TERRAFORM_FUNCTIONS.has(fn)) {
         this.report(

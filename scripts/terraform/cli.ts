@@ -5,9 +5,12 @@
  *   tsx scripts/terraform/cli.ts fmt [--check] [dir...]   lay out .tf/.tfvars with `terraform fmt` (the binary
  *                                                   when it is on the PATH, else hcl-tools)
  *   tsx scripts/terraform/cli.ts docs [--check]     regenerate the inputs/outputs tables of the READMEs
+ *   tsx scripts/terraform/cli.ts contract [--check] write the module's backend-contract.json from
+ *                                                   shared/backend/contract.ts
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { CONTRACT_COMMAND, CONTRACT_FILE, renderBackendContract } from './backend-contract.js';
 import { checkTree, formatFinding, RULES } from './check.js';
 import { docsStatus, REFRESH_COMMAND, writeDocs } from './docs.js';
 import { defaultFormatter } from './format.js';
@@ -70,6 +73,28 @@ async function docs(checkOnly: boolean): Promise<number> {
   return stale.length === 0 ? 0 : 1;
 }
 
+function contract(checkOnly: boolean): number {
+  const path = join(root, CONTRACT_FILE);
+  const expected = renderBackendContract();
+  let current: string | undefined;
+  try {
+    current = readFileSync(path, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === expected) {
+    console.log(`${CONTRACT_FILE} is up to date`);
+    return 0;
+  }
+  if (checkOnly) {
+    console.log(`stale: ${CONTRACT_FILE} (run ${CONTRACT_COMMAND})`);
+    return 1;
+  }
+  writeFileSync(path, expected);
+  console.log(`updated ${CONTRACT_FILE}`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const checkOnly = rest.includes('--check');
@@ -82,9 +107,11 @@ async function main(argv: string[]): Promise<number> {
       return fmt(targets, checkOnly);
     case 'docs':
       return docs(checkOnly);
+    case 'contract':
+      return contract(checkOnly);
     default:
       console.error(
-        'usage: tsx scripts/terraform/cli.ts check [dir...] | fmt [--check] [dir...] | docs [--check]',
+        'usage: tsx scripts/terraform/cli.ts check [dir...] | fmt [--check] [dir...] | docs [--check] | contract [--check]',
       );
       return 2;
   }

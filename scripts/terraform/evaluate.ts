@@ -529,6 +529,16 @@ const BUILTINS: Record<string, Builtin> = {
   min: (args) => Math.min(...numbers(args, 'min')),
   nonsensitive: ([x]) => x ?? null,
   sensitive: ([x]) => x ?? null,
+  // RE2 in Terraform, RegExp here: the same for the patterns the stack writes (classes, anchors,
+  // repetition, groups), which use nothing where the two differ (look-around, back references).
+  regex: ([pattern, s]) => {
+    const source = text(pattern ?? null, 'regex()');
+    // RE2 names a group (?P<name>...), RegExp (?<name>...).
+    const match = new RegExp(source.replaceAll('(?P<', '(?<')).exec(text(s ?? null, 'regex()'));
+    if (match === null) throw new EvaluationError(`regex() found no match for ${JSON.stringify(source)}`);
+    if (match.groups !== undefined) return { ...match.groups } as Record<string, Value>;
+    return match.length > 1 ? match.slice(1).map((group) => group ?? null) : match[0];
+  },
   setintersection: ([first, ...rest]) =>
     list(first ?? null, 'setintersection()').filter((x) =>
       rest.every((other) => list(other, 'setintersection()').some((y) => equal(x, y))),

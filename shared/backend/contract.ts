@@ -3,8 +3,10 @@
  * "Routes on your own HTTP backend"): the path each route is sent to, the headers each integration
  * maps from API Gateway's context variables, and the proof header. This module is its single source:
  * the backend parses what it names (request.ts), the local gateway sends what it names
- * (local/gateway/http-integration.ts), and the Terraform `route_backend = "http"` choice is to build
- * its `request_parameters` from a JSON rendering of it, never from a copy of the names.
+ * (local/gateway/http-integration.ts), and the Terraform `route_backend = "http"` choice builds its
+ * `request_parameters` from a JSON rendering of it (terraform/modules/fanout/backend-contract.json,
+ * written by `make tf-contract`, checked by test/terraform/route-backend.test.ts), never from a copy
+ * of the names.
  *
  * Why headers at all: on an HTTP integration, API Gateway forwards the connection's details on
  * `$connect` only; `$default`, custom routes and `$disconnect` arrive without the connection id
@@ -113,10 +115,10 @@ export function routeAt(path: string): BackendRouteKey | undefined {
 }
 
 /**
- * The contract as JSON, for the Terraform `route_backend = "http"` choice to read from a file
- * generated from this module (Terraform cannot import TypeScript): each route's path, whether it is
- * two-way, and its request parameters with the proof left as `PROOF_PLACEHOLDER`, which Terraform
- * replaces with the secret it reads from SSM or Secrets Manager.
+ * The contract as JSON, which the Terraform `route_backend = "http"` choice reads from a file
+ * generated from this module (Terraform cannot import TypeScript; scripts/terraform/backend-contract.ts
+ * renders it): each route's path, whether it is two-way, and its request parameters with the proof
+ * left as `PROOF_PLACEHOLDER`, which Terraform replaces with the secret (given, or read from SSM).
  */
 export const PROOF_PLACEHOLDER = 'PROOF';
 

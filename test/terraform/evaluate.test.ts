@@ -66,6 +66,14 @@ describe('evaluating Terraform expressions offline', () => {
     expect(() => value('${lenght(var.l)}')).toThrow(/lenght\(\) is not supported/);
   });
 
+  it('matches regex() as Terraform does: the match, its groups, or an error that can() turns false', () => {
+    expect(value('${regex("^[a-z]+", "abc1")}')).toBe('abc');
+    expect(value('${regex("^(a)(b)?", "ac")}')).toEqual(['a', null]);
+    expect(value('${regex("^(?P<first>a)", "ab")}')).toEqual({ first: 'a' });
+    expect(() => value('${regex("^z", "abc")}')).toThrow(/regex\(\) found no match for "\^z"/);
+    expect(value('${can(regex("^z", "abc"))}')).toBe(false);
+  });
+
   it('keeps resource attributes unknown, printed as written once their indexes are known', () => {
     const each = withBindings(scope, { each: { key: 'fanout', value: {} } });
     expect(value('${aws_sqs_queue.fanout.arn}')).toBe('${aws_sqs_queue.fanout.arn}');

@@ -193,11 +193,14 @@ describe('the Terraform stack', () => {
           for (const block of resources(module, type)) {
             const value = expression(block.body[arg]) ?? '';
             expect(`${block.labels.join('.')}.${arg} = ${value}`).toMatch(
-              /= data\.aws_iam_policy_document\.[a-z_]+(\[each\.key\])?\.json$/,
+              /= data\.aws_iam_policy_document\.[a-z_]+(\[each\.key\]|\[0\])?\.json$/,
             );
             // An instance of a document picked by each.key: the document has the same instances.
             const document = /aws_iam_policy_document\.([a-z_]+)\[each\.key\]/.exec(value)?.[1];
             if (document !== undefined) expect(documents.get(document)?.for_each).toBe(block.body.for_each);
+            // The instance [0] of a counted document: the document is counted the same way.
+            const counted = /aws_iam_policy_document\.([a-z_]+)\[0\]/.exec(value)?.[1];
+            if (counted !== undefined) expect(documents.get(counted)?.count).toBe(block.body.count);
           }
         }
         for (const queue of resources(module, 'aws_sqs_queue')) expect(queue.body.policy).toBeUndefined();
@@ -287,8 +290,10 @@ describe('the Terraform stack', () => {
       const manage = statements(stack.all).filter((statement) =>
         statement.actions.some((action) => action.startsWith('execute-api:')),
       );
-      // The fan-out posts events; subscribe posts the events a recovering connection missed.
+      // The fan-out posts events; subscribe posts the events a recovering connection missed, and so
+      // does the HTTP route backend that replaces it (route_backend = "http").
       expect(manage.map((statement) => statement.document).sort()).toEqual([
+        'data.aws_iam_policy_document.backend',
         'data.aws_iam_policy_document.function["fanout"]',
         'data.aws_iam_policy_document.function["subscribe"]',
       ]);
@@ -571,7 +576,11 @@ describe('the Terraform stack', () => {
 
     it('scopes each invoke permission to its route or to the authorizer', () => {
       const route = resource(stack.module, 'aws_lambda_permission', 'route');
-      expect(route.for_each).toBe('${local.routes}');
+      // Every route's, unless route_backend = "http" creates no route function (route-backend.test.ts).
+      expect(route.for_each).toBe('${local.lambda_routes}');
+      expect(Object.keys(asObject(value('${local.lambda_routes}'), 'lambda_routes'))).toEqual(
+        Object.keys(asObject(value('${local.routes}'), 'routes')),
+      );
       expect(route.source_arn).toBe('${aws_apigatewayv2_stage.this.execution_arn}/${each.key}');
       const authorizer = resource(stack.module, 'aws_lambda_permission', 'authorizer');
       expect(authorizer.source_arn).toBe(
@@ -675,10 +684,11 @@ describe('the Terraform stack', () => {
     it("takes the module's inputs as one object instead of re-declaring them", () => {
       const declared = oneLabelBlocks(stack.root, 'variable').map((block) => block.labels[0] as string);
       const moduleInputs = new Set(oneLabelBlocks(stack.module, 'variable').map((block) => block.labels[0]));
-      // Only what this stack sets itself: names, the bundles' directory, tags and the secret (sensitive).
+      // Only what this stack sets itself: names, the bundles' directory, tags and the secrets (sensitive).
       expect(declared.filter((name) => moduleInputs.has(name)).sort()).toEqual([
         'artifacts_dir',
         'auth_jwt_secret',
+        'backend_proof',
         'name',
         'tags',
       ]);
@@ -689,11 +699,12 @@ describe('the Terraform stack', () => {
       ]);
       expect(variable(stack.root, 'fanout')).toMatchObject({ type: '${any}', default: {}, nullable: false });
       expect(variable(stack.root, 'auth_jwt_secret').sensitive).toBe(true);
+      expect(variable(stack.root, 'backend_proof').sensitive).toBe(true);
     });
 
     it("passes every input of the module on from var.fanout, under the module's own name", () => {
       const call = rootModuleCall();
-      const own = ['name', 'artifacts_dir', 'auth_jwt_secret'];
+      const own = ['name', 'artifacts_dir', 'auth_jwt_secret', 'backend_proof'];
       for (const block of oneLabelBlocks(stack.module, 'variable')) {
         const name = block.labels[0] as string;
         // Tags reach every resource through the provider's default_tags instead.

@@ -118,10 +118,21 @@ suite(binary === undefined ? `${title} (skipped: no terraform on the PATH)` : ti
         fanout_queue: { batch_sise: 20, maximum_concurrency: 1 },
       },
     ],
+    [
+      'route_backend = "http", sizing a route function it does not create',
+      {
+        route_backend: 'http',
+        backend_url: 'https://backend.example.com',
+        backend_proof: 'p'.repeat(32),
+        functions: { connect: { memory_size: 512 } },
+      },
+    ],
   ] as [string, Record<string, Json>][])(
     'computes manifest.tf from %s as the offline evaluator does',
     async (_, inputs) => {
       const names = [
+        'routes',
+        'route_functions',
         'functions',
         'function_settings',
         'fanout_queue',
@@ -159,4 +170,36 @@ suite(binary === undefined ? `${title} (skipped: no terraform on the PATH)` : ti
     expect(message).toContain('fanout_queue.batch_sise is not a setting of the fan-out queue');
     expect(run(['plan', '-input=false'], { settings: { FANOUT_CONCURRENCY: '64' } }).status).toBe(0);
   }, 60_000);
+
+  it("refuses an HTTP route backend's inputs as the offline policy tests expect", () => {
+    const message = (inputs: Record<string, Json>) => {
+      const plan = run(['plan', '-input=false'], inputs);
+      return { status: plan.status, errors: plan.stderr.replace(/[│\s]+/g, ' ') };
+    };
+    const http = {
+      route_backend: 'http',
+      backend_url: 'https://backend.example.com',
+      backend_proof: 'p'.repeat(32),
+    };
+    expect(message(http).status).toBe(0);
+    expect(message({ route_backend: 'ecs' }).errors).toContain('route_backend must be "lambda" or "http".');
+    const bare = message({ route_backend: 'http' }).errors;
+    expect(bare).toContain('route_backend = "http" needs backend_url');
+    expect(bare).toContain('route_backend = "http" needs the gateway\'s proof');
+    expect(message({ ...http, backend_url: 'http://backend.example.com' }).errors).toContain(
+      'backend_url must be https:// unless the integrations go through a VPC link',
+    );
+    expect(
+      message({ ...http, backend_url: 'http://nlb.internal:8080', backend_vpc_link_id: 'abc123' }).status,
+    ).toBe(0);
+    expect(message({ ...http, backend_url: 'https://backend.example.com/' }).errors).toContain(
+      'backend_url must be an http(s):// URL without a query, a fragment or a trailing slash',
+    );
+    expect(message({ ...http, backend_proof: "has'quote".repeat(4) }).errors).toContain(
+      'backend_proof must be 32 to 512 characters',
+    );
+    expect(message({ ...http, backend_integration_timeout_ms: 29_001 }).errors).toContain(
+      'backend_integration_timeout_ms must be a whole number of milliseconds from 50 to 29000',
+    );
+  }, 120_000);
 });

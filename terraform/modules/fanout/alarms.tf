@@ -5,6 +5,10 @@
 locals {
   alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
 
+  # Alarms on a route function, left out when the backend serves the routes: its failures are the
+  # API's integration errors then (api-integration-errors), and the backend's own logs and metrics.
+  route_function_alarms = local.http_backend ? ["connect-errors"] : []
+
   # API Gateway publishes WebSocket metrics by ApiId and Stage; EventBridge by rule on a custom bus.
   api_alarm_dimensions  = { ApiId = aws_apigatewayv2_api.this.id, Stage = var.stage_name }
   rule_alarm_dimensions = { EventBusName = aws_cloudwatch_event_bus.this.name, RuleName = aws_cloudwatch_event_rule.fanout.name }
@@ -98,10 +102,12 @@ locals {
       description = "The connect function failed invocations: new connections are refused."
       namespace   = "AWS/Lambda"
       metric_name = "Errors"
-      dimensions  = { FunctionName = aws_lambda_function.this["connect"].function_name }
-      statistic   = "Sum"
-      period      = 60
-      threshold   = 0
+      # try(): with route_backend = "http" there is no connect function, and route_function_alarms
+      # leaves this alarm out.
+      dimensions = { FunctionName = try(aws_lambda_function.this["connect"].function_name, null) }
+      statistic  = "Sum"
+      period     = 60
+      threshold  = 0
     }
     # The rule's target: events EventBridge could not put on the queue, and dead letters it could not
     # put on the events DLQ either (those are lost).
@@ -136,7 +142,7 @@ locals {
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
-  for_each = { for key, alarm in local.alarms : key => alarm if var.alarms_enabled }
+  for_each = { for key, alarm in local.alarms : key => alarm if var.alarms_enabled && !contains(local.route_function_alarms, key) }
 
   alarm_name          = "${var.name}-${each.key}"
   alarm_description   = each.value.description

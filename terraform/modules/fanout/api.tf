@@ -34,8 +34,11 @@ resource "aws_apigatewayv2_authorizer" "this" {
   }
 }
 
+# The Lambda routes' integrations; with route_backend = "http", backend.tf's take their place. Two
+# resources rather than one whose every argument depends on the choice, so that neither refers to a
+# function or an alias that does not exist.
 resource "aws_apigatewayv2_integration" "this" {
-  for_each = local.routes
+  for_each = local.lambda_routes
 
   api_id             = aws_apigatewayv2_api.this.id
   description        = "${each.key} -> ${aws_lambda_function.this[each.value.function].function_name}"
@@ -51,12 +54,20 @@ resource "aws_apigatewayv2_integration" "this" {
   }
 }
 
+locals {
+  # Each route's integration, Lambda or HTTP: one of the two resources has an instance per route.
+  integration_ids = merge(
+    { for key, integration in aws_apigatewayv2_integration.this : key => integration.id },
+    { for key, integration in aws_apigatewayv2_integration.backend : key => integration.id },
+  )
+}
+
 resource "aws_apigatewayv2_route" "this" {
   for_each = local.routes
 
   api_id                              = aws_apigatewayv2_api.this.id
   route_key                           = each.key
-  target                              = "integrations/${aws_apigatewayv2_integration.this[each.key].id}"
+  target                              = "integrations/${local.integration_ids[each.key]}"
   authorization_type                  = each.key == "$connect" ? "CUSTOM" : "NONE"
   authorizer_id                       = each.key == "$connect" ? aws_apigatewayv2_authorizer.this.id : null
   route_response_selection_expression = each.value.two_way ? "$default" : null
@@ -80,6 +91,7 @@ resource "aws_apigatewayv2_deployment" "this" {
       aws_apigatewayv2_api.this.route_selection_expression,
       aws_apigatewayv2_authorizer.this,
       aws_apigatewayv2_integration.this,
+      aws_apigatewayv2_integration.backend,
       aws_apigatewayv2_route.this,
       aws_apigatewayv2_route_response.this,
     ]))
@@ -200,7 +212,7 @@ resource "aws_api_gateway_account" "this" {
 ################################################################################
 
 resource "aws_lambda_permission" "route" {
-  for_each = local.routes
+  for_each = local.lambda_routes
 
   statement_id  = "AllowApiGatewayRoute-${trimprefix(each.key, "$")}"
   action        = "lambda:InvokeFunction"

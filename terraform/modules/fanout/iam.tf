@@ -76,7 +76,9 @@ data "aws_iam_policy_document" "tracing" {
 }
 
 resource "aws_iam_role_policy" "tracing" {
-  for_each = var.tracing_enabled ? local.functions : {}
+  # A filter, not `var.tracing_enabled ? local.functions : {}`: local.functions is an object (its
+  # functions' policies differ in shape), and Terraform refuses a conditional between it and {}.
+  for_each = { for name, fn in local.functions : name => fn if var.tracing_enabled }
 
   name   = "${var.name}-${each.key}-tracing"
   role   = aws_iam_role.this[each.key].id

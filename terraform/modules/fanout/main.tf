@@ -3,31 +3,10 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  # Two-way routes send the function's reply back on the socket (route response `$default`).
-  routes = {
-    "$connect" = {
-      function = "connect"
-      two_way  = false
-    }
-    "$disconnect" = {
-      function = "disconnect"
-      two_way  = false
-    }
-    "$default" = {
-      function = "default"
-      two_way  = true
-    }
-    subscribe = {
-      function = "subscribe"
-      two_way  = true
-    }
-    unsubscribe = {
-      function = "unsubscribe"
-      two_way  = true
-    }
-  }
-
   two_way_routes = { for key, route in local.routes : key => route if route.two_way }
+
+  # The routes a Lambda function serves: all of them, or none with route_backend = "http" (backend.tf).
+  lambda_routes = { for key, route in local.routes : key => route if !local.http_backend }
 
   # The alias of every function that callers invoke (functions.tf).
   function_alias = "live"

@@ -10,15 +10,45 @@
 locals {
   manifest = jsondecode(file("${path.module}/functions.json"))
 
-  # Description, memory, timeout and IAM statements of each function, with var.functions applied.
-  # Each has a directory in functions/, from which `make build` writes <artifacts_dir>/<name>.zip.
+  # Two-way routes send the function's reply back on the socket (route response `$default`).
+  routes = {
+    "$connect" = {
+      function = "connect"
+      two_way  = false
+    }
+    "$disconnect" = {
+      function = "disconnect"
+      two_way  = false
+    }
+    "$default" = {
+      function = "default"
+      two_way  = true
+    }
+    subscribe = {
+      function = "subscribe"
+      two_way  = true
+    }
+    unsubscribe = {
+      function = "unsubscribe"
+      two_way  = true
+    }
+  }
+
+  # With route_backend = "http" the backend serves the routes, and their functions are not created.
+  http_backend    = var.route_backend == "http"
+  route_functions = toset([for route in values(local.routes) : route.function])
+
+  # Description, memory, timeout and IAM statements of each function this configuration creates,
+  # with var.functions applied: every function, or, with route_backend = "http", the authorizer and
+  # the fan-out function only (the backend serves the routes). Each has a directory in functions/,
+  # from which `make build` writes <artifacts_dir>/<name>.zip.
   functions = {
     for name, fn in local.manifest.functions : name => {
       description = fn.description
       memory_size = lookup(lookup(var.functions, name, {}), "memory_size", fn.memory_size)
       timeout     = lookup(lookup(var.functions, name, {}), "timeout", fn.timeout)
       policy      = fn.policy
-    }
+    } if !(local.http_backend && contains(local.route_functions, name))
   }
 
   # Every setting (a variable with a default, not wired from a resource) of any function, by name.
@@ -74,8 +104,11 @@ locals {
     ) if !can(local.setting_variables[key]) && !try(floor(tonumber(value)) == tonumber(value) && tonumber(value) >= local.setting_specs[key].min && tonumber(value) <= local.setting_specs[key].max, false)
   ])
   function_problems = [
-    for name in keys(var.functions) : "functions.${name} is not a function (functions.json has ${join(", ", sort(keys(local.functions)))})."
-    if !contains(keys(local.functions), name)
+    for name in keys(var.functions) : (
+      contains(keys(local.manifest.functions), name)
+      ? "functions.${name} is a route function, which route_backend = \"http\" does not create; size the backend instead."
+      : "functions.${name} is not a function (functions.json has ${join(", ", sort(keys(local.manifest.functions)))})."
+    ) if !contains(keys(local.functions), name)
   ]
   fanout_queue_problems = [
     for key, value in var.fanout_queue : (

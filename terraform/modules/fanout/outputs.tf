@@ -138,3 +138,37 @@ output "alarm_arns" {
   description = "ARN of each CloudWatch alarm, by alarm (empty when alarms are disabled)."
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.arn }
 }
+
+################################################################################
+# Route backend (route_backend = "http")
+################################################################################
+
+output "route_backend" {
+  description = "What serves the routes: `lambda` or `http`."
+  value       = var.route_backend
+}
+
+output "backend_proof_parameter_name" {
+  description = "With `route_backend = \"http\"`, the SSM SecureString parameter holding the gateway's proof: give it to the backend's task as `FANOUT_BACKEND_PROOF` (ECS `secrets` with `valueFrom`), never on a command line. Null with the Lambda routes."
+  value       = local.backend_proof_parameter_name
+}
+
+output "backend_environment" {
+  description = "With `route_backend = \"http\"`, the environment `fanout backend` runs with, besides `FANOUT_BACKEND_PROOF`: the route functions' variables as functions.json and the overrides resolve them (table, management endpoint, limits, history) and the integration timeout. Empty with the Lambda routes."
+  # Both results are maps of strings, which Terraform accepts in a conditional (unlike two objects).
+  value = local.http_backend ? merge(
+    merge([for name in sort(tolist(local.route_functions)) : { for key, value in local.function_environment[name] : key => tostring(value) if value != null }]...),
+    {
+      AWS_REGION                            = data.aws_region.current.region
+      FANOUT_BACKEND_INTEGRATION_TIMEOUT_MS = tostring(var.backend_integration_timeout_ms)
+      NODE_OPTIONS                          = local.common_environment.NODE_OPTIONS
+      POWERTOOLS_LOG_LEVEL                  = var.log_level
+      POWERTOOLS_METRICS_NAMESPACE          = var.metrics_namespace
+    },
+  ) : {}
+}
+
+output "backend_policy_arn" {
+  description = "With `route_backend = \"http\"`, the IAM policy to attach to the backend's task role: the route functions' statements of functions.json (table, posting to connections) and `ssm:GetParameter` on the proof. Null with the Lambda routes."
+  value       = one(aws_iam_policy.backend[*].arn)
+}

@@ -81,6 +81,113 @@ variable "manage_api_gateway_account" {
 }
 
 ################################################################################
+# Route backend: the route Lambdas, or HTTP integrations to `fanout backend`
+################################################################################
+
+variable "route_backend" {
+  description = "What serves the routes (`$connect`, `$disconnect`, `$default`, `subscribe`, `unsubscribe`): `lambda` (the default), one function each, or `http`, API Gateway HTTP integrations (`HTTP_PROXY`) to a `fanout backend` at `backend_url`, with the connection id, the authorizer's context and the proof mapped into headers. With `http` no route function is created (nor its role, log group, alias, permission or alarm); the authorizer and the fan-out function stay Lambda. See terraform/README.md, \"Routes on your own HTTP backend\"."
+  type        = string
+  default     = "lambda"
+  nullable    = false
+
+  validation {
+    condition     = contains(["lambda", "http"], var.route_backend)
+    error_message = "route_backend must be \"lambda\" or \"http\"."
+  }
+}
+
+variable "backend_url" {
+  description = "Base URL of the `fanout backend` (no trailing slash; each route is `POST <backend_url>/routes/<route>`), with `route_backend = \"http\"`. Without `backend_vpc_link_id` a public `https://` URL (the proof travels in a header); with it, the URI of the VPC link's Network Load Balancer listener, e.g. `http://internal-fanout-nlb-123.elb.eu-west-1.amazonaws.com:8080`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.route_backend == "lambda" || var.backend_url != null
+    error_message = "route_backend = \"http\" needs backend_url, the base URL of the fanout backend."
+  }
+
+  validation {
+    condition     = var.backend_url == null ? true : can(regex("^https?://[^/?#\\s]+(/[^?#\\s]*[^/?#\\s])?$", var.backend_url))
+    error_message = "backend_url must be an http(s):// URL without a query, a fragment or a trailing slash, e.g. https://backend.example.com."
+  }
+
+  validation {
+    condition     = var.backend_url == null || var.backend_vpc_link_id != null ? true : startswith(var.backend_url, "https://")
+    error_message = "backend_url must be https:// unless the integrations go through a VPC link (backend_vpc_link_id): the gateway's proof travels in a header."
+  }
+}
+
+variable "backend_vpc_link_id" {
+  description = "ID of a VPC link (API Gateway REST API VPC link, to a Network Load Balancer) the HTTP integrations go through (`connection_type = \"VPC_LINK\"`), so that the backend needs no public address; null (the default) sends them over the internet to an https:// `backend_url`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backend_vpc_link_id == null ? true : can(regex("^[a-z0-9]{1,32}$", var.backend_vpc_link_id))
+    error_message = "backend_vpc_link_id must be the ID of a VPC link (lowercase letters and digits, e.g. abc123)."
+  }
+}
+
+variable "backend_integration_timeout_ms" {
+  description = "How long API Gateway waits for the backend's answer on each route, milliseconds: 50 to 29000, API Gateway's integration limit (\"Amazon API Gateway quotas for configuring and running a WebSocket API\"). Give the backend the same value as `FANOUT_BACKEND_INTEGRATION_TIMEOUT_MS` (the `backend_environment` output carries it)."
+  type        = number
+  default     = 29000
+  nullable    = false
+
+  validation {
+    condition     = var.backend_integration_timeout_ms >= 50 && var.backend_integration_timeout_ms <= 29000 && floor(var.backend_integration_timeout_ms) == var.backend_integration_timeout_ms
+    error_message = "backend_integration_timeout_ms must be a whole number of milliseconds from 50 to 29000 (API Gateway waits at most 29 seconds for an integration)."
+  }
+}
+
+variable "backend_proof" {
+  description = "The gateway's proof, with `route_backend = \"http\"`: a secret of 32 to 512 characters of `A-Z a-z 0-9 . _ ~ + / = -` that every integration sends in `X-Fanout-Gateway-Proof` and the backend requires (`FANOUT_BACKEND_PROOF`). The module writes it, write-only, to the SecureString parameter it creates for the backend's task to read; but it is also a static value of the integrations' request parameters, so it is in the state and in the API's configuration (not ephemeral for that reason; see terraform/README.md, \"The backend's proof\"). Leave it null with `backend_proof_parameter_name`."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  # backend-contract.json's proof_pattern (PROOF_PATTERN of shared/backend/contract.ts); policy.test.ts
+  # holds the two equal.
+  validation {
+    condition     = var.backend_proof == null ? true : can(regex("^[A-Za-z0-9._~+/=-]{32,512}$", var.backend_proof))
+    error_message = "backend_proof must be 32 to 512 characters of A-Z a-z 0-9 . _ ~ + / = - (a quote cannot go into a static request parameter)."
+  }
+
+  validation {
+    condition     = var.backend_proof == null || var.backend_proof_parameter_name == null
+    error_message = "Set at most one of backend_proof and backend_proof_parameter_name (a parameter you keep yourself)."
+  }
+
+  validation {
+    condition     = var.route_backend == "lambda" || var.backend_proof != null || var.backend_proof_parameter_name != null
+    error_message = "route_backend = \"http\" needs the gateway's proof: backend_proof, or backend_proof_parameter_name naming the SSM parameter that holds it."
+  }
+}
+
+variable "backend_proof_parameter_name" {
+  description = "Name of an existing SSM SecureString parameter holding the gateway's proof, e.g. `/platform/fanout/backend-proof`: the module reads it (with decryption) to write the integrations' request parameters, and the backend's task reads it too. Null (the default) creates `/<name>/backend-proof` from `backend_proof`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backend_proof_parameter_name == null ? true : can(regex("^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.backend_proof_parameter_name))
+    error_message = "backend_proof_parameter_name must be an SSM parameter name: letters, digits, _ . - and / between levels."
+  }
+}
+
+variable "backend_proof_version" {
+  description = "Version of the proof in the parameter the module creates: raise it with a new `backend_proof` to write the new value (the parameter keeps no copy in the state to compare with). The integrations follow the value itself."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.backend_proof_version >= 1 && floor(var.backend_proof_version) == var.backend_proof_version
+    error_message = "backend_proof_version must be a whole number >= 1."
+  }
+}
+
+################################################################################
 # Authentication (the $connect authorizer)
 ################################################################################
 
