@@ -111,7 +111,13 @@ export class Pacer {
   static readonly BACK_OFF = 0.9;
   /** A success adds GROWTH / rate: about GROWTH posts a second more per second without a throttle. */
   static readonly GROWTH = 20;
-  static readonly MIN_RATE = 1;
+  /**
+   * The lowest pace, posts a second. A rate learnt from few posts measures the demand, not the
+   * account's capacity (two connections in a retry record "admit" two posts a second), and carried into
+   * a larger record it would push their slots past the deadline. API Gateway's account limits are
+   * thousands a second; below this floor throttles are left to each post's backoff.
+   */
+  static readonly MIN_RATE = 50;
   /** A throttled share within this fraction of the one before the cut is "the same": pacing is lifted. */
   static readonly SAME_SHARE = 0.1;
   /** Answers between two cuts below which their throttled share says nothing. */

@@ -168,7 +168,7 @@ describe('Pacer', () => {
     expect(p.currentRate()).toBeLessThan(once);
   });
 
-  it('raises its rate with each success and never pauses below one post a second', () => {
+  it('raises its rate with each success and never paces below its lowest rate', () => {
     const { p } = pacer();
     p.throttled();
     expect(p.currentRate()).toBe(Pacer.MIN_RATE);
@@ -179,15 +179,16 @@ describe('Pacer', () => {
   it('refuses a slot that would come at or after the deadline, and takes none', async () => {
     const { p, sleeps, advance } = pacer();
     p.throttled();
-    // Paced at one post a second: the first slot is now, the next one a second later.
-    const deadline = 1_000_000 + 500;
+    // Paced at the lowest rate: the first slot is now, the next one 1000 / MIN_RATE ms later.
+    const slot = 1000 / Pacer.MIN_RATE;
+    const deadline = 1_000_000 + slot / 2;
     await expect(p.acquire(deadline)).resolves.toBe(true);
     await expect(p.acquire(deadline)).resolves.toBe(false);
     expect(sleeps).toEqual([]);
     // The refused slot was not taken: without a deadline, the next post still waits one slot.
     advance(0);
     await expect(p.acquire()).resolves.toBe(true);
-    expect(sleeps).toEqual([1000]);
+    expect(sleeps).toEqual([slot]);
   });
 
   it('lifts the pacing when a cut leaves the throttled share where it was (throttling that does not follow the rate)', () => {

@@ -54,8 +54,8 @@ describe('delivery under an account throttle (real time)', () => {
     );
     const ids = Array.from({ length: 60 }, (_, i) => `c${i}`);
     for (const id of ids) await addConnection({ store, gateway }, id, ['t/x']);
-    // An account that admits 2 posts a second: 32 posts waiting for their paced slots reach far past a
-    // 3-second deadline.
+    // An account that admits 2 posts a second: most posts are throttled, however they are paced, and
+    // what cannot be delivered by the deadline must be handed over before it, not lost to the timeout.
     const admit = bucket(2, 2);
     gateway.fault = () => (admit() ? undefined : 'throttled');
 
