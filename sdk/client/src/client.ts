@@ -302,11 +302,18 @@ export class FanoutClient {
     this.setState('open');
   }
 
-  /** Keeps `old` open for `settleMs`, then closes it; recovers on `fresh` if `old` ends sooner. */
+  /**
+   * Keeps `old` open for `settleMs`, then closes it and asks `fresh` for what was missed since the
+   * renewal began; recovers at once if `old` ends sooner. The recovery after an orderly close is
+   * not redundant: a post to `old` that failed and was retried (or handed to another invocation)
+   * can land after `settleMs`, when `old` is gone, and the history is what still has it.
+   */
   private drain(old: Link, fresh: Link, from: Position | undefined, settleMs: number): void {
     const timer = setTimeout(() => {
       this.draining.delete(old);
       old.close('renewed');
+      if (this.link === fresh && fresh.isOpen)
+        this.recoverOn(fresh, from).catch((err: Error) => this.emit('error', err));
     }, settleMs);
     this.draining.set(old, () => {
       clearTimeout(timer);

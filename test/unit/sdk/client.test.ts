@@ -171,19 +171,43 @@ describe('FanoutClient', () => {
     const { c, ids, recoveries, states } = client({ renewAfterMs: 1_000 });
     await c.connect();
     await c.subscribe('orders/*');
+    FakeSocket.all[0]?.push(event('before', '1700000000003'));
     await jest.advanceTimersByTimeAsync(1_000);
     expect(open()).toHaveLength(2);
     expect(subscribes(FakeSocket.all[1])).toEqual([expect.objectContaining({ topics: ['orders/*'] })]);
     expect(subscribes(FakeSocket.all[1])[0]?.since).toBeUndefined();
     // Deliveries already under way still reach the old connection, and count.
     FakeSocket.all[0]?.push(event('late', '1700000000009'));
-    expect(ids).toEqual(['late']);
+    expect(ids).toEqual(['before', 'late']);
     await jest.advanceTimersByTimeAsync(server.settleMs - 10);
     expect(open()).toHaveLength(2);
+    expect(recoveries).toEqual([]);
     await jest.advanceTimersByTimeAsync(20);
     expect(open()).toEqual([FakeSocket.all[1]]);
-    expect(recoveries).toEqual([]);
+    // Then the new connection is asked for what the old one may still have missed (a post retried
+    // after the settle time), from where the renewal began; the client stays open throughout.
+    const recovery = subscribes(FakeSocket.all[1])[1];
+    expect(recovery?.since).toEqual({ 'orders/*': '1700000000003', $user: '1700000000003' });
+    expect(recoveries).toEqual([{ recovered: true, missed: 0 }]);
     expect(states).toEqual(['connecting', 'open']);
+    c.close();
+  });
+
+  it('reports an error when the recovery after an orderly renewal is not answered, and stays open', async () => {
+    server.settleMs = 500;
+    const errors: Error[] = [];
+    const { c, recoveries } = client({ renewAfterMs: 1_000, requestTimeoutMs: 200 });
+    c.on('error', (err) => errors.push(err));
+    await c.connect();
+    await c.subscribe('orders/*');
+    FakeSocket.all[0]?.push(event('before', '1700000000003'));
+    await jest.advanceTimersByTimeAsync(1_000);
+    server.hold = true;
+    await jest.advanceTimersByTimeAsync(server.settleMs + 200);
+    expect(errors.map((err) => err.message)).toEqual([expect.stringContaining('no reply to subscribe')]);
+    expect(recoveries).toEqual([]);
+    expect(c.status.state).toBe('open');
+    server.hold = false;
     c.close();
   });
 
