@@ -156,11 +156,11 @@ async function main(): Promise<void> {
     large,
     coldStart,
   };
-  writeResults(results);
+  await writeResults(results);
 }
 
 /** Everything rendered from one run: results files, charts, the README excerpt and the cost tables. */
-export function writeResults(results: BenchResults): void {
+export async function writeResults(results: BenchResults): Promise<void> {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -174,7 +174,7 @@ export function writeResults(results: BenchResults): void {
     readmePath,
     replaceBetween(readFileSync(readmePath, 'utf8'), 'bench:results', renderReadme(results)),
   );
-  writeCostTables(results);
+  await writeCostTables(results);
   process.stdout.write(`results: ${join('bench', 'results', 'latest.md')}\n`);
 }
 

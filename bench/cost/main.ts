@@ -1,5 +1,5 @@
 /**
- * `make bench-cost`: the cost tables from the last benchmark results (bench/results/latest.json) or,
+ * `make bench-cost`: the cost tables (a month at rest, a million deliveries, a month of dashboards) from the last benchmark results (bench/results/latest.json) or,
  * without them, from the stated defaults; rendered into terraform/README.md between its markers and
  * into bench/results/cost.md. Runs no benchmark.
  */
@@ -9,6 +9,7 @@ import { integerSetting } from '../../shared/deployment/manifest.js';
 import { num, replaceBetween, table } from '../lib/markdown.js';
 import type { BenchResults } from '../lib/results.js';
 import {
+  atRestCost,
   type CostLines,
   type DashboardFigures,
   type DeliveryFigures,
@@ -16,8 +17,10 @@ import {
   deliveryCost,
   type PriceTable,
   type Service,
+  type StackFigures,
   total,
 } from './model.js';
+import { stackFigures } from './stack.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -67,18 +70,24 @@ export function measuredDelivery(results: BenchResults | undefined): {
   };
 }
 
-const SERVICES: Service[] = ['API Gateway', 'Lambda', 'SQS', 'EventBridge', 'DynamoDB'];
+const SERVICES: Service[] = ['API Gateway', 'Lambda', 'SQS', 'EventBridge', 'DynamoDB', 'CloudWatch'];
 
-export function costMarkdown(prices: PriceTable, results: BenchResults | undefined): string {
+export function costMarkdown(
+  prices: PriceTable,
+  results: BenchResults | undefined,
+  stack: StackFigures,
+): string {
   const { figures, from } = measuredDelivery(results);
+  const atRest = atRestCost(prices, stack);
   const perMillion = deliveryCost(prices, figures, 1_000_000);
-  const dashboards = dashboardCost(prices, DEFAULT_DASHBOARDS, figures);
+  const dashboards = dashboardCost(prices, DEFAULT_DASHBOARDS, figures, stack);
   const money = (v: number): string => `$${v < 1 ? v.toFixed(4) : v.toFixed(2)}`;
   const row = (lines: CostLines): string[] => [...SERVICES.map((s) => money(lines[s])), money(total(lines))];
   return [
     table(
       ['', ...SERVICES, 'total'],
       [
+        ['a month at rest (nothing connected, nothing published)', ...row(atRest)],
         [`per million deliveries (audience ${num(figures.audience)})`, ...row(perMillion)],
         [
           `${num(DEFAULT_DASHBOARDS.dashboards)} dashboards, ${DEFAULT_DASHBOARDS.hoursPerDay} h a day, ${DEFAULT_DASHBOARDS.daysPerMonth} days, ${DEFAULT_DASHBOARDS.eventsPerHour} events an hour each`,
@@ -87,7 +96,9 @@ export function costMarkdown(prices: PriceTable, results: BenchResults | undefin
       ],
     ),
     '',
-    `List prices in ${prices.region} taken ${prices.taken} (bench/cost/prices.json, each with its AWS pricing page), no free tier. Fan-out duration from ${from}; the other quantities are the model's stated assumptions (bench/cost/main.ts, bench/cost/model.ts). Rendered by \`make bench-cost\`.`,
+    `API Gateway's WebSocket messages dominate: every posted frame is at least one message, one more per 32 KB, so they are ${num((100 * perMillion['API Gateway']) / total(perMillion), 1)} % of what a million deliveries of ${num(figures.frameBytes)}-byte frames cost (frames over 32 KB cost twice as much); in the month of dashboards, API Gateway (messages and connection minutes) is ${num((100 * dashboards['API Gateway']) / total(dashboards), 1)} %.`,
+    '',
+    `List prices in ${prices.region} taken ${prices.taken} (bench/cost/prices.json, each with its AWS pricing page), no free tier. At rest: ${stack.alarms} alarms (alarms.tf) and Lambda's ${stack.queuePollers} idle long polls of the fan-out queue, ${stack.pollWaitSeconds} s each; the month of dashboards adds that and the ${stack.customMetrics} custom metrics the functions publish (one per name and function); a million deliveries counts neither. Fan-out duration from ${from}; the other quantities are the model's stated assumptions (bench/cost/main.ts, bench/cost/model.ts, bench/cost/stack.ts). Rendered by \`make bench-cost\`.`,
   ].join('\n');
 }
 
@@ -95,8 +106,8 @@ export function readPrices(): PriceTable {
   return JSON.parse(readFileSync(join(ROOT, 'bench', 'cost', 'prices.json'), 'utf8')) as PriceTable;
 }
 
-export function writeCostTables(results: BenchResults | undefined): void {
-  const markdown = costMarkdown(readPrices(), results);
+export async function writeCostTables(results: BenchResults | undefined): Promise<void> {
+  const markdown = costMarkdown(readPrices(), results, await stackFigures());
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'cost.md'), `# Cost model\n\n${markdown}\n`);
   const readme = join(ROOT, 'terraform', 'README.md');
@@ -106,6 +117,11 @@ export function writeCostTables(results: BenchResults | undefined): void {
 if (require.main === module) {
   const latest = join(ROOT, 'bench', 'results', 'latest.json');
   const results = existsSync(latest) ? (JSON.parse(readFileSync(latest, 'utf8')) as BenchResults) : undefined;
-  writeCostTables(results);
-  process.stdout.write('cost tables: bench/results/cost.md, terraform/README.md\n');
+  writeCostTables(results).then(
+    () => process.stdout.write('cost tables: bench/results/cost.md, terraform/README.md\n'),
+    (err: Error) => {
+      process.stderr.write(`bench-cost: ${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

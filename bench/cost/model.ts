@@ -1,6 +1,6 @@
 /**
- * The cost model: dollars per million deliveries and per 10,000 dashboards connected 8 hours a day,
- * split by service, from the price table (prices.json) and figures the benchmark measured. Every
+ * The cost model: dollars a month at rest, per million deliveries and per 10,000 dashboards connected
+ * 8 hours a day, split by service, from the price table (prices.json) and figures the benchmark measured. Every
  * quantity it multiplies a price by is written out here, so the arithmetic can be checked by hand
  * (test/bench/cost.test.ts does one case).
  */
@@ -23,7 +23,9 @@ export interface PriceTable {
     | 'sqsRequest'
     | 'eventBridgeCustomEvent'
     | 'dynamodbWriteRequestUnit'
-    | 'dynamodbReadRequestUnit',
+    | 'dynamodbReadRequestUnit'
+    | 'cloudWatchAlarm'
+    | 'cloudWatchCustomMetric',
     Price
   >;
 }
@@ -71,11 +73,51 @@ export interface DashboardFigures {
   readsPerConnection: number;
 }
 
-export type Service = 'API Gateway' | 'Lambda' | 'SQS' | 'EventBridge' | 'DynamoDB';
+/** What the stack costs whether or not anything is delivered: read from the module and the code. */
+export interface StackFigures {
+  /** CloudWatch alarms the module creates (alarms.tf, with alarms_enabled). */
+  alarms: number;
+  /** Custom metrics the functions publish (one per name and service dimension), billed while published. */
+  customMetrics: number;
+  /**
+   * Concurrent batches Lambda polls the fan-out queue with when it is idle: five, the floor when maximum
+   * concurrency is set ("Configuring scaling behavior for SQS event source mappings").
+   */
+  queuePollers: number;
+  /** How long each of those long polls waits for a message, s: 20, the most SQS allows. */
+  pollWaitSeconds: number;
+}
+
+export type Service = 'API Gateway' | 'Lambda' | 'SQS' | 'EventBridge' | 'DynamoDB' | 'CloudWatch';
 export type CostLines = Record<Service, number>;
 
+/** Hours in the month the price pages bill by (730, as the AWS pricing examples use). */
+export const HOURS_PER_MONTH = 730;
+
 const cost = (price: Price, quantity: number): number => (quantity * price.usd) / price.per;
-const zero = (): CostLines => ({ 'API Gateway': 0, Lambda: 0, SQS: 0, EventBridge: 0, DynamoDB: 0 });
+const zero = (): CostLines => ({
+  'API Gateway': 0,
+  Lambda: 0,
+  SQS: 0,
+  EventBridge: 0,
+  DynamoDB: 0,
+  CloudWatch: 0,
+});
+
+/**
+ * A month with nothing connected and nothing published. API Gateway, Lambda, EventBridge and DynamoDB
+ * on demand bill per message, request, GB-second, event or stored byte, so an idle stack with an
+ * empty table costs nothing there; what remains is Lambda's long polling of the fan-out queue (SQS
+ * requests) and the alarms. Custom metrics cost nothing in a month in which none is published.
+ */
+export function atRestCost(prices: PriceTable, stack: StackFigures): CostLines {
+  const p = prices.prices;
+  const lines = zero();
+  const polls = stack.queuePollers * (3600 / stack.pollWaitSeconds) * HOURS_PER_MONTH;
+  lines.SQS = cost(p.sqsRequest, polls);
+  lines.CloudWatch = cost(p.cloudWatchAlarm, stack.alarms);
+  return lines;
+}
 
 /** What `deliveries` deliveries cost, by service. */
 export function deliveryCost(prices: PriceTable, f: DeliveryFigures, deliveries: number): CostLines {
@@ -101,13 +143,24 @@ export function deliveryCost(prices: PriceTable, f: DeliveryFigures, deliveries:
   return lines;
 }
 
-/** A month of dashboards: connection minutes, their messages, the route functions, and the events they get. */
-export function dashboardCost(prices: PriceTable, d: DashboardFigures, delivery: DeliveryFigures): CostLines {
+/**
+ * A month of dashboards: the stack at rest, connection minutes, their messages, the route functions,
+ * the events they get, and the custom metrics the functions publish all month.
+ */
+export function dashboardCost(
+  prices: PriceTable,
+  d: DashboardFigures,
+  delivery: DeliveryFigures,
+  stack: StackFigures,
+): CostLines {
   const p = prices.prices;
   const hours = d.dashboards * d.hoursPerDay * d.daysPerMonth;
   const connections = d.dashboards * d.connectionsPerDay * d.daysPerMonth;
   const deliveries = hours * d.eventsPerHour;
   const lines = deliveryCost(prices, delivery, deliveries);
+  const rest = atRestCost(prices, stack);
+  for (const service of Object.keys(lines) as Service[]) lines[service] += rest[service];
+  lines.CloudWatch += cost(p.cloudWatchCustomMetric, stack.customMetrics);
   // Per connection: the subscribe request and its reply; per hour: pings and their replies.
   const messages = connections * 2 + hours * d.pingsPerHour * 2;
   lines['API Gateway'] +=

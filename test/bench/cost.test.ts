@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   costMarkdown,
   DEFAULT_DASHBOARDS,
@@ -5,7 +8,8 @@ import {
   measuredDelivery,
   readPrices,
 } from '../../bench/cost/main';
-import { dashboardCost, deliveryCost, type PriceTable, total } from '../../bench/cost/model';
+import { atRestCost, dashboardCost, deliveryCost, type PriceTable, total } from '../../bench/cost/model';
+import { countAlarms, countCustomMetrics, stackFigures } from '../../bench/cost/stack';
 import type { BenchResults } from '../../bench/lib/results';
 
 /** Round prices, so the expected figures can be worked out on paper. */
@@ -21,8 +25,12 @@ const PRICES: PriceTable = {
     eventBridgeCustomEvent: { usd: 1, per: 1_000_000, unit: '', source: '' },
     dynamodbWriteRequestUnit: { usd: 0.5, per: 1_000_000, unit: '', source: '' },
     dynamodbReadRequestUnit: { usd: 0.1, per: 1_000_000, unit: '', source: '' },
+    cloudWatchAlarm: { usd: 0.1, per: 1, unit: '', source: '' },
+    cloudWatchCustomMetric: { usd: 0.3, per: 1, unit: '', source: '' },
   },
 };
+
+const STACK = { alarms: 10, customMetrics: 20, queuePollers: 5, pollWaitSeconds: 20 };
 
 const FIGURES = {
   audience: 2000,
@@ -65,12 +73,69 @@ describe('the cost model', () => {
       pingsPerHour: 10,
       connectionsPerDay: 1,
     };
-    const lines = dashboardCost(PRICES, dashboards, FIGURES);
+    const lines = dashboardCost(PRICES, dashboards, FIGURES, STACK);
     // 100 hours = 6,000 minutes at $0.25/M; messages: 100 × 2 (subscribe) + 100 × 10 × 2 (pings) = 2,200 at $1/M.
     expect(lines['API Gateway']).toBeCloseTo(0.0015 + 0.0022, 10);
     // 100 connections × 4 invocations at $0.2/M, and 100 × 40 ms × 0.25 GB = 1 GB-s at $0.00001.
     expect(lines.Lambda).toBeCloseTo(0.00008 + 0.00001, 10);
     expect(lines.DynamoDB).toBeCloseTo(100 * 8 * 0.5e-6 + 100 * 3 * 0.1e-6, 12);
+    // The month at rest comes with it (below), and 20 custom metrics at $0.3.
+    expect(lines.SQS).toBeCloseTo(0.2628, 10);
+    expect(lines.CloudWatch).toBeCloseTo(1 + 6, 10);
+  });
+
+  it('prices a month at rest as the idle queue polls and the alarms', () => {
+    const lines = atRestCost(PRICES, STACK);
+    // 5 pollers × 180 twenty-second polls an hour × 730 hours = 657,000 requests at $0.4/M.
+    expect(lines.SQS).toBeCloseTo(0.2628, 10);
+    // 10 alarms at $0.1 a month; custom metrics cost nothing in a month without publishing.
+    expect(lines.CloudWatch).toBeCloseTo(1, 10);
+    expect(total(lines)).toBeCloseTo(1.2628, 10);
+  });
+
+  it('counts the alarms in alarms.tf and the custom metrics in the code that publishes them', async () => {
+    const alarms = await countAlarms();
+    const source = readFileSync(join(__dirname, '../../terraform/modules/fanout/alarms.tf'), 'utf8');
+    // Each alarm is a `name = {` entry of local.alarms, indented four spaces.
+    expect(alarms).toBe(source.match(/^ {4}[a-z-]+ = \{$/gm)?.length);
+    expect(alarms).toBeGreaterThanOrEqual(10);
+    // The fan-out's Failed and DeliveryLatency, the routes' Connected, Subscribed, RouteErrors, ...
+    const metrics = countCustomMetrics();
+    expect(metrics).toBeGreaterThanOrEqual(15);
+    expect(await stackFigures()).toEqual({
+      alarms,
+      customMetrics: metrics,
+      queuePollers: 5,
+      pollWaitSeconds: 20,
+    });
+  });
+
+  it('counts a metric once per function that publishes it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fanout-cost-'));
+    for (const dir of [
+      'functions/fanout',
+      'functions/subscribe',
+      'functions/default',
+      'shared/fanout',
+      'shared/routes',
+    ])
+      mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(
+      join(root, 'shared/fanout/engine.ts'),
+      "m.addMetric('Failed', 'Count', 1); m.addMetric('Failed', 'Count', 2);",
+    );
+    writeFileSync(
+      join(root, 'shared/fanout/deliver.ts'),
+      "count(metrics, 'Pruned', n); metrics.addMetric(name, 'Count', value);",
+    );
+    writeFileSync(join(root, 'shared/routes/error-frames.ts'), "m.addMetric('RouteErrors', 'Count', 1);");
+    writeFileSync(
+      join(root, 'shared/routes/subscribe.ts'),
+      "import { errorFrames } from './error-frames.js';\nm.addMetric(ok ? 'Recovered' : 'RecoveryRefused', 'Count', 1);",
+    );
+    writeFileSync(join(root, 'shared/routes/default.ts'), "m.addMetric('Pings', 'Count', 1);");
+    // fanout: Failed, Pruned; subscribe: Recovered, RecoveryRefused, RouteErrors; default: Pings.
+    expect(countCustomMetrics(root)).toBe(6);
   });
 
   it('takes the fan-out time per delivery from the last results when they have it', () => {
@@ -81,7 +146,10 @@ describe('the cost model', () => {
     } as unknown as BenchResults;
     expect(measuredDelivery(results).figures.lambdaMsPerDelivery).toBeCloseTo(0.8, 10);
     expect(measuredDelivery(undefined).figures).toBe(DEFAULT_DELIVERY);
-    expect(costMarkdown(readPrices(), results)).toContain('commit abc1234');
+    const markdown = costMarkdown(readPrices(), results, STACK);
+    expect(markdown).toContain('commit abc1234');
+    expect(markdown).toContain('a month at rest');
+    expect(markdown).toContain('10 alarms');
   });
 
   it('reads a price table whose every price names its AWS page', () => {
