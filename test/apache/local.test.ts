@@ -53,7 +53,7 @@ const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const DELIVERY_MS = 10_000;
 
 describeApache('Apache in front of the local platform', () => {
-  jest.setTimeout(30_000);
+  jest.setTimeout(90_000);
 
   let dir = '';
   let certificate: TestCertificate;
@@ -168,7 +168,8 @@ describeApache('Apache in front of the local platform', () => {
         return existsSync(endpointsFile) && devOutput.join('').includes('Press Ctrl+C');
       },
       'fanout dev to write .fanout/local.json',
-      20_000,
+      // The CLI runs its TypeScript source through tsx: seconds here, far more on a busy machine.
+      60_000,
       50,
     );
     endpoints = JSON.parse(readFileSync(endpointsFile, 'utf8')) as PlatformEndpoints;

