@@ -5,6 +5,7 @@
  * already set up, queues that take a near-limit event, and the module's recovery setting.
  */
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate, moduleScope, toJson, withBindings } from '../../scripts/terraform/evaluate.js';
 import {
@@ -158,6 +159,17 @@ describe('a first apply in a fresh account', () => {
       // provider floor (policy.test.ts) keeps 5.x, which kept the setting pointing at a deleted role, out.
       const account = resource(stack.module, 'aws_api_gateway_account', 'this');
       expect(Object.keys(account).sort()).toEqual(['cloudwatch_role_arn', 'count', 'depends_on']);
+    });
+
+    it('tells whoever shares the account that destroying this stack resets the setting, and what the other stacks set', () => {
+      // The setting is one per account and region: a second stack that also manages it would have
+      // its logging reset by the first one's destroy (and the other way round).
+      const description = String(variable(stack.module, 'manage_api_gateway_account').description);
+      expect(description).toMatch(/destroying this stack resets it/);
+      expect(description).toMatch(/false in every other stack of the account and region/);
+      const readme = readFileSync(join(stack.root.dir, 'README.md'), 'utf8');
+      expect(readme).toMatch(/manage_api_gateway_account/);
+      expect(readme).toMatch(/### Two stacks in one account/);
     });
   });
 
