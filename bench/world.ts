@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import {
   type AttributeValue,
   CreateTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
+import { localClients } from '../local/dev/clients.js';
 import { type LocalPlatform, type LocalPlatformOptions, startLocalPlatform } from '../local/dev/platform.js';
 import { functionEnvironment } from '../local/dev/settings.js';
 import { createQueueWithDlq } from '../local/sqs/queues.js';
@@ -26,7 +27,6 @@ import type { DelivererReply, DelivererRequest, DelivererResult, System } from '
 import type { FarmReply, FarmRequest, FrameReport } from './lib/farm-protocol.js';
 
 export const ROOT = join(__dirname, '..');
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export type Farm = Child<FarmRequest, FarmReply>;
 
@@ -59,17 +59,8 @@ export async function startWorld(options: Omit<LocalPlatformOptions, 'rootDir'> 
       ...options.overrides,
     },
   });
-  const { config } = platform;
-  const dynamodb = new DynamoDBClient({
-    endpoint: config.dynamodbEndpoint,
-    region: config.region,
-    credentials: CREDENTIALS,
-  });
-  const eventBridge = new EventBridgeClient({
-    endpoint: config.eventBridgeEndpoint,
-    region: config.region,
-    credentials: CREDENTIALS,
-  });
+  const aws = localClients(platform.config);
+  const { dynamodb, eventBridge } = aws;
   const world: World = {
     platform,
     dynamodb,
@@ -81,8 +72,7 @@ export async function startWorld(options: Omit<LocalPlatformOptions, 'rootDir'> 
         await world.farm.request({ type: 'close' }).catch(() => undefined);
         await world.farm.stop();
       }
-      dynamodb.destroy();
-      eventBridge.destroy();
+      aws.destroy();
       await platform.close();
     },
   };

@@ -31,6 +31,25 @@ export function functionNames() {
     .sort();
 }
 
+// What a function bundle and the backend bundle share: one ESM file for Node, minified, with a source
+// map (without sources: the trimmed map stays small). A container runs the Node the Lambda functions
+// run, so the backend gets the same target.
+const NODE_BUNDLE = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: FUNCTION_TARGET,
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  sourcemap: true,
+  sourcesContent: false,
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  banner: { js: REQUIRE_SHIM },
+  logLevel: 'warning',
+};
+
 // The SDK's default credential chain, replaced by the environment provider: the only one a
 // function uses in Lambda (see build/lambda-credentials.mjs).
 const lambdaCredentials = {
@@ -46,22 +65,10 @@ async function bundle(name) {
   const outDir = join(distDir, name);
   rmSync(outDir, { recursive: true, force: true });
   await build({
+    ...NODE_BUNDLE,
     plugins: [lambdaCredentials],
-    absWorkingDir: root,
     entryPoints: [join(functionsDir, name, 'handler.ts')],
     outfile: join(outDir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    target: FUNCTION_TARGET,
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    sourcemap: true,
-    sourcesContent: false,
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    banner: { js: REQUIRE_SHIM },
-    logLevel: 'warning',
   });
   const mapPath = join(outDir, 'index.mjs.map');
   const map = JSON.parse(readFileSync(mapPath, 'utf8'));
@@ -82,24 +89,7 @@ async function bundle(name) {
 async function bundleBackend() {
   const outfile = join(distDir, 'backend', 'index.mjs');
   rmSync(join(distDir, 'backend'), { recursive: true, force: true });
-  await build({
-    absWorkingDir: root,
-    entryPoints: [join(root, 'backend', 'bin.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    // A container runs the Node the Lambda functions run: the same target.
-    target: FUNCTION_TARGET,
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    sourcemap: true,
-    sourcesContent: false,
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    banner: { js: REQUIRE_SHIM },
-    logLevel: 'warning',
-  });
+  await build({ ...NODE_BUNDLE, entryPoints: [join(root, 'backend', 'bin.ts')], outfile });
   console.log(`  ${relative(root, outfile)}`);
 }
 

@@ -91,6 +91,12 @@ export interface PacerOptions {
  * `rate` being a little under what was admitted just before; each success raises it a little, each
  * throttle (at most one per `DECREASE_EVERY_MS`, as a burst of 429s is one signal) lowers it. A quiet
  * spell without throttles lifts the pacing.
+ *
+ * What was admitted is read from every answer of the last `WINDOW_MS`, throttled ones included, and
+ * only when there are at least `MIN_ANSWERS` of them: a few posts (a retry record of two connections)
+ * are answered at the pace of their own demand, and read as a rate they would teach the pacer that
+ * the account admits two posts a second. A throttle among them leaves the rate where it was; each
+ * post's own backoff deals with it.
  */
 export class Pacer {
   private rate = Number.POSITIVE_INFINITY;
@@ -98,8 +104,8 @@ export class Pacer {
   private next = 0;
   private lastDecrease = Number.NEGATIVE_INFINITY;
   private lastThrottle = Number.NEGATIVE_INFINITY;
-  /** Start times of recent successes, oldest first, within WINDOW_MS. */
-  private readonly successes: number[] = [];
+  /** Recent answers (throttled or not), oldest first, within WINDOW_MS. */
+  private readonly answers: { at: number; throttled: boolean }[] = [];
   /** Answers since the rate was last lowered: the share of them throttled tells what the cut did. */
   private sinceCut = { succeeded: 0, throttled: 0 };
   /** The throttled share of the answers before the last cut. */
@@ -112,15 +118,17 @@ export class Pacer {
   /** A success adds GROWTH / rate: about GROWTH posts a second more per second without a throttle. */
   static readonly GROWTH = 20;
   /**
-   * The lowest pace, posts a second. A rate learnt from few posts measures the demand, not the
-   * account's capacity (two connections in a retry record "admit" two posts a second), and carried into
-   * a larger record it would push their slots past the deadline. API Gateway's account limits are
-   * thousands a second; below this floor throttles are left to each post's backoff.
+   * The lowest pace, posts a second. Windows of fewer than MIN_ANSWERS answers are not read, but a
+   * window of a few more can still measure their demand rather than the account's capacity (a dozen
+   * posts spread over the second, one of them throttled, read as a dozen a second; so does a fault
+   * throttling a fixed share of posts until the next cut shows it), and carried into a larger record
+   * that rate would push its slots past the deadline. API Gateway's account limits are thousands a
+   * second; below this floor throttles are left to each post's backoff.
    */
   static readonly MIN_RATE = 50;
   /** A throttled share within this fraction of the one before the cut is "the same": pacing is lifted. */
   static readonly SAME_SHARE = 0.1;
-  /** Answers between two cuts below which their throttled share says nothing. */
+  /** Answers (in the window, or between two cuts) below which their rate or throttled share says nothing. */
   static readonly MIN_ANSWERS = 10;
   /** Without a throttle for this long, posts are not paced any more. */
   static readonly QUIET_MS = 10_000;
@@ -152,22 +160,20 @@ export class Pacer {
   }
 
   succeeded(): void {
-    const now = this.options.now();
-    this.successes.push(now);
+    this.answered(this.options.now(), false);
     this.sinceCut.succeeded += 1;
-    while (this.successes.length > 0 && (this.successes[0] ?? now) < now - Pacer.WINDOW_MS)
-      this.successes.shift();
     if (this.rate !== Number.POSITIVE_INFINITY) this.rate += Pacer.GROWTH / this.rate;
   }
 
   throttled(): void {
     const now = this.options.now();
+    this.answered(now, true);
     this.lastThrottle = now;
     this.sinceCut.throttled += 1;
     if (now - this.lastDecrease < Pacer.DECREASE_EVERY_MS) return;
+    // Too few answers to read a rate from: not a cut (the next throttle reads the window again).
+    if (this.answers.length < Pacer.MIN_ANSWERS) return;
     this.lastDecrease = now;
-    while (this.successes.length > 0 && (this.successes[0] ?? now) < now - Pacer.WINDOW_MS)
-      this.successes.shift();
     // A rate limit throttles less once posts slow down (or more, when others take the account's
     // capacity). When the throttled share stays where it was after a cut, the throttling does not
     // follow the rate (a fault, a shard of the service), and pacing lower would only starve the posts
@@ -187,13 +193,19 @@ export class Pacer {
       this.shareBeforeCut = undefined;
       return;
     }
-    // What the account admitted over the last window (at least a tenth of a second of it, so the first
-    // burst is not read as a rate of thousands a second).
-    const first = this.successes[0];
-    const span = first === undefined ? Pacer.WINDOW_MS : Math.max(100, now - first);
-    const admitted = (this.successes.length * 1000) / span;
+    // What the account admitted over the last window: the successes, over the time since the first
+    // answer in it (at least a tenth of a second, so the first burst is not read as a rate of
+    // thousands a second).
+    const span = Math.max(100, now - (this.answers[0]?.at ?? now));
+    const admitted = (this.answers.filter((a) => !a.throttled).length * 1000) / span;
     const base = Math.min(this.rate, admitted);
     this.rate = Math.max(Pacer.MIN_RATE, base * Pacer.BACK_OFF);
     this.next = Math.max(this.next, now);
+  }
+
+  /** Records an answer and forgets those older than the window. */
+  private answered(at: number, throttled: boolean): void {
+    this.answers.push({ at, throttled });
+    while ((this.answers[0]?.at ?? at) < at - Pacer.WINDOW_MS) this.answers.shift();
   }
 }

@@ -3,62 +3,12 @@
  * sdk/cli/src/inspect.ts on the dev server), refreshed every few seconds, and a redrive button per
  * dead letter (POST /api/dlq/redrive, the code of `fanout dlq redrive`).
  *
- * The shapes below are the parts of InspectSnapshot (sdk/cli/src/inspect.ts) the page reads; that
- * module runs in Node, so the browser build does not import it. The browser tests read this page
- * against the real snapshot, which keeps the two in step.
+ * The snapshot's shape is sdk/cli/src/inspect-snapshot.ts, the one inspect.ts returns: a module of
+ * types alone, which this browser build may import (inspect.ts itself runs in Node). The browser
+ * tests read this page against the real snapshot.
  */
 
-interface Snapshot {
-  mode: string;
-  takenAt: string;
-  tableName: string;
-  connections: {
-    count: number;
-    truncated: boolean;
-    items: {
-      connectionId: string;
-      userId: string | null;
-      ageSeconds: number | null;
-      sourceIp: string | null;
-      subscriptions: string[];
-    }[];
-  };
-  patterns: { pattern: string; subscribers: number; atLeast: boolean }[];
-  queue: Queue;
-  dlq: Queue & {
-    complete: boolean;
-    letters: {
-      messageId: string;
-      sentAt: string | null;
-      receiveCount: number | null;
-      reason: string;
-      detail: string | null;
-      summary: string;
-    }[];
-  };
-  invocations: {
-    requestId: string;
-    startedAt: string;
-    durationMs: number | null;
-    records: number;
-    audience: number;
-    delivered: number;
-    pruned: number;
-    throttled: number;
-    retried: number;
-    failed: number;
-    error: string | null;
-  }[];
-  problems: { part: string; code: string; message: string }[];
-}
-
-interface Queue {
-  url: string;
-  visible: number;
-  inFlight: number;
-  delayed: number;
-  oldestAgeSeconds: number | null;
-}
+import type { InspectSnapshot, QueueView } from '../../sdk/cli/src/inspect-snapshot.js';
 
 const REFRESH_MS = 2000;
 
@@ -130,7 +80,7 @@ function empty(text: string): HTMLElement {
   return p;
 }
 
-function queueFigures(queue: Queue): HTMLElement[] {
+function queueFigures(queue: QueueView): HTMLElement[] {
   const figures = document.createElement('div');
   figures.className = 'figures';
   const figure = (label: string, value: string, key: string) => {
@@ -153,7 +103,7 @@ function queueFigures(queue: Queue): HTMLElement[] {
   return [figures, url];
 }
 
-function render(s: Snapshot): void {
+function render(s: InspectSnapshot): void {
   $('taken').textContent = `${s.mode} · table ${s.tableName} · ${new Date(s.takenAt).toLocaleTimeString()}`;
   $('connection-count').textContent = `${s.connections.count}${s.connections.truncated ? '+' : ''}`;
   $('connections').replaceChildren(
@@ -240,7 +190,7 @@ function render(s: Snapshot): void {
 async function refresh(): Promise<void> {
   try {
     const response = await fetch('/api/inspect');
-    const body = (await response.json()) as Snapshot | { code: string; message: string };
+    const body = (await response.json()) as InspectSnapshot | { code: string; message: string };
     if (!response.ok || !('takenAt' in body)) {
       const failure = body as { code?: string; message?: string };
       return message(

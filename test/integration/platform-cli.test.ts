@@ -3,29 +3,23 @@
  * It must write `.fanout/local.json` (in its working directory) naming every endpoint, each of which
  * answers on loopback, and on Ctrl+C stop cleanly, exit 0 and remove the file.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
 import { handshakeStatus } from '../../local/test/support/ws-client';
-import { ROOT_DIR, waitUntil } from '../support/platform';
+import { killAll, runFanout } from '../support/cli';
+import { waitUntil } from '../support/platform';
 
-let child: ChildProcess | undefined;
 let workDir: string;
-const output: string[] = [];
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'fanout-dev-'));
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((done) => child?.once('exit', done));
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await killAll();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -37,22 +31,12 @@ async function httpStatus(url: string): Promise<number> {
 }
 
 it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.json, and on SIGINT exits 0 and removes it', async () => {
-  const proc = spawn(
-    process.execPath,
-    [join(ROOT_DIR, 'sdk/cli/bin/fanout.mjs'), 'dev', '--port', '0', '--dashboard-port', '0'],
-    { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child = proc;
-  proc.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
-  proc.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
-  const exit = new Promise<{ code: number | null; signal: string | null }>((done) =>
-    proc.once('exit', (code, signal) => done({ code, signal })),
-  );
+  const dev = runFanout(['dev', '--port', '0', '--dashboard-port', '0'], { cwd: workDir });
   const configPath = join(workDir, '.fanout/local.json');
 
   await waitUntil(
     () => {
-      if (proc.exitCode !== null) throw new Error(`fanout dev exited early:\n${output.join('')}`);
+      if (dev.child.exitCode !== null) throw new Error(`fanout dev exited early:\n${dev.output()}`);
       return existsSync(configPath);
     },
     `${configPath} to appear`,
@@ -61,7 +45,7 @@ it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.
     60_000,
     100,
   ).catch((err: Error) => {
-    throw new Error(`${err.message}\n${output.join('')}`);
+    throw new Error(`${err.message}\n${dev.output()}`);
   });
 
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as LocalConfig;
@@ -99,7 +83,7 @@ it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.
 
   // The dashboard connects by default as the user of the banner's token, with its grants.
   const banner = await waitUntil(
-    () => /wscat -c "[^"]*\?token=([\w.-]+)"/.exec(output.join('')) ?? undefined,
+    () => /wscat -c "[^"]*\?token=([\w.-]+)"/.exec(dev.stdout()) ?? undefined,
     'the banner',
   );
   const claims = JSON.parse(Buffer.from(banner[1]?.split('.')[1] ?? '', 'base64url').toString('utf8'));
@@ -107,13 +91,9 @@ it('runs `fanout dev` from any directory, lists every endpoint in .fanout/local.
   expect({ user: page.user, grants: page.grants }).toEqual({ user: claims.sub, grants: claims.topics });
 
   const stopping = Date.now();
-  proc.kill('SIGINT');
-  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 10_000).unref());
-  const result = await Promise.race([exit, timeout]);
-  if (result === 'timeout')
-    throw new Error(`fanout dev did not exit within 10 s of SIGINT:\n${output.join('')}`);
-  expect(result).toEqual({ code: 0, signal: null });
+  dev.child.kill('SIGINT');
+  expect(await dev.exit(10_000)).toBe(0);
   expect(Date.now() - stopping).toBeLessThan(10_000);
   expect(existsSync(configPath)).toBe(false);
-  expect(output.join('')).toContain('fanout: stopped.');
+  expect(dev.stdout()).toContain('fanout: stopped.');
 }, 90_000);

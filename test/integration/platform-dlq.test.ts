@@ -3,25 +3,16 @@
  * event too large to deliver, a malformed work message), read and redriven by the CLI with the
  * real SQS client against the local SQS, and handled again by the platform once redriven.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { main } from '@fanout/cli';
 import { MAX_MESSAGE_BYTES } from '@fanout/protocol';
 import type { LetterView } from '../../sdk/cli/src/dlq';
 import { manifest } from '../../shared/deployment/manifest';
-import {
-  type PlatformClient,
-  type PlatformHarness,
-  ROOT_DIR,
-  startHarness,
-  waitUntil,
-} from '../support/platform';
-
-const run = promisify(execFile);
+import { killAll, runFanout } from '../support/cli';
+import { type PlatformClient, type PlatformHarness, startHarness, waitUntil } from '../support/platform';
 
 interface Listing {
   approximateCount: number;
@@ -44,6 +35,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await killAll();
   await h?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -176,7 +168,7 @@ it('lists real dead letters with their reasons, shows one, and redrives them to 
 }, 60_000);
 
 it('runs as `fanout dlq list` from the directory holding .fanout/local.json', async () => {
-  const { stdout } = await run(process.execPath, [join(ROOT_DIR, 'sdk/cli/bin/fanout.mjs'), 'dlq', 'list'], {
+  const run = runFanout(['dlq', 'list'], {
     cwd: workDir,
     env: {
       PATH: process.env.PATH,
@@ -184,6 +176,9 @@ it('runs as `fanout dlq list` from the directory holding .fanout/local.json', as
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '1',
     },
   });
+  // The whole of stderr shows in a failure's diff.
+  expect({ exit: await run.exit(), stderr: run.stderr() }).toMatchObject({ exit: 0 });
+  const stdout = run.stdout();
   expect(stdout).toMatch(new RegExp(`^\\d+ letter\\(s\\) on the fan-out DLQ ${h.config.dlqUrl}\\n`));
   expect(stdout).toContain('payload_too_large');
 }, 30_000);

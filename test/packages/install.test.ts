@@ -4,7 +4,7 @@
  * unchanged, against the local platform. Nothing here resolves to the repository's sources: the
  * project under test has only its own node_modules.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { waitUntil } from '../../local/test/support/wait';
 import { browserAvailability, launchChromium } from '../support/browser';
+import { killAll, runProcess } from '../support/cli';
 import { type PlatformHarness, ROOT_DIR, startHarness } from '../support/platform';
 
 const run = promisify(execFile);
@@ -23,7 +24,6 @@ const PACKAGES = ['protocol', 'client', 'publisher', 'cli'] as const;
 let workDir: string;
 let appDir: string;
 let harness: PlatformHarness;
-const children: ChildProcess[] = [];
 
 /** The fenced `js` block that follows `<!-- example: NAME -->` in the README. */
 function readmeExample(name: string): string {
@@ -50,19 +50,9 @@ function exampleEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs a command in the installed project and collects its output as it comes. */
+/** Runs a command in the installed project. */
 function start(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(command, args, { cwd: appDir, env });
-  children.push(child);
-  const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => {
-    output.stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output.stderr += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, output, exited };
+  return runProcess(command, args, { cwd: appDir, env });
 }
 
 async function cliToken(sub: string, topics: string): Promise<string> {
@@ -106,7 +96,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await killAll();
   await harness?.close();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
@@ -143,23 +133,23 @@ describe('the SDK packages, installed from their tarballs', () => {
     expect(dashboard.child.exitCode).toBeNull();
 
     const publish = start('node', ['publish.mjs'], exampleEnv({ FANOUT_BUS: harness.config.eventBusName }));
-    expect(await publish.exited).toBe(0);
-    const eventId = /^published (\S+)$/m.exec(publish.output.stdout)?.[1];
+    expect(await publish.exit()).toBe(0);
+    const eventId = /^published (\S+)$/m.exec(publish.stdout())?.[1];
     expect(eventId).toBeDefined();
 
     await waitUntil(
-      () => dashboard.output.stdout.includes('orders/eu/1234 {"status":"shipped"}'),
-      `the event on the dashboard's output (stderr: ${dashboard.output.stderr})`,
+      () => dashboard.stdout().includes('orders/eu/1234 {"status":"shipped"}'),
+      `the event on the dashboard's output (stderr: ${dashboard.stderr()})`,
       15_000,
     );
-    expect(dashboard.output.stderr).toBe('');
+    expect(dashboard.stderr()).toBe('');
     dashboard.child.kill('SIGTERM');
   }, 60_000);
 
   it('tell a CLI user without the local runtime how to get `fanout dev`, with a failing exit code', async () => {
     const dev = start(join(appDir, 'node_modules/.bin/fanout'), ['dev'], exampleEnv({}));
-    expect(await dev.exited).toBe(1);
-    expect(dev.output.stderr).toContain('needs the local runtime (@fanout/local)');
+    expect(await dev.exit()).toBe(1);
+    expect(dev.stderr()).toContain('needs the local runtime (@fanout/local)');
   }, 30_000);
 
   const browserTest = browserAvailability().run ? it : it.skip;

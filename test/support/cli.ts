@@ -1,10 +1,11 @@
 /**
- * The real `fanout` bin (sdk/cli/bin/fanout.mjs) in a child process, as a user runs it: its output
+ * The real `fanout` bin (sdk/cli/bin/fanout.mjs) in a child process, as a user runs it, or any other
+ * command a test starts the same way (`runProcess`: an installed bin, a README example): its output
  * collected as it comes, its exit awaited with a bound. Children a test leaves running are killed by
  * `killAll()` (call it in afterAll).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { waitUntil } from '../../local/test/support/wait';
 import { ROOT_DIR } from './platform';
 
@@ -23,6 +24,8 @@ export interface Run {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
+  /** Both streams, labelled: what a failing test prints. */
+  output(): string;
   /** Resolves with the exit code (null when killed by a signal), or rejects after `timeoutMs`. */
   exit(timeoutMs?: number): Promise<number | null>;
   /** Waits until stdout or stderr contains `text`; rejects (with the output) if the process exits first. */
@@ -31,11 +34,28 @@ export interface Run {
 
 const running = new Set<ChildProcess>();
 
-export function runFanout(
+export interface RunOptions {
+  /** The repository's root unless given. */
+  cwd?: string;
+  /** `userEnv()` unless given. */
+  env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  stdin?: string;
+}
+
+/** `fanout <args>`: the repository's bin under this Node. */
+export function runFanout(args: readonly string[], options: RunOptions = {}): Run {
+  return runProcess(process.execPath, [FANOUT_BIN, ...args], options, `fanout ${args.join(' ')}`);
+}
+
+/** `command <args>`; `name` is how errors call it (the command and its arguments unless given). */
+export function runProcess(
+  command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string } = {},
+  options: RunOptions = {},
+  name = `${basename(command)} ${args.join(' ')}`,
 ): Run {
-  const child = spawn(process.execPath, [FANOUT_BIN, ...args], {
+  const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT_DIR,
     env: options.env ?? userEnv(),
     stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -61,13 +81,13 @@ export function runFanout(
     child,
     stdout: () => out,
     stderr: () => err,
+    output,
     exit: (timeoutMs = 45_000) =>
       Promise.race([
         exited,
         new Promise<never>((_, reject) =>
           setTimeout(
-            () =>
-              reject(new Error(`fanout ${args.join(' ')} did not exit within ${timeoutMs} ms\n${output()}`)),
+            () => reject(new Error(`${name} did not exit within ${timeoutMs} ms\n${output()}`)),
             timeoutMs,
           ).unref(),
         ),
@@ -77,10 +97,10 @@ export function runFanout(
         () => {
           if (out.includes(text) || err.includes(text)) return true;
           if (child.exitCode !== null)
-            throw new Error(`fanout exited (${child.exitCode}) before "${text}"\n${output()}`);
+            throw new Error(`${name} exited (${child.exitCode}) before "${text}"\n${output()}`);
           return false;
         },
-        `"${text}" from fanout ${args.join(' ')}`,
+        `"${text}" from ${name}`,
         timeoutMs,
         50,
       ).catch((error: Error) => {

@@ -4,13 +4,18 @@
  * endpoints of `platform.config` (EventBridge PutEvents, `@connections`, DynamoDB, SQS).
  */
 import { resolve } from 'node:path';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { signToken } from '@fanout/publisher';
 import WebSocket, { type RawData } from 'ws';
+import { localClients } from '../../local/dev/clients';
 import {
   type FunctionName,
   type LocalPlatform,
@@ -24,9 +29,6 @@ import { isHistoryRow } from '../../shared/store/history-dynamodb';
 export { waitUntil };
 
 export const ROOT_DIR = resolve(__dirname, '../..');
-
-/** The local stand-ins check no signature; the SDK still wants credentials to sign with. */
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** A parsed JSON frame from the server. */
 export type Frame = Record<string, unknown>;
@@ -135,26 +137,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Platfo
     ...options,
   });
   const { config } = platform;
-  const dynamodb = new DynamoDBClient({
-    endpoint: config.dynamodbEndpoint,
-    region: config.region,
-    credentials: CREDENTIALS,
-  });
-  const eventBridge = new EventBridgeClient({
-    endpoint: config.eventBridgeEndpoint,
-    region: config.region,
-    credentials: CREDENTIALS,
-  });
-  const management = new ApiGatewayManagementApiClient({
-    endpoint: config.managementEndpoint,
-    region: config.region,
-    credentials: CREDENTIALS,
-  });
-  const sqs = new SQSClient({
-    endpoint: config.sqsEndpoint,
-    region: config.region,
-    credentials: CREDENTIALS,
-  });
+  const aws = localClients(config);
+  const { dynamodb, eventBridge, management, sqs } = aws;
   const clients: PlatformClient[] = [];
   let requestCounter = 0;
   // Connections are opened one at a time so the new connection id is the one the gateway just added.
@@ -374,10 +358,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Platfo
     close: async () => {
       for (const client of clients.splice(0)) client.ws.terminate();
       await platform.close();
-      dynamodb.destroy();
-      eventBridge.destroy();
-      management.destroy();
-      sqs.destroy();
+      aws.destroy();
     },
   };
   return harness;

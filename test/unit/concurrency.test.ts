@@ -121,6 +121,11 @@ describe('Pacer', () => {
     return { p, sleeps, advance: (ms: number) => (now += ms) };
   }
 
+  /** MIN_ANSWERS throttles at once and no success: the lowest rate. */
+  function throttleToLowestRate(p: Pacer): void {
+    for (let i = 0; i < Pacer.MIN_ANSWERS; i++) p.throttled();
+  }
+
   it('does not pace before the account throttles', async () => {
     const { p, sleeps } = pacer();
     for (let i = 0; i < 100; i++) {
@@ -155,6 +160,31 @@ describe('Pacer', () => {
     expect(p.currentRate()).toBeCloseTo(270, 6);
   });
 
+  it('reads no rate from fewer answers than MIN_ANSWERS: a throttle among a few posts leaves it unpaced, or where it was', () => {
+    const { p, advance } = pacer();
+    p.succeeded();
+    p.throttled();
+    expect(p.currentRate()).toBe(Number.POSITIVE_INFINITY);
+    // 300 answered in a second, then a throttle: paced at 270 a second.
+    for (let i = 0; i < 300; i++) {
+      p.succeeded();
+      advance(1000 / 300);
+    }
+    p.throttled();
+    const learnt = p.currentRate();
+    expect(learnt).toBeCloseTo(270, 0);
+    // Two seconds on (the window holds none of those answers, the pacing is still on), a retry
+    // record of two connections: one answered, one throttled.
+    advance(2_000);
+    p.succeeded();
+    p.throttled();
+    expect(p.currentRate()).toBeGreaterThanOrEqual(learnt);
+    // A tenth answer makes the window readable: the next throttle cuts.
+    for (let i = 0; i < Pacer.MIN_ANSWERS - 3; i++) p.succeeded();
+    p.throttled();
+    expect(p.currentRate()).toBeLessThan(learnt);
+  });
+
   it('takes a burst of throttles as one signal, then lowers again after a while', () => {
     const { p, advance } = pacer();
     for (let i = 0; i < 100; i++) p.succeeded();
@@ -170,7 +200,7 @@ describe('Pacer', () => {
 
   it('raises its rate with each success and never paces below its lowest rate', () => {
     const { p } = pacer();
-    p.throttled();
+    throttleToLowestRate(p);
     expect(p.currentRate()).toBe(Pacer.MIN_RATE);
     p.succeeded();
     expect(p.currentRate()).toBeCloseTo(Pacer.MIN_RATE + Pacer.GROWTH / Pacer.MIN_RATE, 6);
@@ -178,7 +208,7 @@ describe('Pacer', () => {
 
   it('refuses a slot that would come at or after the deadline, and takes none', async () => {
     const { p, sleeps, advance } = pacer();
-    p.throttled();
+    throttleToLowestRate(p);
     // Paced at the lowest rate: the first slot is now, the next one 1000 / MIN_RATE ms later.
     const slot = 1000 / Pacer.MIN_RATE;
     const deadline = 1_000_000 + slot / 2;

@@ -6,6 +6,13 @@ import type { Output } from './commands.js';
 import { DeadLetterQueue, sendToQueue, sqsFailure } from './dlq-letters.js';
 import { letterReason, reasonText, summarize, summaryLine } from './dlq-summary.js';
 import { CommandError, UsageError } from './errors.js';
+import type {
+  ConnectionView,
+  InspectSnapshot,
+  InvocationView,
+  PatternView,
+  QueueView,
+} from './inspect-snapshot.js';
 import { localPlatform } from './local-config.js';
 import { stringOutput, terraformOutputs } from './terraform.js';
 
@@ -40,75 +47,14 @@ export interface Telemetry {
   fanoutLogLines(limit: number): Promise<LogLine[]>;
 }
 
-export interface ConnectionView {
-  connectionId: string;
-  userId: string | null;
-  connectedAt: string | null;
-  ageSeconds: number | null;
-  sourceIp: string | null;
-  subscriptions: string[];
-}
-
-export interface PatternView {
-  pattern: string;
-  /** From the TOPIC# partition: what the fan-out reads. */
-  subscribers: number;
-  /** The count stopped at SUBSCRIBER_COUNT_LIMIT. */
-  atLeast: boolean;
-}
-
-export interface QueueView {
-  url: string;
-  visible: number;
-  inFlight: number;
-  delayed: number;
-  oldestAgeSeconds: number | null;
-}
-
-export interface LetterView {
-  messageId: string;
-  sentAt: string | null;
-  receiveCount: number | null;
-  reason: string;
-  detail: string | null;
-  summary: string;
-}
-
-/** One invocation of the fan-out function, from its log lines (START … REPORT). */
-export interface InvocationView {
-  requestId: string;
-  startedAt: string;
-  durationMs: number | null;
-  /** Records (events, pages or retries) it finished: delivered, dead-lettered or dropped as expired. */
-  records: number;
-  audience: number;
-  delivered: number;
-  pruned: number;
-  throttled: number;
-  retried: number;
-  failed: number;
-  /** The invocation reported an error or timed out. */
-  error: string | null;
-}
-
-export interface InspectSnapshot {
-  mode: 'local' | 'aws';
-  takenAt: string;
-  tableName: string;
-  connections: {
-    /** Connections read; exact unless `truncated`. */
-    count: number;
-    /** The scan stopped at its limit: there are more. */
-    truncated: boolean;
-    items: ConnectionView[];
-  };
-  patterns: PatternView[];
-  queue: QueueView;
-  dlq: QueueView & { letters: LetterView[]; complete: boolean };
-  invocations: InvocationView[];
-  /** Parts that could not be read, by part, with their stable code: the rest is still shown. */
-  problems: { part: string; code: string; message: string }[];
-}
+export type {
+  ConnectionView,
+  InspectSnapshot,
+  InvocationView,
+  LetterView,
+  PatternView,
+  QueueView,
+} from './inspect-snapshot.js';
 
 export interface InspectorTarget {
   mode: 'local' | 'aws';

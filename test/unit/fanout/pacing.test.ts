@@ -1,3 +1,4 @@
+import { Pacer } from '../../../shared/concurrency';
 import { FanoutEngine } from '../../../shared/fanout/engine';
 import { MemoryConnectionGateway } from '../../../shared/gateway/gateway-memory';
 import { MemoryLog, MemoryMetrics } from '../../../shared/observability/ports';
@@ -18,20 +19,24 @@ function bucket(perSecond: number, burst: number): () => boolean {
   };
 }
 
+/** An engine on memory adapters with `connections` subscribers of t/x, behind `bucket(perSecond, burst)`. */
+async function throttledAccount(connections: number, perSecond: number, burst: number) {
+  const store = new TrackingStore({ now: () => Date.now() - 60_000 });
+  const gateway = new MemoryConnectionGateway();
+  const queue = new MemoryWorkQueue();
+  const engine = new FanoutEngine(
+    { store, gateway, queue, log: new MemoryLog(), metrics: new MemoryMetrics() },
+    { concurrency: 32 },
+  );
+  for (let i = 0; i < connections; i++) await addConnection({ store, gateway }, `c${i}`, ['t/x']);
+  const admit = bucket(perSecond, burst);
+  gateway.fault = () => (admit() ? undefined : 'throttled');
+  return { store, gateway, queue, engine };
+}
+
 describe('delivery under an account throttle (real time)', () => {
   it('paces to the rate the account admits and delivers every post in the record, with no retry message', async () => {
-    const store = new TrackingStore({ now: () => Date.now() - 60_000 });
-    const gateway = new MemoryConnectionGateway();
-    const queue = new MemoryWorkQueue();
-    const metrics = new MemoryMetrics();
-    const engine = new FanoutEngine(
-      { store, gateway, queue, log: new MemoryLog(), metrics },
-      { concurrency: 32 },
-    );
-    const ids = Array.from({ length: 300 }, (_, i) => `c${i}`);
-    for (const id of ids) await addConnection({ store, gateway }, id, ['t/x']);
-    const admit = bucket(500, 25);
-    gateway.fault = () => (admit() ? undefined : 'throttled');
+    const { gateway, queue, engine } = await throttledAccount(300, 500, 25);
 
     const started = performance.now();
     await engine.handleRecord(envelopeBody({ topics: ['t/x'] }));
@@ -44,20 +49,33 @@ describe('delivery under an account throttle (real time)', () => {
     expect(seconds).toBeLessThan(5);
   }, 15_000);
 
+  it('keeps the pace it learnt from a large record through a throttle in a record of two connections', async () => {
+    const { store, gateway, queue, engine } = await throttledAccount(300, 500, 25);
+    for (const id of ['p1', 'p2']) await addConnection({ store, gateway }, id, ['t/pair']);
+
+    // The first record teaches the pacer the account's rate.
+    await engine.handleRecord(envelopeBody({ topics: ['t/x'] }, 'evt-1'));
+    // Past the estimator's window, within the pacing's quiet time: two posts, one of them throttled.
+    await new Promise((done) => setTimeout(done, Pacer.WINDOW_MS + 200));
+    gateway.failNext('p1', 'throttled');
+    await engine.handleRecord(envelopeBody({ topics: ['t/pair'] }, 'evt-2'));
+    expect(gateway.received('p1')).toHaveLength(1);
+
+    // Paced at what those two posts "admitted", 300 posts would take seconds and be handed over at
+    // the deadline; at the account's rate they take well under one.
+    const started = performance.now();
+    await engine.handleRecord(envelopeBody({ topics: ['t/x'] }, 'evt-3'), { deadline: Date.now() + 4_000 });
+    const seconds = (performance.now() - started) / 1000;
+
+    expect(queue.sent).toEqual([]);
+    expect(gateway.deliveredCount()).toBe(2 + 2 * 300);
+    expect(seconds).toBeLessThan(2);
+  }, 20_000);
+
   it('hands over, before the deadline, the posts whose paced slots would fall after it', async () => {
-    const store = new TrackingStore({ now: () => Date.now() - 60_000 });
-    const gateway = new MemoryConnectionGateway();
-    const queue = new MemoryWorkQueue();
-    const engine = new FanoutEngine(
-      { store, gateway, queue, log: new MemoryLog(), metrics: new MemoryMetrics() },
-      { concurrency: 32 },
-    );
-    const ids = Array.from({ length: 60 }, (_, i) => `c${i}`);
-    for (const id of ids) await addConnection({ store, gateway }, id, ['t/x']);
     // An account that admits 2 posts a second: most posts are throttled, however they are paced, and
     // what cannot be delivered by the deadline must be handed over before it, not lost to the timeout.
-    const admit = bucket(2, 2);
-    gateway.fault = () => (admit() ? undefined : 'throttled');
+    const { gateway, queue, engine } = await throttledAccount(60, 2, 2);
 
     const deadline = Date.now() + 3_000;
     await engine.handleRecord(envelopeBody({ topics: ['t/x'] }), { deadline });

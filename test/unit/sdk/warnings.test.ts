@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FANOUT_BIN, userEnv, WARNING_SWITCH } from '../../support/cli';
+import { killAll, runFanout, userEnv, WARNING_SWITCH } from '../../support/cli';
 import { ROOT_DIR } from '../../support/platform';
 
 const run = promisify(execFile);
@@ -21,6 +21,8 @@ async function stderrOfNewClient(env: NodeJS.ProcessEnv): Promise<string> {
   const { stderr } = await run(process.execPath, ['-e', script], { cwd: ROOT_DIR, env });
   return stderr;
 }
+
+afterAll(killAll);
 
 describe("the AWS SDK's Node-version warning", () => {
   it('is printed by a client made without the switch, and not with it', async () => {
@@ -45,12 +47,9 @@ describe("the AWS SDK's Node-version warning", () => {
       // Nothing listens on port 9 of loopback: the publish fails at once.
       AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:9',
     });
-    const failure = await run(process.execPath, [FANOUT_BIN, ...args], { env }).then(
-      () => undefined,
-      (err: { code: number; stderr: string; stdout: string }) => err,
-    );
-    expect(failure?.code).toBe(1);
-    expect(failure?.stdout).toBe('');
-    expect(failure?.stderr).toMatch(/^fanout publish: publish_failed: .*ECONNREFUSED.*\n$/);
+    const failure = runFanout(args, { env });
+    expect(await failure.exit()).toBe(1);
+    expect(failure.stdout()).toBe('');
+    expect(failure.stderr()).toMatch(/^fanout publish: publish_failed: .*ECONNREFUSED.*\n$/);
   }, 30_000);
 });
