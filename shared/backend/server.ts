@@ -13,7 +13,7 @@ import { type UnsubscribeDeps, unsubscribeRoute } from '../routes/unsubscribe.js
 import { BACKEND_ROUTES, type BackendRouteKey, HEALTH_PATH, PROOF_HEADER, routeAt } from './contract.js';
 import { BackendError } from './errors.js';
 import type { GatewayProof } from './proof.js';
-import { readRouteEvent } from './request.js';
+import { MAX_AUTHORIZER_TEXT, readRouteEvent } from './request.js';
 
 /**
  * `fanout backend`: every WebSocket route behind API Gateway HTTP integrations (docs/architecture.md,
@@ -75,7 +75,11 @@ export async function startBackend(options: BackendOptions): Promise<BackendHand
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 class Backend {
-  private readonly server = createServer((req, res) => this.onRequest(req, res));
+  // Room for both grants headers at their longest (request.ts) beside the others: node's default,
+  // 16 KiB for all headers together, would refuse with 431 what the Lambda routes accept.
+  private readonly server = createServer({ maxHeaderSize: 4 * MAX_AUTHORIZER_TEXT }, (req, res) =>
+    this.onRequest(req, res),
+  );
   private readonly inflight = new Set<Promise<void>>();
   private readonly integrationTimeoutMs: number;
   private readonly now: () => number;

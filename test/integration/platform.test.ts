@@ -263,6 +263,34 @@ describe.each(ROUTE_BACKENDS.map((routeBackend) => ({ routeBackend, shape: SHAPE
       expect(bob.events()).toEqual([]);
     });
 
+    it('serves a user whose id is not ASCII and whose token grants 60 patterns: its rows name it as the token does, and both direct messages and topic events reach it', async () => {
+      const grants = Array.from({ length: 60 }, (_, i) => `tenant-${i}-abcdefgh/rooms/*`);
+      // Past 1,024 characters, where a bound on the grants would first show.
+      expect(JSON.stringify(grants).length).toBeGreaterThan(1024);
+      const client = await h.connect('zoë', grants);
+      expect(
+        await client.request({ action: 'subscribe', topics: ['tenant-59-abcdefgh/rooms/*'] }),
+      ).toMatchObject({
+        type: 'subscribed',
+        topics: ['tenant-59-abcdefgh/rooms/*'],
+      });
+      expect(keysOf(await h.rowsOf(client.connectionId), client.connectionId)).toEqual([
+        'CONN#<id> META',
+        'CONN#<id> SUB#tenant-59-abcdefgh/rooms/*',
+        'TOPIC#tenant-59-abcdefgh/rooms/* <id>',
+        'USER#zoë <id>',
+      ]);
+
+      const [direct, onTopic] = await h.publish(
+        { detail: { users: ['zoë'], data: 'for zoë' } },
+        { detail: { topics: ['tenant-59-abcdefgh/rooms/1'], data: 'for the room' } },
+      );
+      expect(await client.waitFor((f) => f.id === direct, 'the direct message')).toMatchObject({
+        user: 'zoë',
+      });
+      await client.waitFor((f) => f.id === onTopic, 'the topic event');
+    });
+
     it('prunes a client that vanished without a close frame (its $disconnect lost) from every table row on the next event, while live clients still receive it', async () => {
       const live = await h.connect('lena', ['demo/*']);
       const vanishing = await h.connect('victor', ['demo/*']);

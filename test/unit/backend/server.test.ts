@@ -76,7 +76,6 @@ function gatewayHeaders(route: BackendRouteKey, extra: Record<string, string> = 
     SourceIp: SOURCE_IP,
     AuthorizerUserId: 'alice',
     AuthorizerTopics: '["demo/*"]',
-    AuthorizerPrincipalId: 'alice',
     ...extra,
   };
 }
@@ -169,6 +168,28 @@ describe('fanout backend over HTTP', () => {
     expect(await usersConnections()).toEqual([CONNECTION_ID]);
     expect(metrics.total('Connected')).toBe(1);
     expect(flushes).toBe(1);
+  });
+
+  it('registers a user whose id is long and not ASCII, and whose token grants 700 patterns, as the connect function does', async () => {
+    const userId = `zoë-東京-${'u'.repeat(3000)}`;
+    const grants = Array.from({ length: 700 }, (_, i) => `tenant-${i}/rooms/*`);
+    const topics = JSON.stringify(grants);
+    // Each header within the backend's bound, both together past node's default for all of a
+    // request's headers (16 KiB), which would answer 431.
+    expect(topics.length).toBeLessThanOrEqual(16 * 1024);
+    expect(topics.length + encodeURIComponent(userId).length).toBeGreaterThan(16 * 1024);
+    const response = await call('$connect', '', {
+      AuthorizerUserId: encodeURIComponent(userId),
+      AuthorizerTopics: topics,
+    });
+    expect(response.status).toBe(200);
+    const { members } = await store.audiencePage({ kind: 'user', userId }, 10);
+    expect(members.map((member) => member.connectionId)).toEqual([CONNECTION_ID]);
+    const reply = await call('subscribe', frame('subscribe', { topics: ['tenant-699/rooms/*'] }), {
+      AuthorizerUserId: encodeURIComponent(userId),
+      AuthorizerTopics: topics,
+    });
+    expect(await reply.json()).toMatchObject({ type: 'subscribed', topics: ['tenant-699/rooms/*'] });
   });
 
   it('refuses $connect without a readable authorizer context with 403, as the connect function does, storing nothing', async () => {
