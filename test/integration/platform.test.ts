@@ -65,6 +65,7 @@ describe.each(ROUTE_BACKENDS.map((routeBackend) => ({ routeBackend, shape: SHAPE
 
     afterEach(async () => {
       h.platform.gateway.setFaults(undefined);
+      h.platform.dynamodb.setFaults(undefined);
       await h.closeClients();
     });
 
@@ -518,6 +519,45 @@ describe.each(ROUTE_BACKENDS.map((routeBackend) => ({ routeBackend, shape: SHAPE
       expect(await client.request({ action: 'subscribe', topics: ['demo/4', 'demo/5'] })).toMatchObject({
         type: 'subscribed',
         topics: ['demo/4', 'demo/5'],
+      });
+    });
+
+    it('answers subscribe and unsubscribe with the internal error frame while the table refuses the routes, never showing the error, refuses handshakes then, storing nothing, and serves again once it is back', async () => {
+      const client = await h.connect('tess', ['demo/*']);
+      const rowsBefore = await h.allRows();
+      const internal = {
+        type: 'error',
+        id: expect.any(String),
+        code: 'internal',
+        message: 'internal error; the request may be retried',
+      };
+      // Not retried by the SDK, unlike ServiceUnavailable: the answer comes at once.
+      const denied = {
+        status: 400,
+        errorType: 'AccessDeniedException',
+        message: 'User: arn:aws:sts::000000000000:assumed-role/fanout-routes is not authorized',
+      };
+      const token = await h.token({ sub: 'tess', topics: ['demo/*'] });
+      const connectsBefore = h.routeCalls('$connect');
+      h.platform.dynamodb.setFaults({ beforeCall: () => denied });
+      try {
+        expect(await client.request({ action: 'subscribe', topics: ['demo/*'] })).toEqual(internal);
+        expect(await client.request({ action: 'unsubscribe', topics: ['demo/*'] })).toEqual(internal);
+        // The route fails with a 5xx either way; the status is the gateway's for the integration's
+        // failure: a Lambda function error is 502 (local/gateway/server.ts), an HTTP integration's
+        // own status (the backend's 500) is passed on.
+        expect(await handshakeStatus(h.url(token))).toMatchObject({
+          status: routeBackend === 'lambda' ? 502 : 500,
+        });
+        await expectRouteCalls('$connect', connectsBefore + 1);
+      } finally {
+        h.platform.dynamodb.setFaults(undefined);
+      }
+      expect(await h.allRows()).toEqual(rowsBefore);
+      expect(client.texts.join('\n')).not.toMatch(/AccessDenied|arn:aws|not authorized/);
+
+      expect(await client.request({ action: 'subscribe', topics: ['demo/*'] })).toMatchObject({
+        type: 'subscribed',
       });
     });
 
