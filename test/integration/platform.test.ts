@@ -600,8 +600,10 @@ describe.each(ROUTE_BACKENDS.map((routeBackend) => ({ routeBackend, shape: SHAPE
       expect(client.frames.some((f) => f.id === 'over')).toBe(false);
     });
 
-    it('lets a raw WebSocket client recover with since, as the README shows', async () => {
-      const token = await h.token({ sub: 'raw', topics: ['orders/*'] });
+    it('lets a raw WebSocket client recover its topics and its direct messages with since, as the README shows', async () => {
+      // Not ASCII: the user's stream is found by the id the routes were given.
+      const user = 'rené';
+      const token = await h.token({ sub: user, topics: ['orders/*'] });
       const open = async () => {
         const ws = new WebSocket(`${h.config.websocketUrl}?token=${token}`);
         const frames: Frame[] = [];
@@ -620,12 +622,14 @@ describe.each(ROUTE_BACKENDS.map((routeBackend) => ({ routeBackend, shape: SHAPE
       const event = await waitUntil(() => first.frames.find((f) => f.id === seen), 'the first event');
       first.ws.close();
       await closed(first.ws);
-      // Gone from the audience before the events it misses are published.
+      // Gone from the audience before the events it misses are published: its `$disconnect` left the
+      // marks that keep history for what it held (shared/store/history.ts).
       await waitUntil(async () => (await h.connectionRows()).length === 0, 'the first connection rows to go');
 
       const missed = await h.publish(
         { detail: { topics: ['orders/eu/8'], data: 'missed 1' } },
         { detail: { topics: ['orders/us/9'], data: 'missed 2' } },
+        { detail: { users: [user], data: 'missed direct' } },
       );
       for (const id of missed) await deliveredLog(id);
 
@@ -635,7 +639,7 @@ describe.each(ROUTE_BACKENDS.map((routeBackend) => ({ routeBackend, shape: SHAPE
           JSON.stringify({
             action: 'subscribe',
             topics: ['orders/*'],
-            since: { 'orders/*': event.position },
+            since: { 'orders/*': event.position, $user: event.position },
             id: 's2',
           }),
         );
@@ -652,7 +656,10 @@ describe.each(ROUTE_BACKENDS.map((routeBackend) => ({ routeBackend, shape: SHAPE
         // Missed events come first, packed in `events` frames, each as the live frame would have been.
         const replayed = second.frames.filter((f) => f.type === 'events').flatMap((f) => f.events as Frame[]);
         expect(replayed.map((f) => f.id)).toEqual(expect.arrayContaining(missed));
-        expect(replayed.every((f) => f.type === 'event' && f.subscription === 'orders/*')).toBe(true);
+        expect(replayed.filter((f) => f.user === user).map((f) => f.id)).toEqual([missed[2]]);
+        expect(
+          replayed.every((f) => f.type === 'event' && (f.subscription === 'orders/*' || f.user === user)),
+        ).toBe(true);
         expect(second.frames.indexOf(reply)).toBeGreaterThan(
           second.frames.findIndex((f) => f.type === 'events'),
         );
