@@ -182,14 +182,15 @@ class Backend {
           ? await connect(routes.connect, event.requestContext)
           : await disconnect(routes.disconnect, event.requestContext);
       } catch (error) {
-        // As the Lambda edge's logFailures: logged, then a 500, which API Gateway turns into a
-        // refused handshake on `$connect` (and ignores on `$disconnect`).
+        // As the Lambda edge's logFailures: logged, then a refusal (ignored on `$disconnect`). 502,
+        // not 500: the status a handshake gets when the connect function throws, and an HTTP
+        // integration passes the backend's status on, so a client sees the same in both shapes.
         deps.logger.error('route failed', {
           routeKey: route,
           connectionId: event.requestContext.connectionId,
           error,
         });
-        return { statusCode: 500 };
+        return { statusCode: 502 };
       }
     }
     const deps =

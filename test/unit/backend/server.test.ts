@@ -238,9 +238,9 @@ describe('fanout backend over HTTP', () => {
     expect(body).not.toContain('fanout-connections');
   });
 
-  it('answers a store failure on $connect with 500 and logs it with the route and connection', async () => {
+  it('answers a store failure on $connect with 502, the status a failing connect function gives the handshake, and logs it with the route and connection', async () => {
     store.failWrites = true;
-    expect((await call('$connect')).status).toBe(500);
+    expect((await call('$connect')).status).toBe(502);
     expect(log.entries).toContainEqual(
       expect.objectContaining({
         level: 'error',
@@ -250,9 +250,9 @@ describe('fanout backend over HTTP', () => {
     );
   });
 
-  it('answers a $disconnect failure with 500 too (API Gateway ignores it), logging it', async () => {
+  it('answers a $disconnect failure with 502 too (API Gateway ignores it), logging it', async () => {
     jest.spyOn(store, 'removeConnection').mockRejectedValueOnce(new Error('table gone'));
-    expect((await call('$disconnect')).status).toBe(500);
+    expect((await call('$disconnect')).status).toBe(502);
     expect(log.entries.some((entry) => entry.message === 'route failed')).toBe(true);
   });
 
