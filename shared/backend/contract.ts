@@ -68,10 +68,12 @@ export const MAPPED_HEADERS = {
   requestId: { header: 'RequestId', from: 'context.requestId' },
   sourceIp: { header: 'SourceIp', from: 'context.identity.sourceIp' },
   // The REQUEST authorizer's context (shared/routes/grants.ts), which API Gateway keeps for the
-  // connection's lifetime and exposes on every route.
-  userId: { header: 'AuthorizerUserId', from: 'context.authorizer.userId' },
+  // connection's lifetime and exposes on every route. The user id is mapped percent-encoded: a
+  // token's `sub` may be any text, a header value only visible ASCII (what API Gateway does with
+  // another character in a mapped value is not documented; the local gateway sent "?" for it, and
+  // "zoë" was stored as "zo?"). Not mapped: `principalId`, the raw `sub` again, which no route reads.
+  userId: { header: 'AuthorizerUserId', from: 'context.authorizer.userIdEncoded' },
   topics: { header: 'AuthorizerTopics', from: 'context.authorizer.topics' },
-  principalId: { header: 'AuthorizerPrincipalId', from: 'context.authorizer.principalId' },
   disconnectStatusCode: {
     header: 'DisconnectStatusCode',
     from: 'context.disconnectStatusCode',

@@ -6,6 +6,14 @@ import { BackendError } from './errors.js';
 /** API Gateway's connection ids are short base64-like text; anything else was not mapped by it. */
 const CONNECTION_ID = /^[A-Za-z0-9+/=_-]{1,128}$/;
 const MAX_TEXT = 1024;
+/**
+ * The grants are the token's, and the Lambda routes take them at any length: a token granting a
+ * few dozen patterns, or a long `sub`, passes 1,024 characters. This bound is the whole headers'
+ * default in node, far above what a token in a connect URL carries; server.ts sets `maxHeaderSize`
+ * so that both grants headers at this length still fit.
+ */
+export const MAX_AUTHORIZER_TEXT = 16 * 1024;
+const LONG_FIELDS: ReadonlySet<MappedField> = new Set(['userId', 'topics']);
 
 /** One mapped header's value: node lower-cases names, and lists or joins a repeated header. */
 function header(headers: IncomingHttpHeaders, field: MappedField): string | undefined {
@@ -15,8 +23,23 @@ function header(headers: IncomingHttpHeaders, field: MappedField): string | unde
   if (typeof value !== 'string') {
     throw new BackendError('header_invalid', `the ${name} header is repeated`);
   }
-  if (value.length > MAX_TEXT) throw new BackendError('header_invalid', `the ${name} header is too long`);
+  const limit = LONG_FIELDS.has(field) ? MAX_AUTHORIZER_TEXT : MAX_TEXT;
+  if (value.length > limit) {
+    throw new BackendError('header_invalid', `the ${name} header is over ${limit} characters`);
+  }
   return value;
+}
+
+/** The user id as the authorizer gave it: the header carries it percent-encoded (contract.ts). */
+function userIdOf(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new BackendError(
+      'header_invalid',
+      `the ${MAPPED_HEADERS.userId.header} header is not percent-encoded text`,
+    );
+  }
 }
 
 function required(headers: IncomingHttpHeaders, field: MappedField): string {
@@ -41,17 +64,16 @@ function wholeNumber(field: MappedField, value: string): number {
   return n;
 }
 
-/** The authorizer's context as API Gateway puts it on a Lambda event, or undefined when none came. */
+/**
+ * The authorizer's context as the routes read it on a Lambda event (shared/routes/grants.ts), or
+ * undefined when none came.
+ */
 function authorizer(headers: IncomingHttpHeaders): Record<string, string> | undefined {
   const context: Record<string, string> = {};
-  for (const [field, key] of [
-    ['userId', 'userId'],
-    ['topics', 'topics'],
-    ['principalId', 'principalId'],
-  ] as const) {
-    const value = header(headers, field);
-    if (value !== undefined) context[key] = value;
-  }
+  const userId = header(headers, 'userId');
+  if (userId !== undefined) context.userId = userIdOf(userId);
+  const topics = header(headers, 'topics');
+  if (topics !== undefined) context.topics = topics;
   return Object.keys(context).length > 0 ? context : undefined;
 }
 

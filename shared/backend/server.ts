@@ -13,7 +13,7 @@ import { type UnsubscribeDeps, unsubscribeRoute } from '../routes/unsubscribe.js
 import { BACKEND_ROUTES, type BackendRouteKey, HEALTH_PATH, PROOF_HEADER, routeAt } from './contract.js';
 import { BackendError } from './errors.js';
 import type { GatewayProof } from './proof.js';
-import { readRouteEvent } from './request.js';
+import { MAX_AUTHORIZER_TEXT, readRouteEvent } from './request.js';
 
 /**
  * `fanout backend`: every WebSocket route behind API Gateway HTTP integrations (docs/architecture.md,
@@ -75,7 +75,11 @@ export async function startBackend(options: BackendOptions): Promise<BackendHand
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 class Backend {
-  private readonly server = createServer((req, res) => this.onRequest(req, res));
+  // Room for both grants headers at their longest (request.ts) beside the others: node's default,
+  // 16 KiB for all headers together, would refuse with 431 what the Lambda routes accept.
+  private readonly server = createServer({ maxHeaderSize: 4 * MAX_AUTHORIZER_TEXT }, (req, res) =>
+    this.onRequest(req, res),
+  );
   private readonly inflight = new Set<Promise<void>>();
   private readonly integrationTimeoutMs: number;
   private readonly now: () => number;
@@ -178,14 +182,15 @@ class Backend {
           ? await connect(routes.connect, event.requestContext)
           : await disconnect(routes.disconnect, event.requestContext);
       } catch (error) {
-        // As the Lambda edge's logFailures: logged, then a 500, which API Gateway turns into a
-        // refused handshake on `$connect` (and ignores on `$disconnect`).
+        // As the Lambda edge's logFailures: logged, then a refusal (ignored on `$disconnect`). 502,
+        // not 500: the status a handshake gets when the connect function throws, and an HTTP
+        // integration passes the backend's status on, so a client sees the same in both shapes.
         deps.logger.error('route failed', {
           routeKey: route,
           connectionId: event.requestContext.connectionId,
           error,
         });
-        return { statusCode: 500 };
+        return { statusCode: 502 };
       }
     }
     const deps =

@@ -61,6 +61,11 @@ export interface RouteResponse {
 export interface AuthorizerContext {
   [key: string]: string | number | boolean;
   userId: string;
+  /**
+   * `userId` percent-encoded (encodeURIComponent): ASCII whatever the token's `sub`, so an HTTP
+   * integration can map it into a header (shared/backend/contract.ts). The Lambda routes read `userId`.
+   */
+  userIdEncoded: string;
   topics: string;
 }
 

@@ -14,7 +14,14 @@ export interface Grants {
 }
 
 export function encodeGrants(principal: Principal): AuthorizerContext {
-  return { userId: principal.userId ?? '', topics: JSON.stringify(principal.allowedTopics) };
+  const userId = principal.userId ?? '';
+  return {
+    userId,
+    // A header carries visible ASCII only, and a `sub` may be any text (docs/architecture.md,
+    // "Routes on your own HTTP backend"); the topics are patterns, ASCII by their syntax.
+    userIdEncoded: encodeURIComponent(userId),
+    topics: JSON.stringify(principal.allowedTopics),
+  };
 }
 
 export type DecodedGrants = { ok: true; grants: Grants } | { ok: false; problem: string };

@@ -2,8 +2,9 @@
  * The local platform with `routeBackend: 'http'` (`fanout dev --route-backend http`): the gateway calls
  * the built `fanout backend` (dist/backend, in its own process) through HTTP integrations with the
  * request parameters of shared/backend/contract.ts, instead of invoking route Lambdas; the authorizer
- * and the fan-out stay Lambda. Driven as users drive it: `ws` clients, PutEvents through the SDK. The
- * README walkthrough runs on both shapes, with the same replies checked on each.
+ * and the fan-out stay Lambda. Driven as users drive it: `ws` clients, PutEvents through the SDK.
+ * What both shapes must do alike (replies, error frames, rows) is platform.test.ts, which runs on each;
+ * here is what only the backend has: its calls and logs, the proof, forged headers, SIGTERM.
  */
 import WebSocket from 'ws';
 import { BACKEND_ROUTES, MAPPED_HEADERS, PROOF_HEADER } from '../../shared/backend/contract';
@@ -34,8 +35,8 @@ const callBackend = (route: keyof typeof BACKEND_ROUTES, headers: Record<string,
   fetch(`${backend().url}${BACKEND_ROUTES[route].path}`, { method: 'POST', headers, body });
 
 /**
- * The README walkthrough, with every reply checked: what both shapes must do alike. Resolves with the
- * connection id once the connection's rows are gone.
+ * The README walkthrough, with every reply checked. Resolves with the connection id once the
+ * connection's rows are gone.
  */
 async function walkthrough(harness: PlatformHarness): Promise<string> {
   const client = await harness.connect('demo', ['demo/*', 'users/{sub}/*']);
@@ -83,22 +84,6 @@ async function walkthrough(harness: PlatformHarness): Promise<string> {
   expect(await harness.connectionRows()).toEqual([]);
   return client.connectionId;
 }
-
-describe('the README walkthrough on the Lambda routes, for comparison', () => {
-  let lambda: PlatformHarness;
-  beforeAll(async () => {
-    lambda = await startHarness();
-  }, 60_000);
-  afterAll(async () => {
-    await lambda?.close();
-  });
-
-  it('gives the same replies, events and error frames as the backend below', async () => {
-    expect(lambda.platform.backend).toBeUndefined();
-    await walkthrough(lambda);
-    expect(lambda.invocations('subscribe')).toBeGreaterThan(0);
-  });
-});
 
 describe('the local platform with the routes on fanout backend', () => {
   beforeAll(async () => {

@@ -1,12 +1,13 @@
 /**
  * No gaps, end to end on the local platform with real sockets: a client that loses its connection
  * gets back every event it missed; a client renewing before the connection's age limit never has
- * none open and misses nothing; a client back after the retention window is told it cannot recover;
- * and a raw WebSocket client can recover with `since` as the README documents it.
+ * none open and misses nothing; a client back after the retention window is told it cannot recover.
+ * A raw WebSocket client recovering with `since` as the README documents it is in platform.test.ts,
+ * on both route backends.
  */
 import { FanoutClient, type RecoveryResult } from '@fanout/client';
-import WebSocket, { type RawData } from 'ws';
-import { type Frame, type PlatformHarness, startHarness, waitUntil } from '../support/platform';
+import WebSocket from 'ws';
+import { type PlatformHarness, startHarness, waitUntil } from '../support/platform';
 
 /** Long enough that a loaded machine's lag never pushes a position past it. */
 const RETENTION_SECONDS = 120;
@@ -109,50 +110,6 @@ describe('recovery after a lost connection', () => {
     expect(h.platform.poller.stats().maxInFlightBatches).toBeGreaterThanOrEqual(2);
     client.close();
   }, 90_000);
-
-  it('lets a raw WebSocket client recover with since, as the README shows', async () => {
-    const token = await h.token({ sub: 'raw', topics: GRANTS });
-    const open = async () => {
-      const ws = new WebSocket(`${h.config.websocketUrl}?token=${token}`);
-      const frames: Frame[] = [];
-      ws.on('message', (data: RawData) => frames.push(JSON.parse(data.toString()) as Frame));
-      await new Promise((done, fail) => {
-        ws.once('open', done);
-        ws.once('error', fail);
-      });
-      return { ws, frames };
-    };
-    const first = await open();
-    first.ws.send(JSON.stringify({ action: 'subscribe', topics: ['orders/*'], id: 's1' }));
-    await waitUntil(() => first.frames.find((f) => f.id === 's1'), 'subscribed');
-    const [seen] = await h.publish({ detail: { topics: ['orders/eu/7'], data: 'seen' } });
-    const event = await waitUntil(() => first.frames.find((f) => f.id === seen), 'the first event');
-    first.ws.close();
-
-    const missed = await h.publish(
-      { detail: { topics: ['orders/eu/8'], data: 'missed 1' } },
-      { detail: { topics: ['orders/us/9'], data: 'missed 2' } },
-    );
-    await waitUntil(async () => (await h.queueDepth(h.config.queueUrl)) === 0, 'the fan-out to catch up');
-
-    const second = await open();
-    second.ws.send(
-      JSON.stringify({
-        action: 'subscribe',
-        topics: ['orders/*'],
-        since: { 'orders/*': event.position },
-        id: 's2',
-      }),
-    );
-    const reply = await waitUntil(() => second.frames.find((f) => f.id === 's2'), 'the subscribed reply');
-    expect(reply).toMatchObject({ type: 'subscribed', recovered: true });
-    // Missed events come first, packed in `events` frames, each as the live frame would have been.
-    const replayed = second.frames.filter((f) => f.type === 'events').flatMap((f) => f.events as Frame[]);
-    expect(replayed.map((f) => f.id)).toEqual(expect.arrayContaining(missed));
-    expect(replayed.every((f) => f.type === 'event' && f.subscription === 'orders/*')).toBe(true);
-    expect(second.frames.indexOf(reply)).toBeGreaterThan(second.frames.findIndex((f) => f.type === 'events'));
-    second.ws.close();
-  }, 30_000);
 });
 
 describe('recovery after the retention window', () => {

@@ -111,6 +111,13 @@ export interface PlatformHarness {
   jsonLogs(fn: FunctionName): Frame[];
   /** Lambda `START` lines of one function: one per invocation. */
   invocations(fn: FunctionName): number;
+  /**
+   * Calls one route got, whichever backend serves the routes: its function's invocations, or the
+   * `fanout backend` process's `call` lines (one per call it served, none for a refused one).
+   */
+  routeCalls(routeKey: RouteKey): number;
+  /** The JSON lines of the `fanout backend` process ([] on the Lambda routes). */
+  backendLogs(): Frame[];
   /** Messages waiting or in flight on a queue (ApproximateNumberOfMessages + NotVisible). */
   queueDepth(queueUrl: string): Promise<number>;
   /** Receives from the dead-letter queue until `count` messages arrived (they stay invisible for a while). */
@@ -121,6 +128,17 @@ export interface PlatformHarness {
   closeClients(): Promise<void>;
   close(): Promise<void>;
 }
+
+export type RouteKey = '$connect' | '$disconnect' | '$default' | 'subscribe' | 'unsubscribe';
+
+/** The routes both backends serve, and the function that serves each on the Lambda routes. */
+export const ROUTE_FUNCTION: Readonly<Record<RouteKey, FunctionName>> = {
+  $connect: 'connect',
+  $disconnect: 'disconnect',
+  $default: 'default',
+  subscribe: 'subscribe',
+  unsubscribe: 'unsubscribe',
+};
 
 export type HarnessOptions = Omit<LocalPlatformOptions, 'rootDir' | 'logSink' | 'pollerLog'>;
 
@@ -244,6 +262,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Platfo
 
   const functionLines = (fn: FunctionName): LogEntry[] =>
     logs.filter((entry) => entry.functionName === platform.functions[fn]?.name);
+  const parsedLines = (entries: LogEntry[]): Frame[] =>
+    entries.flatMap((entry) => {
+      if (entry.stream === 'platform') return [];
+      try {
+        const parsed: unknown = JSON.parse(entry.line);
+        return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? [parsed as Frame] : [];
+      } catch {
+        return [];
+      }
+    });
+  // The backend process writes its lines under this name (local/dev/platform.ts).
+  const backendName = `${options.name ?? 'fanout-local'}-backend`;
+  const backendLogs = (): Frame[] => parsedLines(logs.filter((entry) => entry.functionName === backendName));
+  const invocations = (fn: FunctionName): number =>
+    functionLines(fn).filter((entry) => entry.stream === 'platform' && entry.line.startsWith('START '))
+      .length;
 
   const harness: PlatformHarness = {
     platform,
@@ -285,19 +319,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Platfo
     rowsOf,
     allRows: scan,
     connectionRows: async () => (await scan()).filter((row) => !isHistoryRow(row.pk)),
-    jsonLogs: (fn) =>
-      functionLines(fn).flatMap((entry) => {
-        if (entry.stream === 'platform') return [];
-        try {
-          const parsed: unknown = JSON.parse(entry.line);
-          return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? [parsed as Frame] : [];
-        } catch {
-          return [];
-        }
-      }),
-    invocations: (fn) =>
-      functionLines(fn).filter((entry) => entry.stream === 'platform' && entry.line.startsWith('START '))
-        .length,
+    jsonLogs: (fn) => parsedLines(functionLines(fn)),
+    invocations,
+    routeCalls: (routeKey) =>
+      platform.backend
+        ? backendLogs().filter((line) => line.message === 'call' && line.routeKey === routeKey).length
+        : invocations(ROUTE_FUNCTION[routeKey]),
+    backendLogs,
     queueDepth: async (queueUrl) => {
       const { Attributes = {} } = await sqs.send(
         new GetQueueAttributesCommand({

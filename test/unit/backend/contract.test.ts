@@ -24,11 +24,13 @@ describe('the backend contract (what the integrations map, what the backend read
         'integration.request.header.ConnectedAt': 'context.connectedAt',
         'integration.request.header.RequestId': 'context.requestId',
         'integration.request.header.SourceIp': 'context.identity.sourceIp',
-        'integration.request.header.AuthorizerUserId': 'context.authorizer.userId',
+        // Percent-encoded: a header carries ASCII only, a user id any text.
+        'integration.request.header.AuthorizerUserId': 'context.authorizer.userIdEncoded',
         'integration.request.header.AuthorizerTopics': 'context.authorizer.topics',
-        'integration.request.header.AuthorizerPrincipalId': 'context.authorizer.principalId',
         [`integration.request.header.${PROOF_HEADER}`]: `'${PROOF}'`,
       });
+      // The raw `sub` again, which no route reads, and which may not be ASCII.
+      expect(parameters).not.toHaveProperty('integration.request.header.AuthorizerPrincipalId');
     }
   });
 

@@ -18,7 +18,6 @@ function mapped(
     sourceip: SOURCE_IP,
     authorizeruserid: 'alice',
     authorizertopics: '["demo/*"]',
-    authorizerprincipalid: 'alice',
     ...extra,
   };
 }
@@ -44,7 +43,7 @@ describe('reading a route call from the mapped headers', () => {
         connectedAt: CONNECTED_AT,
         requestId: 'req-1',
         identity: { sourceIp: SOURCE_IP },
-        authorizer: { userId: 'alice', topics: '["demo/*"]', principalId: 'alice' },
+        authorizer: { userId: 'alice', topics: '["demo/*"]' },
       },
       body,
       isBase64Encoded: false,
@@ -92,6 +91,19 @@ describe('reading a route call from the mapped headers', () => {
     },
   );
 
+  it('decodes the percent-encoded user id to the authorizer’s, and takes grants of up to 16 KiB as the Lambda routes take any', () => {
+    const topics = JSON.stringify(Array.from({ length: 700 }, (_, i) => `t${i}/rooms/*`)).slice(0, 16 * 1024);
+    const headers = mapped('subscribe', 'MESSAGE', {
+      authorizeruserid: encodeURIComponent('zoë 50%'),
+      authorizertopics: topics,
+    });
+    expect(topics.length).toBeGreaterThan(1024);
+    expect(readRouteEvent('subscribe', headers, '').requestContext.authorizer).toEqual({
+      userId: 'zoë 50%',
+      topics,
+    });
+  });
+
   it('counts an empty required header as missing', () => {
     const refused = refusal(() =>
       readRouteEvent('subscribe', mapped('subscribe', 'MESSAGE', { connectionid: '' }), ''),
@@ -110,7 +122,13 @@ describe('reading a route call from the mapped headers', () => {
       { connectionid: 'A'.repeat(129) },
       'not a connection id',
     ],
-    ['a header over 1,024 characters', { authorizertopics: `["${'a'.repeat(1100)}"]` }, 'too long'],
+    ['a request id over 1,024 characters', { requestid: 'r'.repeat(1025) }, 'over 1024 characters'],
+    [
+      'grants over 16 KiB',
+      { authorizertopics: `["${'a'.repeat(16 * 1024)}"]` },
+      'AuthorizerTopics header is over 16384 characters',
+    ],
+    ['a user id that is not percent-encoded text', { authorizeruserid: 'zo%C3' }, 'not percent-encoded'],
     ['a connectedAt that is not a whole number', { connectedat: '12.5' }, 'must be a whole number'],
     ['a connectedAt that is not a number', { connectedat: 'yesterday' }, 'must be a whole number'],
   ])('refuses %s as header_invalid (400)', (_what, extra, message) => {

@@ -76,7 +76,6 @@ function gatewayHeaders(route: BackendRouteKey, extra: Record<string, string> = 
     SourceIp: SOURCE_IP,
     AuthorizerUserId: 'alice',
     AuthorizerTopics: '["demo/*"]',
-    AuthorizerPrincipalId: 'alice',
     ...extra,
   };
 }
@@ -171,6 +170,28 @@ describe('fanout backend over HTTP', () => {
     expect(flushes).toBe(1);
   });
 
+  it('registers a user whose id is long and not ASCII, and whose token grants 700 patterns, as the connect function does', async () => {
+    const userId = `zoë-東京-${'u'.repeat(3000)}`;
+    const grants = Array.from({ length: 700 }, (_, i) => `tenant-${i}/rooms/*`);
+    const topics = JSON.stringify(grants);
+    // Each header within the backend's bound, both together past node's default for all of a
+    // request's headers (16 KiB), which would answer 431.
+    expect(topics.length).toBeLessThanOrEqual(16 * 1024);
+    expect(topics.length + encodeURIComponent(userId).length).toBeGreaterThan(16 * 1024);
+    const response = await call('$connect', '', {
+      AuthorizerUserId: encodeURIComponent(userId),
+      AuthorizerTopics: topics,
+    });
+    expect(response.status).toBe(200);
+    const { members } = await store.audiencePage({ kind: 'user', userId }, 10);
+    expect(members.map((member) => member.connectionId)).toEqual([CONNECTION_ID]);
+    const reply = await call('subscribe', frame('subscribe', { topics: ['tenant-699/rooms/*'] }), {
+      AuthorizerUserId: encodeURIComponent(userId),
+      AuthorizerTopics: topics,
+    });
+    expect(await reply.json()).toMatchObject({ type: 'subscribed', topics: ['tenant-699/rooms/*'] });
+  });
+
   it('refuses $connect without a readable authorizer context with 403, as the connect function does, storing nothing', async () => {
     const response = await call('$connect', '', { AuthorizerTopics: 'not json' });
     expect(response.status).toBe(403);
@@ -217,9 +238,9 @@ describe('fanout backend over HTTP', () => {
     expect(body).not.toContain('fanout-connections');
   });
 
-  it('answers a store failure on $connect with 500 and logs it with the route and connection', async () => {
+  it('answers a store failure on $connect with 502, the status a failing connect function gives the handshake, and logs it with the route and connection', async () => {
     store.failWrites = true;
-    expect((await call('$connect')).status).toBe(500);
+    expect((await call('$connect')).status).toBe(502);
     expect(log.entries).toContainEqual(
       expect.objectContaining({
         level: 'error',
@@ -229,9 +250,9 @@ describe('fanout backend over HTTP', () => {
     );
   });
 
-  it('answers a $disconnect failure with 500 too (API Gateway ignores it), logging it', async () => {
+  it('answers a $disconnect failure with 502 too (API Gateway ignores it), logging it', async () => {
     jest.spyOn(store, 'removeConnection').mockRejectedValueOnce(new Error('table gone'));
-    expect((await call('$disconnect')).status).toBe(500);
+    expect((await call('$disconnect')).status).toBe(502);
     expect(log.entries.some((entry) => entry.message === 'route failed')).toBe(true);
   });
 

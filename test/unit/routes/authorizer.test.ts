@@ -32,7 +32,7 @@ describe('$connect REQUEST authorizer', () => {
         Version: '2012-10-17',
         Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN }],
       },
-      context: { userId: 'alice', topics: '["users/alice/*","orders/eu/*"]' },
+      context: { userId: 'alice', userIdEncoded: 'alice', topics: '["users/alice/*","orders/eu/*"]' },
     });
     // API Gateway accepts only strings, numbers and booleans as context values.
     for (const value of Object.values(result.context))
@@ -50,7 +50,7 @@ describe('$connect REQUEST authorizer', () => {
     });
     const result = await handler(authorizerEvent({ token: anonymous }), context);
     expect(result.principalId).toBe('anonymous');
-    expect(result.context).toEqual({ userId: '', topics: '["public/*"]' });
+    expect(result.context).toEqual({ userId: '', userIdEncoded: '', topics: '["public/*"]' });
   });
 
   it('logs granted topics that were dropped as invalid', async () => {

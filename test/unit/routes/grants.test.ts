@@ -7,7 +7,7 @@ describe('authorizer context hand-off', () => {
       allowedTopics: ['users/alice/*', '*'],
       rejectedTopics: [],
     });
-    expect(context).toEqual({ userId: 'alice', topics: '["users/alice/*","*"]' });
+    expect(context).toEqual({ userId: 'alice', userIdEncoded: 'alice', topics: '["users/alice/*","*"]' });
     // API Gateway adds principalId (and integrationLatency on $connect) beside the context keys.
     expect(decodeGrants({ ...context, principalId: 'alice', integrationLatency: 12 })).toEqual({
       ok: true,
@@ -15,9 +15,17 @@ describe('authorizer context hand-off', () => {
     });
   });
 
+  it('gives the user id percent-encoded as well, ASCII for a header whatever the sub, and decodable to the same id', () => {
+    const userId = 'zoë/50% 東京';
+    const context = encodeGrants({ userId, allowedTopics: [], rejectedTopics: [] });
+    expect(context.userIdEncoded).toMatch(/^[\x21-\x7e]+$/);
+    expect(decodeURIComponent(context.userIdEncoded)).toBe(userId);
+    expect(decodeGrants(context)).toEqual({ ok: true, grants: { userId, allowedTopics: [] } });
+  });
+
   it('decodes an anonymous principal without a user id', () => {
     const context = encodeGrants({ allowedTopics: [], rejectedTopics: [] });
-    expect(context).toEqual({ userId: '', topics: '[]' });
+    expect(context).toEqual({ userId: '', userIdEncoded: '', topics: '[]' });
     expect(decodeGrants(context)).toEqual({ ok: true, grants: { allowedTopics: [] } });
   });
 
