@@ -225,8 +225,8 @@ async function connect(): Promise<void> {
     next.on('recovered', ({ recovered, missed }) =>
       log(
         recovered
-          ? `reconnected and recovered: ${missed} event(s) sent again, none missed`
-          : 'reconnected, but the events missed could not be recovered (too old or too many): reload',
+          ? `recovered after a reconnect or a renewal: ${missed} event(s) sent again, none missed`
+          : 'the events missed could not be recovered (too old or too many): reload',
         recovered ? 'info' : 'error',
         recovered ? undefined : 'not_recovered',
       ),

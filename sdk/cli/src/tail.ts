@@ -82,8 +82,8 @@ export async function tailCommand(
   client.on('recovered', ({ recovered, missed }) =>
     note(
       recovered
-        ? `recovered: ${missed} missed event(s) sent again; nothing lost`
-        : 'could not recover what was sent while disconnected (the history no longer has it): events may be missing',
+        ? `recovered: ${missed} event(s) sent again (after a reconnect or a renewal); nothing lost`
+        : 'could not recover what the connection missed (the history no longer has it): events may be missing',
     ),
   );
   client.on('error', (err) => {
