@@ -47,8 +47,9 @@ let handler: Handler | undefined;
 
 async function load(): Promise<void> {
   if (system !== 'fanout') return;
-  // The benchmark starts this process in the repository's root.
-  const bundle = join(process.cwd(), 'dist', 'fanout', 'index.mjs');
+  // The benchmark starts this process in the repository's root. BENCH_FANOUT_BUNDLE names another
+  // build of the function (bench/cpu.ts compares two builds in one run).
+  const bundle = process.env.BENCH_FANOUT_BUNDLE || join(process.cwd(), 'dist', 'fanout', 'index.mjs');
   const mod = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
   handler = mod.handler;
 }
