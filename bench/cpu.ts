@@ -59,7 +59,7 @@ async function main(): Promise<void> {
         figures.get(contender.label)?.push(perDelivery);
         const seconds = (report.lastAt - result.startedAt) / 1000;
         process.stdout.write(
-          `run ${run} ${contender.label.padEnd(10)} ${report.received}/${args.n} (lost ${report.missing}, duplicated ${report.duplicates}) in ${seconds.toFixed(2)} s, cpu ${perDelivery.toFixed(0)} µs/delivery; load ${before} → ${load()}\n`,
+          `run ${run} ${contender.label.padEnd(10)} ${report.received}/${args.n} (lost ${report.missing}, duplicated ${report.duplicates}) in ${seconds.toFixed(2)} s, cpu ${perDelivery.toFixed(0)} µs/delivery (system ${((result.systemMicros ?? 0) / Math.max(1, report.received)).toFixed(0)}); load ${before} → ${load()}\n`,
         );
       }
     }
