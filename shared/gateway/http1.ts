@@ -1,5 +1,5 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { rootCertificates, type TLSSocket, connect as tlsConnect } from 'node:tls';
 
 /**
  * A pool of kept-alive HTTP/1.1 connections to one origin, one request at a time on each, for the
@@ -21,6 +21,8 @@ export interface Http1Options {
   maxBodyBytes: number;
   /** Answer headers the caller reads (lower-case names); no others are parsed. */
   answerHeaders: readonly string[];
+  /** Certificates trusted besides the system's (PEM), for https: a private endpoint's, or a test's. */
+  ca?: string;
 }
 
 /** An HTTP answer: its status, the headers asked for (`answerHeaders`), its body if kept. */
@@ -99,8 +101,10 @@ export class Http1Pool {
         ? tlsConnect({
             host: hostname,
             port,
-            servername: hostname,
+            // SNI names a host, never an address (RFC 6066).
+            ...(isIP(hostname) ? {} : { servername: hostname }),
             ALPNProtocols: ['http/1.1'],
+            ...(this.options.ca ? { ca: [...rootCertificates, this.options.ca] } : {}),
             ...(this.tlsSession ? { session: this.tlsSession } : {}),
           })
         : netConnect({ host: hostname, port });

@@ -3,7 +3,9 @@
  * that answer byte for byte what each case needs: framing by length, chunks and close, keep-alive and
  * its end, timeouts, broken connections and answers that are not HTTP.
  */
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { Http1Error, type Http1Options, Http1Pool } from '../../../shared/gateway/http1';
 
 interface Received {
@@ -277,3 +279,70 @@ async function waitFor(condition: () => boolean, ms = 2_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** A self-signed certificate for localhost and 127.0.0.1, valid for a century: for these tests only. */
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg+xT0Xjos/9j2aUwK
+Zm++yNJjJZUE6WB3VLGfgFv/JMChRANCAARhihSxe2E54FJQgi05BHKlodbBI16D
+mZYANMErG69c2VYxt7WC3tMbObj+HCybpYoAQxHSn2l29BmN0Kbo5yCY
+-----END PRIVATE KEY-----`;
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIUDeyxGz/n7JY4C5oYf9jrxhAfr6IwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTIwMjA0NTQyNloYDzIxMjYxMTA4
+MDQ1NDI2WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAARhihSxe2E54FJQgi05BHKlodbBI16DmZYANMErG69c2VYxt7WC3tMb
+Obj+HCybpYoAQxHSn2l29BmN0Kbo5yCYo28wbTAdBgNVHQ4EFgQU0zuRpJUJ17gs
+xlv0rWgEGzxfLNwwHwYDVR0jBBgwFoAU0zuRpJUJ17gsxlv0rWgEGzxfLNwwDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
+zj0EAwIDSAAwRQIgSPdX6Go3TyaCX97RzpdrCMvuuaHNLSnxN6u/YoiLvRsCIQCx
+OoIigucIAeF/zkn+RPsv4zL4l4ggisa26rS1bdYdIA==
+-----END CERTIFICATE-----`;
+
+describe('the kept-alive HTTP/1.1 pool over TLS', () => {
+  it.each([
+    ['127.0.0.1', false],
+    ['localhost', 'localhost'],
+  ])(
+    'posts to %s on verified TLS connections it keeps, with SNI %s (a host name, never an address)',
+    async (hostname, sni) => {
+      const names: (string | false)[] = [];
+      const server = createHttpsServer({ key: TEST_KEY, cert: TEST_CERT }, (req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(200, { 'content-length': '0' }).end());
+      });
+      server.on('secureConnection', (socket: TLSSocket) =>
+        names.push((socket as TLSSocket & { servername: string | false }).servername),
+      );
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      const pool = new Http1Pool(
+        options(address.port, { protocol: 'https:', hostname, maxSockets: 2, ca: TEST_CERT }),
+      );
+      try {
+        const answers = await Promise.all(Array.from({ length: 10 }, () => pool.request(head(), body)));
+        expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+        expect(names).toEqual([sni, sni]);
+      } finally {
+        pool.destroy();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  );
+
+  it('refuses a server whose certificate it does not trust, as a socket error', async () => {
+    const server = createHttpsServer({ key: TEST_KEY, cert: TEST_CERT }, (_req, res) => res.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const pool = new Http1Pool(options(address.port, { protocol: 'https:' }));
+    try {
+      expect(await failureOf(pool.request(head(), body))).toBe('socket');
+    } finally {
+      pool.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
