@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 ENV ?= dev
 
 .PHONY: help install build dev typecheck lint deps format unit check-build test reliability clean \
-	tf-check tf-fmt tf-docs tf-contract plan apply destroy apache-config screenshots bench bench-quick bench-cost
+	tf-check tf-fmt tf-docs tf-contract plan apply destroy apache-config screenshots bench bench-quick bench-cpu bench-cost
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench: build ## the benchmarks of issue 9 (about 10 min): bench/results/latest.m
 
 bench-quick: build ## the same benchmarks, smaller (about 2 min)
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --quick
+
+bench-cpu: build ## only CPU per delivery at N=10,000 (about 4 min): the fan-out bundle against the sample, 3 runs alternating
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/cpu.ts --sample
 
 bench-cost: install ## the cost tables from the last bench results (or stated defaults), into terraform/README.md
 	$(BIN)/tsx bench/cost/main.ts

@@ -34,10 +34,6 @@ const system = process.env.BENCH_SYSTEM as System;
 const region = process.env.AWS_REGION ?? 'us-east-1';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const now = (): number => performance.timeOrigin + performance.now();
-const cpu = (): number => {
-  const usage = process.cpuUsage();
-  return usage.user + usage.system;
-};
 
 type Handler = (
   event: { Records: object[] },
@@ -47,8 +43,9 @@ let handler: Handler | undefined;
 
 async function load(): Promise<void> {
   if (system !== 'fanout') return;
-  // The benchmark starts this process in the repository's root.
-  const bundle = join(process.cwd(), 'dist', 'fanout', 'index.mjs');
+  // The benchmark starts this process in the repository's root. BENCH_FANOUT_BUNDLE names another
+  // build of the function (bench/cpu.ts compares two builds in one run).
+  const bundle = process.env.BENCH_FANOUT_BUNDLE || join(process.cwd(), 'dist', 'fanout', 'index.mjs');
   const mod = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
   handler = mod.handler;
 }
@@ -202,10 +199,18 @@ async function handle(request: DelivererRequest): Promise<DelivererReply> {
     return { type: 'loaded' };
   }
   const startedAt = now();
-  const cpuBefore = cpu();
+  const cpuBefore = process.cpuUsage();
   const outcome =
     system === 'fanout' ? await runFanout(request.body) : await runChat(request.frame, request.chatTable);
-  return { type: 'result', startedAt, endedAt: now(), cpuMicros: cpu() - cpuBefore, ...outcome };
+  const { user, system: kernel } = process.cpuUsage(cpuBefore);
+  return {
+    type: 'result',
+    startedAt,
+    endedAt: now(),
+    cpuMicros: user + kernel,
+    systemMicros: kernel,
+    ...outcome,
+  };
 }
 
 process.on('message', (message: { seq: number; request: DelivererRequest }) => {

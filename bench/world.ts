@@ -269,6 +269,7 @@ export async function runDeliverer(
   world: World,
   system: System,
   run: { body: string; frame: string; chatTable: string; settings?: Record<string, number> },
+  extraEnv: Record<string, string> = {},
 ): Promise<DelivererResult> {
   const { platform } = world;
   let env: Record<string, string> = {
@@ -310,9 +311,14 @@ export async function runDeliverer(
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
-  const child = new Child<DelivererRequest, DelivererReply>(await deliverer(), env, profile, {
-    quiet: true,
-  });
+  const child = new Child<DelivererRequest, DelivererReply>(
+    await deliverer(),
+    { ...env, ...extraEnv },
+    profile,
+    {
+      quiet: true,
+    },
+  );
   try {
     const loaded = await child.request({ type: 'load' });
     if (loaded.type !== 'loaded') throw new Error(`deliverer: ${JSON.stringify(loaded)}`);

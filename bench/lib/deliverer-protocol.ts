@@ -17,6 +17,8 @@ export interface DelivererResult {
   endedAt: number;
   /** CPU time of this process during the run, µs (process.cpuUsage: user + system). */
   cpuMicros: number;
+  /** The kernel's part of cpuMicros (loopback TCP: the receiving side's work is counted here too). */
+  systemMicros?: number;
   /** Posts that failed for good (the sample and sequential loop give up on a throttled post). */
   failed: number;
   /** Handler invocations (fanout: the event, then its page and retry messages). */

@@ -47,7 +47,7 @@ export function faultsFor(latencyMs: number, throttle?: number): GatewayFaults |
   };
 }
 
-const frameOf = (id: string, topic: string, sentAt: number): string =>
+export const frameOf = (id: string, topic: string, sentAt: number): string =>
   JSON.stringify({
     type: 'event',
     id,

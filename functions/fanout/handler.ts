@@ -9,6 +9,7 @@ import { optionsFromEnvironment } from '../../shared/fanout/options.js';
 import { SignedConnectionGateway } from '../../shared/gateway/gateway-signed.js';
 import { fromPowertools, observability } from '../../shared/observability/powertools.js';
 import { SqsWorkQueue } from '../../shared/queue/queue-sqs.js';
+import { withoutSdkLogger } from '../../shared/sdk-logging.js';
 import { DynamoDbHistoryStore } from '../../shared/store/history-dynamodb.js';
 import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 
@@ -17,13 +18,14 @@ import { DynamoDbConnectionStore } from '../../shared/store/store-dynamodb.js';
 const env = functionEnvironment('fanout', process.env);
 const options = optionsFromEnvironment((name) => env.integer(name));
 
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+// No SDK logger is configured: its middleware would only copy every audience page (sdk-logging.ts).
+const documents = DynamoDBDocumentClient.from(withoutSdkLogger(new DynamoDBClient({})));
 const tableName = env.string('TABLE_NAME');
 const store = new DynamoDbConnectionStore(documents, tableName);
 const history = new DynamoDbHistoryStore(documents, tableName, {
   retentionSeconds: env.integer('HISTORY_RETENTION_SECONDS'),
 });
-const queue = new SqsWorkQueue(new SQSClient({}), {
+const queue = new SqsWorkQueue(withoutSdkLogger(new SQSClient({})), {
   queueUrl: env.string('QUEUE_URL'),
   deadLetterQueueUrl: env.string('DLQ_URL'),
 });

@@ -1,14 +1,14 @@
 import { createHash, createHmac, type Hmac, type Hash as NodeHash } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type {
   AwsCredentialIdentity,
   AwsCredentialIdentityProvider,
   Checksum,
+  DateInput,
   SourceData,
 } from '@smithy/types';
 import { type ConnectionGateway, classifyFailure, GatewayError } from './gateway.js';
+import { type Http1Answer, Http1Pool } from './http1.js';
 
 export interface SignedGatewayOptions {
   /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` (or the local gateway's). */
@@ -22,24 +22,58 @@ export interface SignedGatewayOptions {
   requestTimeoutMs: number;
 }
 
-/** SHA-256 (and HMAC-SHA-256 with a secret) on node:crypto, as the signer's hash constructor. */
+/**
+ * SHA-256 (and HMAC-SHA-256 with a secret) on node:crypto, as the signer's hash constructor. The
+ * signer hashes the credentials (HMAC of the access key id with the secret key) on every call, only to
+ * find its cached signing key: with a string secret, the last message's digest is kept, so that
+ * lookup costs no HMAC.
+ */
 class Sha256 implements Checksum {
-  private hash: NodeHash | Hmac;
+  private hash: NodeHash | Hmac | undefined;
+  private message: Buffer | undefined;
+  private static last: { secret: string; message: Buffer; digest: Buffer } | undefined;
 
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.create();
-  }
+  constructor(private readonly secret?: SourceData) {}
 
   update(data: Uint8Array): void {
-    this.hash.update(data);
+    if (typeof this.secret === 'string' && this.hash === undefined && this.message === undefined) {
+      // Held until digest: it may be the message whose digest is already known.
+      this.message = Buffer.from(data);
+      return;
+    }
+    this.flushMessage();
+    this.current().update(data);
   }
 
   async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
+    const secret = this.secret;
+    const message = this.message;
+    if (typeof secret === 'string' && message !== undefined && this.hash === undefined) {
+      const last = Sha256.last;
+      if (last && last.secret === secret && last.message.equals(message)) return last.digest;
+      const digest = createHmac('sha256', secret).update(message).digest();
+      Sha256.last = { secret, message, digest };
+      return digest;
+    }
+    this.flushMessage();
+    return this.current().digest();
   }
 
   reset(): void {
-    this.hash = this.create();
+    this.hash = undefined;
+    this.message = undefined;
+  }
+
+  private flushMessage(): void {
+    const message = this.message;
+    if (message === undefined) return;
+    this.message = undefined;
+    this.current().update(message);
+  }
+
+  private current(): NodeHash | Hmac {
+    this.hash ??= this.create();
+    return this.hash;
   }
 
   private create(): NodeHash | Hmac {
@@ -55,6 +89,33 @@ class Sha256 implements Checksum {
   }
 }
 
+/**
+ * @smithy/signature-v4 with the work that is the same for every post of a second done once: the
+ * dates are formatted once a second, and the canonical request is hashed straight to hex (the
+ * base class hashes through the constructor above, its promise, and a hex conversion).
+ */
+class PostSigner extends SignatureV4 {
+  private date: { second: number; formatted: { longDate: string; shortDate: string } } | undefined;
+
+  protected override formatDate(now: DateInput): { longDate: string; shortDate: string } {
+    const time = now instanceof Date ? now.getTime() : undefined;
+    if (time === undefined) return super.formatDate(now);
+    const second = Math.floor(time / 1000);
+    if (this.date?.second !== second) this.date = { second, formatted: super.formatDate(now) };
+    return this.date.formatted;
+  }
+
+  protected override async createStringToSign(
+    longDate: string,
+    credentialScope: string,
+    canonicalRequest: string,
+    algorithmIdentifier: string,
+  ): Promise<string> {
+    const hashed = createHash('sha256').update(canonicalRequest).digest('hex');
+    return `${algorithmIdentifier}\n${longDate}\n${credentialScope}\n${hashed}`;
+  }
+}
+
 /** Credentials are fetched again this long before they expire. */
 const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
 
@@ -63,29 +124,39 @@ const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
  * of the fan-out. The SDK client costs most of a delivery's CPU in its middleware stack (serializer,
  * retry and endpoint middlewares, a fresh payload hash per call); here the frame's payload hash is
  * computed once per frame (every connection of a source shares the frame's bytes), the signing key
- * once per day (by @smithy/signature-v4), and the request goes straight onto a keep-alive agent.
+ * once per day (by @smithy/signature-v4), and the request goes as one write onto a kept-alive
+ * connection of a pool sized to the concurrency (http1.ts: node:http's per-request objects and
+ * listeners cost as much as the signing).
  * Failures are classified as the SDK adapter classifies them (`classifyFailure`), from the answer's
  * `x-amzn-ErrorType` header or JSON `__type`, then its status.
  */
 export class SignedConnectionGateway implements ConnectionGateway {
-  private readonly url: URL;
   private readonly basePath: string;
-  private readonly agent: HttpAgent;
-  private readonly request: typeof httpRequest;
+  private readonly pool: Http1Pool;
   private readonly signer: SignatureV4;
   private readonly payloadHashes = new WeakMap<Uint8Array, string>();
+  /** The parts of the request the signer reads that are the same for every post. */
+  private readonly endpoint: { protocol: string; hostname: string; port?: number; host: string };
 
-  constructor(private readonly options: SignedGatewayOptions) {
-    this.url = new URL(options.endpoint);
-    if (this.url.protocol !== 'https:' && this.url.protocol !== 'http:') {
+  constructor(options: SignedGatewayOptions) {
+    const url = new URL(options.endpoint);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new Error(`the @connections endpoint must be an http(s) URL, got ${options.endpoint}`);
     }
-    this.basePath = this.url.pathname.replace(/\/+$/, '');
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' as const };
-    const https = this.url.protocol === 'https:';
-    this.agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-    this.request = https ? httpsRequest : httpRequest;
-    this.signer = new SignatureV4({
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    const { protocol, hostname, port, host } = url;
+    this.endpoint = { protocol, hostname, ...(port ? { port: Number(port) } : {}), host };
+    this.pool = new Http1Pool({
+      protocol,
+      // A bracketed IPv6 literal is connected to without its brackets.
+      hostname: hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: port ? Number(port) : protocol === 'https:' ? 443 : 80,
+      maxSockets: options.maxSockets,
+      timeoutMs: options.requestTimeoutMs,
+      maxBodyBytes: MAX_ERROR_BODY,
+      answerHeaders: [ERROR_TYPE_HEADER],
+    });
+    this.signer = new PostSigner({
       service: 'execute-api',
       region: options.region,
       credentials: refreshingCredentials(options.credentials),
@@ -95,8 +166,25 @@ export class SignedConnectionGateway implements ConnectionGateway {
 
   async post(connectionId: string, data: Uint8Array): Promise<void> {
     const signed = await this.sign(connectionId, data);
-    const { status, errorType, message } = await this.send(signed, data, connectionId);
+    let head = `POST ${signed.path} HTTP/1.1\r\n`;
+    for (const name in signed.headers) head += `${name}: ${signed.headers[name]}\r\n`;
+    let answer: Http1Answer;
+    try {
+      answer = await this.pool.request(`${head}\r\n`, data);
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new GatewayError(
+        'other',
+        `PostToConnection ${connectionId} failed (other): ${detail}`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
+    }
+    const { status } = answer;
     if (status >= 200 && status < 300) return;
+    const { errorType, message } = errorOf(answer);
     const kind = classifyFailure(errorType, status);
     throw new GatewayError(
       kind,
@@ -105,25 +193,21 @@ export class SignedConnectionGateway implements ConnectionGateway {
     );
   }
 
-  /** Closes the kept-alive sockets (the process may then exit). */
+  /** Closes the kept-alive connections (the process may then exit). */
   destroy(): void {
-    this.agent.destroy();
+    this.pool.destroy();
   }
 
   /** The request the SDK would send, signed the same way (see the unit test that compares them). */
   async sign(connectionId: string, data: Uint8Array): Promise<SignedRequest> {
-    const { hostname, port } = this.url;
-    const host = this.url.host;
     const path = `${this.basePath}/@connections/${encodeURIComponent(connectionId)}`;
     const signed = await this.signer.sign({
       method: 'POST',
-      protocol: this.url.protocol,
-      hostname,
-      ...(port ? { port: Number(port) } : {}),
+      ...this.endpoint,
       path,
       query: {},
       headers: {
-        host,
+        host: this.endpoint.host,
         'content-type': 'application/octet-stream',
         'content-length': String(data.byteLength),
         'x-amz-content-sha256': this.payloadHash(data),
@@ -141,32 +225,6 @@ export class SignedConnectionGateway implements ConnectionGateway {
     }
     return hash;
   }
-
-  private send(signed: SignedRequest, data: Uint8Array, connectionId: string): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = this.request({
-        agent: this.agent,
-        method: 'POST',
-        hostname: this.url.hostname,
-        ...(this.url.port ? { port: Number(this.url.port) } : {}),
-        path: signed.path,
-        headers: signed.headers,
-        timeout: this.options.requestTimeoutMs,
-      });
-      const fail = (detail: string, cause?: unknown) =>
-        reject(
-          new GatewayError('other', `PostToConnection ${connectionId} failed (other): ${detail}`, undefined, {
-            cause,
-          }),
-        );
-      req.on('timeout', () => req.destroy(new TimeoutError(this.options.requestTimeoutMs)));
-      req.on('error', (err) => fail(err.message, err));
-      req.on('response', (res) => {
-        readAnswer(res).then(resolve, (err: Error) => fail(err.message, err));
-      });
-      req.end(data);
-    });
-  }
 }
 
 export interface SignedRequest {
@@ -174,52 +232,19 @@ export interface SignedRequest {
   headers: Record<string, string>;
 }
 
-interface Answer {
-  status: number;
-  errorType?: string;
-  message?: string;
-}
-
-class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`);
-  }
-}
+const ERROR_TYPE_HEADER = 'x-amzn-errortype';
 
 /** Largest error body read: API Gateway's are a few dozen bytes; a proxy's page is not worth more. */
 const MAX_ERROR_BODY = 4096;
 
-/** The answer's status and, for an error, its type and message; a success's body is drained unread. */
-function readAnswer(res: IncomingMessage): Promise<Answer> {
-  const status = res.statusCode ?? 0;
-  if (status >= 200 && status < 300) {
-    res.resume();
-    return new Promise((resolve, reject) => {
-      res.on('end', () => resolve({ status }));
-      res.on('error', reject);
-    });
-  }
-  return new Promise((resolve, reject) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      if (body.length < MAX_ERROR_BODY) body += chunk;
-    });
-    res.on('error', reject);
-    res.on('end', () => {
-      // `x-amzn-ErrorType: GoneException:http://internal.amazon.com/...`: the name is before the colon.
-      const header = res.headers['x-amzn-errortype'];
-      const fromHeader = typeof header === 'string' ? header.split(':')[0] : undefined;
-      const fromBody = parseErrorBody(body);
-      const errorType = fromHeader || fromBody.type;
-      resolve({
-        status,
-        ...(errorType ? { errorType } : {}),
-        ...(fromBody.message ? { message: fromBody.message } : {}),
-      });
-    });
-  });
+/** An error answer's type and message: `x-amzn-ErrorType` first, then the JSON body's `__type`. */
+function errorOf(answer: Http1Answer): { errorType?: string; message?: string } {
+  // `x-amzn-ErrorType: GoneException:http://internal.amazon.com/...`: the name is before the colon.
+  const header = answer.headers[ERROR_TYPE_HEADER];
+  const fromHeader = header === undefined ? undefined : header.split(':')[0];
+  const fromBody = parseErrorBody(answer.body);
+  const errorType = fromHeader || fromBody.type;
+  return { ...(errorType ? { errorType } : {}), ...(fromBody.message ? { message: fromBody.message } : {}) };
 }
 
 function parseErrorBody(body: string): { type?: string; message?: string } {

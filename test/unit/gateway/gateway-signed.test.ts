@@ -16,12 +16,16 @@ const CREDENTIALS = {
 const FRAME = new TextEncoder().encode('{"type":"event","id":"e1","data":{"n":1}}');
 
 /** The request the SDK client would send, signed, with only the headers both clients send. */
-async function sdkSignedRequest(connectionId: string, data: Uint8Array): Promise<HttpRequest> {
+async function sdkSignedRequest(
+  connectionId: string,
+  data: Uint8Array,
+  credentials: typeof CREDENTIALS = CREDENTIALS,
+): Promise<HttpRequest> {
   let captured: HttpRequest | undefined;
   const client = new ApiGatewayManagementApiClient({
     endpoint: ENDPOINT,
     region: 'eu-west-1',
-    credentials: CREDENTIALS,
+    credentials,
     requestHandler: {
       handle: async (request: HttpRequest) => {
         captured = request;
@@ -85,6 +89,47 @@ describe('the lean @connections client', () => {
       );
     },
   );
+
+  const lowerHeaders = (headers: Record<string, string>) =>
+    Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+
+  it('signs as the SDK client does in the next second too (dates are formatted once a second)', async () => {
+    const gateway = new SignedConnectionGateway({
+      endpoint: ENDPOINT,
+      region: 'eu-west-1',
+      credentials: async () => CREDENTIALS,
+      maxSockets: 1,
+      requestTimeoutMs: 1000,
+    });
+    const first = await gateway.sign('plain', FRAME);
+    jest.advanceTimersByTime(1_500);
+    const second = await gateway.sign('plain', FRAME);
+    const sdk = await sdkSignedRequest('plain', FRAME);
+    gateway.destroy();
+    expect(lowerHeaders(second.headers)).toEqual(lowerHeaders(sdk.headers));
+    expect(first.headers['x-amz-date']).toBe('20261201T120000Z');
+    expect(second.headers['x-amz-date']).toBe('20261201T120001Z');
+  });
+
+  it('signs with new credentials as soon as they change, as the SDK client does with them', async () => {
+    const rotated = { accessKeyId: 'AKIDROTATED', secretAccessKey: 'another secret', sessionToken: 'TOKEN2' };
+    let current: typeof CREDENTIALS = CREDENTIALS;
+    const gateway = new SignedConnectionGateway({
+      endpoint: ENDPOINT,
+      region: 'eu-west-1',
+      // About to expire: asked again on every post.
+      credentials: async () => ({ ...current, expiration: new Date(Date.now() + 60_000) }),
+      maxSockets: 1,
+      requestTimeoutMs: 1000,
+    });
+    await gateway.sign('plain', FRAME);
+    current = rotated;
+    const ours = await gateway.sign('plain', FRAME);
+    const sdk = await sdkSignedRequest('plain', FRAME, rotated);
+    gateway.destroy();
+    expect(lowerHeaders(ours.headers)).toEqual(lowerHeaders(sdk.headers));
+    expect(ours.headers.authorization).toContain('Credential=AKIDROTATED/');
+  });
 
   it('refuses an endpoint that is not http(s)', () => {
     expect(
