@@ -135,6 +135,7 @@ class LocalGateway {
           },
           faults: () => this.faults,
           log: this.log,
+          ...(this.options.onConnectionsCall ? { answered: this.options.onConnectionsCall } : {}),
         }).catch((err: unknown) => {
           this.log({ level: 'warn', msg: '@connections request failed', error: String(err) });
           if (!res.headersSent) {

@@ -104,6 +104,11 @@ export interface GatewayOptions {
    * none: the peer is the client, as API Gateway reports it.
    */
   trustedProxies?: readonly string[];
+  /**
+   * Called once an `@connections` call has been answered, with its status and, for a POST, the data
+   * posted: the latency benchmark's stage split. Not called for requests that are not calls (404, 405).
+   */
+  onConnectionsCall?: (call: ConnectionsCall, status: number, data: Buffer | undefined) => void;
   /** Serve `wss://` and `https://` instead of `ws://` and `http://`. */
   tls?: GatewayTls;
   log?: (line: GatewayLogLine) => void;

@@ -489,6 +489,31 @@ describe('local API Gateway: @connections through the real SDK client', () => {
     expect(binary.data.equals(bytes)).toBe(true);
   });
 
+  test('onConnectionsCall hears each answered call with its status, after the frame is on the socket', async () => {
+    const calls: { method: string; connectionId: string; status: number; data?: string }[] = [];
+    const { gw, rec, sdk } = await gateway({
+      onConnectionsCall: (call, status, data) =>
+        calls.push({ ...call, status, ...(data ? { data: data.toString('utf8') } : {}) }),
+    });
+    const client = await connect(gw.url);
+    const id = await connectionIdOf(rec);
+
+    await sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('{"type":"event"}') }));
+    await client.next();
+    await sdk.send(new GetConnectionCommand({ ConnectionId: id }));
+    await sdk.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    await sdkError(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('late') })));
+    // Not a call: the stage URL itself.
+    await fetch(gw.managementEndpoint);
+
+    expect(calls).toEqual([
+      { method: 'POST', connectionId: id, status: 200, data: '{"type":"event"}' },
+      { method: 'GET', connectionId: id, status: 200 },
+      { method: 'DELETE', connectionId: id, status: 204 },
+      { method: 'POST', connectionId: id, status: 410, data: 'late' },
+    ]);
+  });
+
   test('GetConnection returns connectedAt, lastActiveAt and identity, and lastActiveAt follows client messages', async () => {
     const { gw, rec, sdk } = await gateway();
     const client = await connect(gw.url, { headers: { 'User-Agent': 'dashboard/1.0' } });
