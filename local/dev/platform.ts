@@ -357,7 +357,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // Each function reaches the stand-ins through its own IAM guard, which allows what its role is
     // granted in functions.json and refuses the rest with AccessDeniedException, as AWS would.
     const iam: Partial<Record<FunctionName, IamGuard>> = {};
-    const gatewayOrigin = new URL(gateway.managementEndpoint).origin;
     for (const fn of running) {
       const guard = await startIamGuard({
         role: `${name}-${fn}`,
@@ -366,7 +365,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           dynamodb: dynamodb.endpoint,
           sqs: sqsServer.endpoint,
           ssm: ssm.endpoint,
-          connections: gatewayOrigin,
+          connections: gateway.serveConnectionsCall,
         },
       });
       iam[fn] = guard;

@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer, connect as tcpConnect } from 'node:net';
 import {
   ApiGatewayManagementApiClient,
@@ -512,6 +514,31 @@ describe('local API Gateway: @connections through the real SDK client', () => {
       { method: 'DELETE', connectionId: id, status: 204 },
       { method: 'POST', connectionId: id, status: 410, data: 'late' },
     ]);
+  });
+
+  test('serveConnectionsCall answers a request another server accepted as its own endpoint would', async () => {
+    const { gw, rec } = await gateway();
+    const client = await connect(gw.url);
+    const id = await connectionIdOf(rec);
+    const front = createHttpServer((req, res) => gw.serveConnectionsCall(req, res));
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = front.address() as AddressInfo;
+      const base = `http://127.0.0.1:${port}/${new URL(gw.managementEndpoint).pathname.slice(1)}`;
+      const posted = await fetch(`${base}/@connections/${encodeURIComponent(id)}`, {
+        method: 'POST',
+        body: 'through the front',
+      });
+      expect(posted.status).toBe(200);
+      expect((await client.next()).text).toBe('through the front');
+      const gone = await fetch(`${base}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`, {
+        method: 'POST',
+        body: 'x',
+      });
+      expect([gone.status, gone.headers.get('x-amzn-errortype')]).toEqual([410, 'GoneException']);
+    } finally {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    }
   });
 
   test('GetConnection returns connectedAt, lastActiveAt and identity, and lastActiveAt follows client messages', async () => {
