@@ -232,9 +232,11 @@ export function audienceChart(r: BenchResults): string | undefined {
 }
 
 export const EMULATION_NOTE = [
-  'What part of the latency is emulated AWS behaviour: the poller long-polls SQS and invokes as soon as a receive returns records (MaximumBatchingWindowInSeconds 0, as functions.json sets);',
+  'What part of the latency is emulated AWS behaviour: the poller long-polls SQS, and a long poll answers as soon as a message is there (AWS pages "Setting-up long polling in Amazon SQS", "Using the appropriate polling mode in Amazon SQS");',
+  'it invokes as soon as a receive returns records (MaximumBatchingWindowInSeconds 0, the SQS default, as functions.json sets: Lambda API "EventSourceMapping", MaximumBatchingWindowInSeconds), with at most `maximum_concurrency` invocations at once ("ScalingConfig"; capped at 4 locally, for 2 cores);',
   'EventBridge delivers to SQS off the PutEvents path without a delay; the injected `@connections` latency stands for the round trip to API Gateway. Everything else in the figures — reading the',
-  "audience, building and signing posts, page and retry messages — is fanout's own work, on a shared 2-core machine where AWS would give each invocation its own vCPU share.",
+  "audience, writing the history, building and signing posts, page and retry messages — is fanout's own work, on a shared 2-core machine where AWS would give each invocation its own vCPU share;",
+  'the local stand-ins (gateway, IAM guard, dynalite, fauxqs, the client farm) use the same 2 cores, so on a loaded machine every stage waits for CPU, and a stage that waits for a free batch slot shows the fan-out falling behind, not an AWS delay.',
 ].join(' ');
 
 export function renderMarkdown(r: BenchResults): string {
