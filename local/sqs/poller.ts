@@ -8,12 +8,8 @@
  *   full (BatchSize), the window expires (counted from the first record), or the next record would take the
  *   event past the 6 MB invocation payload limit (that record then starts the next batch); an empty receive
  *   never invokes;
- * - at most `maximumConcurrency` batches are in flight (ScalingConfig.MaximumConcurrency, 2–1000: it
- *   "limits the number of concurrent instances that the Amazon SQS event source can invoke", AWS page
- *   "ScalingConfig"); the receiver waits for a free slot before receiving more, so messages are not held
- *   invisible while queued. A slot is an invocation: it frees when the function returns, and the batch's
- *   DeleteMessageBatch calls go on beside the next invocation (holding the slot for them would add a
- *   queue round trip to every batch that AWS does not count against the concurrency);
+ * - at most `maximumConcurrency` batches are in flight (ScalingConfig.MaximumConcurrency, 2–1000); the
+ *   receiver waits for a free slot before receiving more, so messages are not held invisible while queued;
  * - on success every record is deleted (DeleteMessageBatch) except those named in `batchItemFailures` when
  *   ReportBatchItemFailures is on; a malformed response fails the whole batch (see interpretBatchResponse);
  * - on an error or a timeout nothing is deleted: the messages reappear after the queue's visibility timeout,
@@ -416,15 +412,6 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     }
   };
 
-  /** The batch's DeleteMessageBatch calls, which outlive its slot; stop() waits for them too. */
-  const deleting = new Set<Promise<void>>();
-  const deleteInBackground = (records: SqsEventRecord[]): void => {
-    const done: Promise<void> = deleteRecords(records)
-      .then(() => log('debug', 'batch done', { deleted: records.length }))
-      .finally(() => deleting.delete(done));
-    deleting.add(done);
-  };
-
   const processBatch = async (records: SqsEventRecord[]): Promise<void> => {
     stats.batchesInvoked += 1;
     const messageIds = records.map((record) => record.messageId);
@@ -455,7 +442,8 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
       }
     }
     stats.batchesSucceeded += 1;
-    if (toDelete.length > 0) deleteInBackground(toDelete);
+    if (toDelete.length > 0) await deleteRecords(toDelete);
+    log('debug', 'batch done', { size: records.length, deleted: toDelete.length });
   };
 
   const run = async (): Promise<void> => {
@@ -485,7 +473,6 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
       stats.maxInFlightBatches = Math.max(stats.maxInFlightBatches, inFlight.size);
     }
     await Promise.allSettled([...inFlight]);
-    await Promise.allSettled([...deleting]);
   };
 
   const running = run();

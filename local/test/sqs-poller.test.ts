@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -227,42 +226,6 @@ describe('SQS event source mapping poller', () => {
       { bodies: ['first'], invokes: 0 },
       { bodies: ['second'], invokes: 1 },
     ]);
-  });
-
-  it('frees a batch slot when the invocation returns, deleting its messages beside the next invocation', async () => {
-    const queues = await newQueues(30, 5);
-    await sendBodies(queues.queueUrl, ['a', 'b', 'c', 'd']);
-    let deletesDone = 0;
-    const invokedBeforeAnyDelete: string[] = [];
-    // Every DeleteMessageBatch answers 400 ms late: were slots held for it, two slots would run the
-    // four one-message batches two by two, each pair waiting for the deletes of the one before.
-    const slowDeletes = {
-      send: async (command: Parameters<typeof sqs.send>[0]) => {
-        const output = await sqs.send(command);
-        if (command instanceof DeleteMessageBatchCommand) {
-          await new Promise((done) => setTimeout(done, 400));
-          deletesDone += 1;
-        }
-        return output;
-      },
-    } as unknown as typeof sqs;
-    const poller = await poll(
-      queues,
-      {
-        invoke: async (event: unknown) => {
-          const [record] = (event as SqsEvent).Records;
-          if (deletesDone === 0 && record) invokedBeforeAnyDelete.push(record.body);
-          return { batchItemFailures: [] };
-        },
-      },
-      { sqs: slowDeletes, batchSize: 1, maximumConcurrency: 2 },
-    );
-    await waitUntil(() => poller.stats().messagesDeleted === 4, 'all four deleted', 5000);
-
-    expect(invokedBeforeAnyDelete.sort()).toEqual(['a', 'b', 'c', 'd']);
-    // stop() still waits for deletes in progress: none is left running past it.
-    await poller.stop();
-    expect(deletesDone).toBe(4);
   });
 
   it('waits for the batching window to gather records that arrive apart', async () => {
