@@ -98,7 +98,8 @@ export const STAGE_NOTES: Record<Stage, { what: string; whose: string }> = {
   },
   received: {
     what: '→ received by the event source mapping',
-    whose: 'emulated AWS: a long poll answers as a message arrives; waits while every batch slot is busy',
+    whose:
+      "emulated AWS: a long poll answers as a message arrives; a wait for a busy batch slot is the fan-out falling behind (fanout's own)",
   },
   invoked: {
     what: '→ fan-out invocation starts',
