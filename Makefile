@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 ENV ?= dev
 
 .PHONY: help install build dev typecheck lint deps format unit check-build test reliability clean \
-	tf-check tf-fmt tf-docs tf-contract plan apply destroy apache-config screenshots bench bench-quick bench-cpu bench-cost
+	tf-check tf-fmt tf-docs tf-contract plan apply destroy apache-config screenshots bench bench-latency bench-quick bench-cpu bench-cost
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ reliability: build ## run the reliability suite (test/reliability) and render do
 
 bench: build ## the benchmarks of issue 9 (about 10 min): bench/results/latest.md, charts, README and cost tables
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts
+
+bench-latency: build ## only the end-to-end latency scenario (about 1 min): bench/results/latency.md
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --only latency
 
 bench-quick: build ## the same benchmarks, smaller (about 2 min)
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --quick

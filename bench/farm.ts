@@ -6,12 +6,14 @@
  */
 import { signToken } from '@fanout/publisher';
 import WebSocket, { type RawData } from 'ws';
-import type { FarmReply, FarmRequest, FrameReport } from './lib/farm-protocol.js';
+import type { Arrival, FarmReply, FarmRequest, FrameReport } from './lib/farm-protocol.js';
 
 interface Client {
   ws: WebSocket;
   /** Frames received, by event id. */
   counts: Map<string, number>;
+  /** Arrival of the first frame of each event (latency runs: the stage split pairs it with its post). */
+  arrivals: Map<string, number>;
 }
 
 const clients: Client[] = [];
@@ -37,6 +39,7 @@ function onMessage(client: Client, data: RawData): void {
   if (frame.type !== 'event' || typeof frame.id !== 'string') return;
   const id = frame.id;
   client.counts.set(id, (client.counts.get(id) ?? 0) + 1);
+  if (!client.arrivals.has(id)) client.arrivals.set(id, at);
   lastArrival.set(id, Math.max(lastArrival.get(id) ?? 0, at));
   if (!firstArrival.has(id)) firstArrival.set(id, at);
   const sentAt = frame.data?.sentAt;
@@ -55,7 +58,7 @@ async function openOne(url: string, secret: string, index: number, topics: strin
   for (let attempt = 0; ; attempt++) {
     try {
       const ws = new WebSocket(`${url}?token=${token}`, { perMessageDeflate: false });
-      const client: Client = { ws, counts: new Map() };
+      const client: Client = { ws, counts: new Map(), arrivals: new Map() };
       await new Promise<void>((opened, refused) => {
         ws.once('open', () => opened());
         ws.once('unexpected-response', (req, res) => {
@@ -125,6 +128,16 @@ async function handle(request: FarmRequest): Promise<FarmReply> {
       const all: number[] = [];
       for (const id of request.eventIds) all.push(...(latencies.get(id) ?? []));
       return { type: 'latencies', values: all };
+    }
+    case 'arrivals': {
+      const arrivals: Arrival[] = [];
+      clients.forEach((client, index) => {
+        for (const eventId of request.eventIds) {
+          const at = client.arrivals.get(eventId);
+          if (at !== undefined) arrivals.push({ eventId, client: index, at });
+        }
+      });
+      return { type: 'arrivals', arrivals };
     }
     case 'close':
       for (const client of clients) client.ws.terminate();

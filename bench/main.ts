@@ -8,9 +8,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { writeCostTables } from './cost/main.js';
+import { parseCli, USAGE } from './lib/cli.js';
 import { replaceBetween } from './lib/markdown.js';
-import { audienceChart, renderMarkdown, renderReadme, throughputChart } from './lib/render.js';
-import type { BenchResults, DeliveryRow, LargeRow, LatencyRow } from './lib/results.js';
+import {
+  audienceChart,
+  renderLatencyMarkdown,
+  renderMarkdown,
+  renderReadme,
+  throughputChart,
+} from './lib/render.js';
+import type { BenchResults, DeliveryRow, LargeRow, LatencyRow, RunInfo } from './lib/results.js';
 import { runColdStart } from './scenarios/coldstart.js';
 import { type DeliveryCase, runDeliveryCase } from './scenarios/delivery.js';
 import { runLarge, seedLarge } from './scenarios/large.js';
@@ -119,23 +126,37 @@ async function largePart(p: Plan, large: LargeRow[]): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const mode = process.argv.includes('--quick') ? 'quick' : 'full';
-  const p = plan(mode);
+/** `--only latency`: the sockets, the two audiences and the latency scenario, nothing else. */
+async function latencyOnly(p: Plan): Promise<void> {
   const started = Date.now();
   const loadStart = loadavg()[0] ?? 0;
-  const delivery: DeliveryRow[] = [];
   const latency: LatencyRow[] = [];
-  const large: LargeRow[] = [];
-  await socketsPart(p, delivery, latency);
-  await largePart(p, large);
-  process.stdout.write('cold start\n');
-  const coldStart = await runColdStart(p.coldRuns);
+  const world = await startWorld();
+  try {
+    const audiences = p.latency.map((l) => l.audience);
+    const ms = await openClients(world, Math.max(...audiences));
+    process.stdout.write(`opened ${Math.max(...audiences)} sockets in ${(ms / 1000).toFixed(1)} s\n`);
+    for (const n of audiences) await seedTopic(world, topicOf(n), world.clientIds.slice(0, n));
+    for (const l of p.latency)
+      latency.push(await runLatency(world, topicOf(l.audience), l.audience, l.perSecond, l.seconds));
+  } finally {
+    await world.close();
+  }
+  const results = { ...runInfo(p.mode, started, loadStart), latency };
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latency.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, 'latency.md'), renderLatencyMarkdown(results));
+  process.stdout.write(`results: ${join('bench', 'results', 'latency.md')}\n`);
+}
+
+/** When, where and on what the run happened. */
+function runInfo(mode: 'full' | 'quick', started: number, loadStart: number): RunInfo {
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
     cwd: ROOT,
     encoding: 'utf8',
   }).trim();
-  const results: BenchResults = {
+  return {
     mode,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     commit:
@@ -151,6 +172,29 @@ async function main(): Promise<void> {
       loadEnd: loadavg()[0] ?? 0,
     },
     seconds: (Date.now() - started) / 1000,
+  };
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  if (cli.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const { mode } = cli;
+  const p = plan(mode);
+  if (cli.only === 'latency') return latencyOnly(p);
+  const started = Date.now();
+  const loadStart = loadavg()[0] ?? 0;
+  const delivery: DeliveryRow[] = [];
+  const latency: LatencyRow[] = [];
+  const large: LargeRow[] = [];
+  await socketsPart(p, delivery, latency);
+  await largePart(p, large);
+  process.stdout.write('cold start\n');
+  const coldStart = await runColdStart(p.coldRuns);
+  const results: BenchResults = {
+    ...runInfo(mode, started, loadStart),
     delivery,
     latency,
     large,

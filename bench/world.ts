@@ -25,6 +25,7 @@ import { type Item, topicItem } from '../shared/store/dynamodb-rows.js';
 import { Child } from './lib/child.js';
 import type { DelivererReply, DelivererRequest, DelivererResult, System } from './lib/deliverer-protocol.js';
 import type { FarmReply, FarmRequest, FrameReport } from './lib/farm-protocol.js';
+import { StageRecorder } from './lib/stages.js';
 
 export const ROOT = join(__dirname, '..');
 
@@ -32,6 +33,8 @@ export type Farm = Child<FarmRequest, FarmReply>;
 
 export interface World {
   platform: LocalPlatform;
+  /** The pipeline's timestamps, while the latency scenario records them (bench/lib/stages.ts). */
+  stages: StageRecorder;
   dynamodb: DynamoDBClient;
   eventBridge: EventBridgeClient;
   farm: Farm | undefined;
@@ -41,8 +44,10 @@ export interface World {
 }
 
 export async function startWorld(options: Omit<LocalPlatformOptions, 'rootDir'> = {}): Promise<World> {
+  const stages = new StageRecorder();
   const platform = await startLocalPlatform({
     rootDir: ROOT,
+    trace: stages.trace,
     gatewayPort: 0,
     dashboardPort: false,
     // Function logs are dropped: printing them would cost the deliverer's thread more than the work.
@@ -63,6 +68,7 @@ export async function startWorld(options: Omit<LocalPlatformOptions, 'rootDir'> 
   const { dynamodb, eventBridge } = aws;
   const world: World = {
     platform,
+    stages,
     dynamodb,
     eventBridge,
     farm: undefined,

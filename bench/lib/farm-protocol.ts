@@ -3,7 +3,15 @@ export type FarmRequest =
   | { type: 'open'; url: string; secret: string; count: number; topics: string[]; parallel: number }
   | { type: 'report'; eventIds: string[]; audience: number }
   | { type: 'latencies'; eventIds: string[] }
+  | { type: 'arrivals'; eventIds: string[] }
   | { type: 'close' };
+
+/** A frame of event `eventId` reached client `client` (its index) at `at` (epoch ms, sub-ms precision). */
+export interface Arrival {
+  eventId: string;
+  client: number;
+  at: number;
+}
 
 /** What the clients got of one event: the first `audience` clients should have it once each. */
 export interface FrameReport {
@@ -23,5 +31,6 @@ export type FarmReply =
   | { type: 'opened'; total: number; ms: number }
   | { type: 'reports'; reports: FrameReport[] }
   | { type: 'latencies'; values: number[] }
+  | { type: 'arrivals'; arrivals: Arrival[] }
   | { type: 'closed' }
   | { type: 'error'; message: string };

@@ -1,6 +1,7 @@
 /** bench/results/latest.md, the README's excerpt and the charts, from one run's results. */
 import { num, table } from './markdown.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, LatencyResults, RunInfo } from './results.js';
+import type { Stage } from './stages.js';
 import { judge, linearFit, type Target } from './stats.js';
 import { type ChartSpec, lineChart } from './svg.js';
 import { targets } from './targets.js';
@@ -12,10 +13,10 @@ const SYSTEM_NAMES: Record<string, string> = {
   sequential: 'sequential awaits',
 };
 
-export function header(r: BenchResults): string {
+export function header(r: RunInfo, command = r.mode === 'quick' ? 'make bench-quick' : 'make bench'): string {
   const m = r.machine;
   return [
-    `Run: \`make ${r.mode === 'quick' ? 'bench-quick' : 'bench'}\` on ${r.date} at commit \`${r.commit}\`, ${num(r.seconds)} s.`,
+    `Run: \`${command}\` on ${r.date} at commit \`${r.commit}\`, ${num(r.seconds)} s.`,
     `Machine: ${m.cpu}, ${m.cores} cores, ${num(m.memoryGb, 1)} GB, ${m.os}, Node ${m.node}; load average ${num(m.loadStart, 1)} at the start, ${num(m.loadEnd, 1)} at the end (the cores are shared: other work slows every figure).`,
   ].join('\n');
 }
@@ -71,7 +72,7 @@ export function deliveryTable(r: BenchResults): string {
   );
 }
 
-export function latencyTable(r: BenchResults): string {
+export function latencyTable(r: Pick<BenchResults, 'latency'>): string {
   return table(
     ['subscribers', 'events/s', 'events', 'frames', 'lost', 'duplicated', 'p50', 'p95', 'p99', 'max'],
     r.latency.map((l) => [
@@ -88,6 +89,59 @@ export function latencyTable(r: BenchResults): string {
     ]),
   );
 }
+
+/** What each stage is, and whose time it is: emulated AWS behaviour or fanout's own work. */
+export const STAGE_NOTES: Record<Stage, { what: string; whose: string }> = {
+  enqueued: {
+    what: 'PutEvents → message in the SQS queue',
+    whose: 'emulated AWS: the rule matches and sends to SQS off the PutEvents path',
+  },
+  received: {
+    what: '→ received by the event source mapping',
+    whose:
+      "emulated AWS: a long poll answers as a message arrives; a wait for a busy batch slot is the fan-out falling behind (fanout's own)",
+  },
+  invoked: {
+    what: '→ fan-out invocation starts',
+    whose: 'emulated AWS: batching window 0 (functions.json), a warm environment',
+  },
+  answered: {
+    what: '→ post answered by the gateway',
+    whose: "fanout's own: audience read, history write, signing and posting (no latency injected)",
+  },
+  arrived: {
+    what: '→ frame at the client',
+    whose: "emulated AWS: the gateway's socket write, done before it answers the post",
+  },
+};
+
+/** One table per latency row that has a stage split: p50/p99 from PutEvents and since the stage before. */
+export function stageTables(r: Pick<BenchResults, 'latency'>): string {
+  return r.latency
+    .filter((l) => l.stages && l.stages.length > 0)
+    .map((l) =>
+      [
+        `${num(l.audience)} subscribers at ${num(l.perSecond, 1)} events/s:`,
+        '',
+        table(
+          ['stage', 'p50', 'p99', 'own p50', 'own p99', 'measured', 'whose time'],
+          (l.stages ?? []).map((s) => [
+            STAGE_NOTES[s.stage].what,
+            `${num(s.p50)} ms`,
+            `${num(s.p99)} ms`,
+            `${num(s.ownP50, 1)} ms`,
+            `${num(s.ownP99, 1)} ms`,
+            num(s.count),
+            STAGE_NOTES[s.stage].whose,
+          ]),
+        ),
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
+
+export const STAGE_NOTE =
+  'Per stage: the time from PutEvents (p50, p99) and from the stage before for the same item (own: the same event; for a frame, its own post), over events for the first three stages and over posts and frames for the last two. The timestamps come from hooks of the local components (PipelineTrace in local/dev/platform.ts) and the client farm, all on one clock.';
 
 export function largeTable(r: BenchResults): string {
   const four = r.large.filter((l) => l.invocations === 4).map((l) => [l.n, l.seconds] as const);
@@ -179,9 +233,11 @@ export function audienceChart(r: BenchResults): string | undefined {
 }
 
 export const EMULATION_NOTE = [
-  'What part of the latency is emulated AWS behaviour: the poller long-polls SQS and invokes as soon as a receive returns records (MaximumBatchingWindowInSeconds 0, as functions.json sets);',
+  'What part of the latency is emulated AWS behaviour: the poller long-polls SQS, and a long poll answers as soon as a message is there (AWS pages "Setting-up long polling in Amazon SQS", "Using the appropriate polling mode in Amazon SQS");',
+  'it invokes as soon as a receive returns records (MaximumBatchingWindowInSeconds 0, the SQS default, as functions.json sets: Lambda API "EventSourceMapping", MaximumBatchingWindowInSeconds), with at most `maximum_concurrency` invocations at once ("ScalingConfig"; capped at 4 locally, for 2 cores);',
   'EventBridge delivers to SQS off the PutEvents path without a delay; the injected `@connections` latency stands for the round trip to API Gateway. Everything else in the figures — reading the',
-  "audience, building and signing posts, page and retry messages — is fanout's own work, on a shared 2-core machine where AWS would give each invocation its own vCPU share.",
+  "audience, writing the history, building and signing posts, page and retry messages — is fanout's own work, on a shared 2-core machine where AWS would give each invocation its own vCPU share;",
+  'the local stand-ins (gateway, IAM guard, dynalite, fauxqs, the client farm) use the same 2 cores, so on a loaded machine every stage waits for CPU, and a stage that waits for a free batch slot shows the fan-out falling behind, not an AWS delay.',
 ].join(' ');
 
 export function renderMarkdown(r: BenchResults): string {
@@ -209,6 +265,12 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     EMULATION_NOTE,
     '',
+    '### Where the time goes',
+    '',
+    STAGE_NOTE,
+    '',
+    stageTables(r),
+    '',
     '## Large audiences (socket-less counting connections, the whole pipeline)',
     '',
     largeTable(r),
@@ -218,6 +280,26 @@ export function renderMarkdown(r: BenchResults): string {
     '## Cold start',
     '',
     coldStartTable(r),
+    '',
+  ].join('\n');
+}
+
+/** `--only latency`: the latency section alone, with its run's header. */
+export function renderLatencyMarkdown(r: LatencyResults): string {
+  return [
+    '# End-to-end latency: PutEvents to frame',
+    '',
+    header(r, `tsx bench/main.ts --only latency${r.mode === 'quick' ? ' --quick' : ''}`),
+    '',
+    latencyTable(r),
+    '',
+    EMULATION_NOTE,
+    '',
+    '## Where the time goes',
+    '',
+    STAGE_NOTE,
+    '',
+    stageTables(r),
     '',
   ].join('\n');
 }

@@ -1,4 +1,6 @@
 /** The shape of bench/results/latest.json: every figure the rendered tables and charts show. */
+import type { StageRow } from './stages.js';
+
 export interface DeliveryRow {
   system: string;
   n: number;
@@ -28,6 +30,8 @@ export interface LatencyRow {
   p95: number;
   p99: number;
   max: number;
+  /** Where the time goes: PutEvents to each stage of the pipeline (bench/lib/stages.ts). */
+  stages?: StageRow[];
 }
 
 export interface LargeRow {
@@ -62,12 +66,21 @@ export interface Machine {
   loadEnd: number;
 }
 
-export interface BenchResults {
+/** When, where and on what a run happened. */
+export interface RunInfo {
   mode: 'full' | 'quick';
   date: string;
   commit: string;
   machine: Machine;
   seconds: number;
+}
+
+/** `--only latency`: the run and its latency rows. */
+export interface LatencyResults extends RunInfo {
+  latency: LatencyRow[];
+}
+
+export interface BenchResults extends RunInfo {
   delivery: DeliveryRow[];
   latency: LatencyRow[];
   large: LargeRow[];

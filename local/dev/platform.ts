@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PlatformEndpoints as LocalConfig } from '@fanout/protocol';
 import { Publisher } from '@fanout/publisher';
 import { MIN_SECRET_BYTES } from '../../shared/auth/config.js';
@@ -17,7 +17,7 @@ import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js'
 import { type LocalEventBridge, startEventBridge } from '../eventbridge/server.js';
 import { httpIntegration } from '../gateway/http-integration.js';
 import { startGateway } from '../gateway/index.js';
-import type { GatewayFaults, GatewayHandle, Integration } from '../gateway/types.js';
+import type { ConnectionsCall, GatewayFaults, GatewayHandle, Integration } from '../gateway/types.js';
 import { type IamGuard, startIamGuard } from '../iam/guard.js';
 import { createLambdaAccount, type LambdaAccount, type LambdaAccountOptions } from '../lambda/account.js';
 import { type LambdaFunction, type LogSink, loadFunction, stdoutLogSink } from '../lambda/runner.js';
@@ -48,6 +48,22 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export const ROUTE_BACKENDS = ['lambda', 'http'] as const;
 export type RouteBackend = (typeof ROUTE_BACKENDS)[number];
+
+/**
+ * Where an event is on its way through the pipeline, for the latency benchmark's stage split: each
+ * hook is called synchronously at the moment named, and reads its own clock. None is set by default,
+ * and none may throw (a throw would count as a failure of the component that calls it).
+ */
+export interface PipelineTrace {
+  /** The rule's SQS target accepted the event: SendMessage answered, with the body sent. */
+  enqueued?: (body: string) => void;
+  /** The event source mapping's ReceiveMessage returned these messages. */
+  received?: (messages: readonly Message[]) => void;
+  /** A fan-out invocation started in its environment, with the SQS event it was given. */
+  invoked?: (event: unknown) => void;
+  /** The gateway answered an `@connections` call. */
+  answered?: (call: ConnectionsCall, status: number, data: Buffer | undefined) => void;
+}
 
 export interface LocalPlatformOptions {
   /** The repository: dist/ (bundles), terraform/modules/fanout (rule pattern), local/dashboard. */
@@ -109,6 +125,8 @@ export interface LocalPlatformOptions {
   pollerLog?: PollerLog;
   /** Progress lines while starting and stopping. */
   progress?: (line: string) => void;
+  /** Observation points for the latency benchmark (PipelineTrace); none by default. */
+  trace?: PipelineTrace;
 }
 
 export interface LocalPlatform {
@@ -133,6 +151,22 @@ export interface LocalPlatform {
   /** What the inspector page and `fanout inspect` show, read as they read it. */
   inspector: LocalInspector;
   close(): Promise<void>;
+}
+
+/** The rule's SQS target: the SQS client itself, or a send that tells the trace once SQS has the message. */
+function sqsTarget(
+  sqs: SQSClient,
+  queueUrl: string,
+  trace: PipelineTrace | undefined,
+): { sqsClient: SQSClient } | { send: (body: string) => Promise<void> } {
+  const enqueued = trace?.enqueued;
+  if (!enqueued) return { sqsClient: sqs };
+  return {
+    send: async (body) => {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      enqueued(body);
+    },
+  };
 }
 
 /**
@@ -274,6 +308,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...(options.maxConnectionMs ? { maxConnectionMs: options.maxConnectionMs } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+      ...(options.trace?.answered ? { onConnectionsCall: options.trace.answered } : {}),
       throttling: {
         burstLimit: settings.stageThrottling.stage_throttling_burst_limit,
         rateLimit: settings.stageThrottling.stage_throttling_rate_limit,
@@ -322,7 +357,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     // Each function reaches the stand-ins through its own IAM guard, which allows what its role is
     // granted in functions.json and refuses the rest with AccessDeniedException, as AWS would.
     const iam: Partial<Record<FunctionName, IamGuard>> = {};
-    const gatewayOrigin = new URL(gateway.managementEndpoint).origin;
     for (const fn of running) {
       const guard = await startIamGuard({
         role: `${name}-${fn}`,
@@ -331,7 +365,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
           dynamodb: dynamodb.endpoint,
           sqs: sqsServer.endpoint,
           ssm: ssm.endpoint,
-          connections: gatewayOrigin,
+          connections: gateway.serveConnectionsCall,
         },
       });
       iam[fn] = guard;
@@ -366,6 +400,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         runtime: manifest.runtime,
         logSink,
         account: lambdaAccount,
+        ...(fn === 'fanout' && options.trace?.invoked ? { onInvocationStart: options.trace.invoked } : {}),
       });
       functions[fn] = loaded;
       stopList.push({ label: `${fn} function`, stop: () => loaded.close() });
@@ -414,7 +449,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
             {
               name: `${name}-fanout`,
               pattern: settings.eventPattern,
-              targets: [{ type: 'sqs', queueUrl: queues.queueUrl, sqsClient: sqs }],
+              targets: [
+                { type: 'sqs', queueUrl: queues.queueUrl, ...sqsTarget(sqs, queues.queueUrl, options.trace) },
+              ],
             },
           ],
         },
@@ -436,6 +473,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       functionTimeoutMs: settings.functions.fanout.timeout * 1000,
       maximumConcurrency: Math.max(2, Math.min(settings.fanoutQueue.maximum_concurrency, 4)),
       ...(options.pollerLog ? { log: options.pollerLog } : {}),
+      ...(options.trace?.received ? { onReceive: options.trace.received } : {}),
     });
     stopList.push({ label: 'SQS poller', stop: () => poller.stop() });
 

@@ -28,6 +28,8 @@ export interface ManagementDeps {
   find(connectionId: string): ManagedConnection | undefined;
   faults(): GatewayFaults | undefined;
   log(line: GatewayLogLine): void;
+  /** GatewayOptions.onConnectionsCall. */
+  answered?: (call: ConnectionsCall, status: number, data: Buffer | undefined) => void;
 }
 
 type Target = { connectionId: string } | 'stage' | undefined;
@@ -81,6 +83,9 @@ export async function handleManagementRequest(
   const { connectionId } = target;
   const body = method === 'POST' ? await readBody(req, MAX_MESSAGE_BYTES) : undefined;
   if (!body) req.resume();
+  const { answered } = deps;
+  // Every answer below ends the response: 'finish' is the moment it has been handed to the socket.
+  if (answered) res.once('finish', () => answered({ method, connectionId }, res.statusCode, body?.data));
 
   const faults = deps.faults();
   if (faults?.latencyMs) await sleep(faults.latencyMs);

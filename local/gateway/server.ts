@@ -89,6 +89,8 @@ class LocalGateway {
   private readonly counting = new CountingConnections();
 
   private readonly server: Server | TlsServer;
+  /** The `@connections` API's request handler, also what GatewayHandle.serveConnectionsCall calls. */
+  private readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly wss: WebSocketServer;
   private readonly live = new Map<string, Connection>();
   /** Upgrade requests still in the authorizer / `$connect` phase. */
@@ -135,6 +137,7 @@ class LocalGateway {
           },
           faults: () => this.faults,
           log: this.log,
+          ...(this.options.onConnectionsCall ? { answered: this.options.onConnectionsCall } : {}),
         }).catch((err: unknown) => {
           this.log({ level: 'warn', msg: '@connections request failed', error: String(err) });
           if (!res.headersSent) {
@@ -143,6 +146,7 @@ class LocalGateway {
         }),
       );
     };
+    this.onRequest = onRequest;
     this.server = this.tls ? this.tlsServer(this.tls, onRequest) : createServer(onRequest);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(req, socket, head),
@@ -222,6 +226,7 @@ class LocalGateway {
           setFaults: (faults) => {
             this.faults = faults;
           },
+          serveConnectionsCall: (req, res) => this.onRequest(req, res),
           counting: {
             add: (count) => this.counting.add(count),
             stats: () => this.counting.stats(),

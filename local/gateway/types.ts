@@ -1,4 +1,5 @@
 /** Public types of the local API Gateway WebSocket emulator. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CountingStats } from './counting.js';
 import type { ThrottlingSettings } from './throttle.js';
 
@@ -104,6 +105,11 @@ export interface GatewayOptions {
    * none: the peer is the client, as API Gateway reports it.
    */
   trustedProxies?: readonly string[];
+  /**
+   * Called once an `@connections` call has been answered, with its status and, for a POST, the data
+   * posted: the latency benchmark's stage split. Not called for requests that are not calls (404, 405).
+   */
+  onConnectionsCall?: (call: ConnectionsCall, status: number, data: Buffer | undefined) => void;
   /** Serve `wss://` and `https://` instead of `ws://` and `http://`. */
   tls?: GatewayTls;
   log?: (line: GatewayLogLine) => void;
@@ -128,6 +134,11 @@ export interface GatewayHandle {
    */
   dropConnections(): number;
   setFaults(faults: GatewayFaults | undefined): void;
+  /**
+   * Answers an `@connections` request another local server accepted (the IAM guard, local/iam/guard.ts),
+   * exactly as a request on `managementEndpoint` is answered, without a second loopback HTTP hop.
+   */
+  serveConnectionsCall(req: IncomingMessage, res: ServerResponse): void;
   /**
    * Socket-less connections (counting.ts): open for `@connections`, counting the frames posted to
    * each instead of sending them, for audiences too large to hold as sockets. Not listed by

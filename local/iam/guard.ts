@@ -16,12 +16,20 @@ import { randomUUID } from 'node:crypto';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Answers a request in this process, as the local gateway's `serveConnectionsCall` does. */
+export type InProcessUpstream = (req: IncomingMessage, res: ServerResponse) => void;
+
 export interface GuardUpstreams {
   dynamodb: string;
   sqs: string;
   ssm: string;
-  /** The gateway's origin, for `@connections` calls (their paths are kept). */
-  connections: string;
+  /**
+   * The gateway's origin, for `@connections` calls (their paths are kept), or its in-process handler:
+   * then an allowed call is answered without a second loopback HTTP hop. On AWS an authorized call
+   * costs no extra hop, and every post of a fan-out takes this path, so the hop would be a local cost
+   * on the latency the benchmark measures (bench/lib/stages.ts).
+   */
+  connections: string | InProcessUpstream;
 }
 
 export interface IamGuard {
@@ -94,7 +102,12 @@ export async function startIamGuard(options: {
   const agent = new Agent({ keepAlive: true });
 
   function forward(req: IncomingMessage, res: ServerResponse, upstream: keyof GuardUpstreams): void {
-    const target = new URL(options.upstreams[upstream]);
+    const where = options.upstreams[upstream];
+    if (typeof where === 'function') {
+      where(req, res);
+      return;
+    }
+    const target = new URL(where);
     if (upstream === 'sqs') {
       // The function's queue URLs name the guard; the local SQS knows its queues by their own URLs.
       const chunks: Buffer[] = [];

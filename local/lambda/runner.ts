@@ -124,6 +124,11 @@ export interface FunctionConfig {
   initTimeoutMs?: number;
   /** The Lambda runtime identifier (AWS_EXECUTION_ENV); default `nodejs22.x`. */
   runtime?: string;
+  /**
+   * Called as an invocation starts in its environment (where `START RequestId` is logged), with the
+   * event as given to `invoke`: the latency benchmark's stage split. Not called for a failed init.
+   */
+  onInvocationStart?: (event: unknown) => void;
 }
 
 /** Lambda's error response body for a failed invocation. */
@@ -200,6 +205,7 @@ interface ResolvedConfig {
   credentials: AwsCredentials;
   sink: LogSink;
   runtime: string;
+  onInvocationStart?: (event: unknown) => void;
 }
 
 type Outcome =
@@ -677,7 +683,7 @@ class LocalFunction implements LambdaFunction, EnvironmentPool {
     }
     if (!this.account.admit()) throw new LambdaThrottledError(config.name, requestId);
     try {
-      return await this.invokeAdmitted(requestId, eventJson, fail);
+      return await this.invokeAdmitted(requestId, event, eventJson, fail);
     } finally {
       this.account.leave();
     }
@@ -685,6 +691,7 @@ class LocalFunction implements LambdaFunction, EnvironmentPool {
 
   private async invokeAdmitted(
     requestId: string,
+    event: unknown,
     eventJson: string,
     fail: (error: LambdaErrorPayload) => never,
   ): Promise<unknown> {
@@ -722,6 +729,7 @@ class LocalFunction implements LambdaFunction, EnvironmentPool {
     }
 
     env.emit('platform', `START RequestId: ${requestId} Version: $LATEST`);
+    config.onInvocationStart?.(event);
     const started = performance.now();
     const outcome = await env.run(this.nextInvocationId++, requestId, eventJson, budgetMs);
     const durationMs = performance.now() - started + retryElapsedMs;
@@ -853,6 +861,7 @@ export function loadFunction(config: FunctionConfig): LambdaFunction {
       credentials: config.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
       sink: config.logSink ?? stdoutLogSink,
       runtime: config.runtime ?? 'nodejs22.x',
+      ...(config.onInvocationStart ? { onInvocationStart: config.onInvocationStart } : {}),
     },
     config.account ?? createLambdaAccount(),
   );

@@ -90,6 +90,8 @@ export interface PollerOptions {
   maximumConcurrency?: number;
   /** Default: warn and error to stderr. */
   log?: PollerLog;
+  /** Called with every non-empty ReceiveMessage result as it arrives: the latency benchmark's stage split. */
+  onReceive?: (messages: readonly Message[]) => void;
 }
 
 export interface PollerStats {
@@ -315,6 +317,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     );
     const messages = output.Messages ?? [];
     stats.messagesReceived += messages.length;
+    if (messages.length > 0) options.onReceive?.(messages);
     return messages;
   };
 

@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer, connect as tcpConnect } from 'node:net';
 import {
   ApiGatewayManagementApiClient,
@@ -487,6 +489,56 @@ describe('local API Gateway: @connections through the real SDK client', () => {
     const binary = await client.next();
     expect(binary.isBinary).toBe(true);
     expect(binary.data.equals(bytes)).toBe(true);
+  });
+
+  test('onConnectionsCall hears each answered call with its status, after the frame is on the socket', async () => {
+    const calls: { method: string; connectionId: string; status: number; data?: string }[] = [];
+    const { gw, rec, sdk } = await gateway({
+      onConnectionsCall: (call, status, data) =>
+        calls.push({ ...call, status, ...(data ? { data: data.toString('utf8') } : {}) }),
+    });
+    const client = await connect(gw.url);
+    const id = await connectionIdOf(rec);
+
+    await sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('{"type":"event"}') }));
+    await client.next();
+    await sdk.send(new GetConnectionCommand({ ConnectionId: id }));
+    await sdk.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    await sdkError(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('late') })));
+    // Not a call: the stage URL itself.
+    await fetch(gw.managementEndpoint);
+
+    expect(calls).toEqual([
+      { method: 'POST', connectionId: id, status: 200, data: '{"type":"event"}' },
+      { method: 'GET', connectionId: id, status: 200 },
+      { method: 'DELETE', connectionId: id, status: 204 },
+      { method: 'POST', connectionId: id, status: 410, data: 'late' },
+    ]);
+  });
+
+  test('serveConnectionsCall answers a request another server accepted as its own endpoint would', async () => {
+    const { gw, rec } = await gateway();
+    const client = await connect(gw.url);
+    const id = await connectionIdOf(rec);
+    const front = createHttpServer((req, res) => gw.serveConnectionsCall(req, res));
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = front.address() as AddressInfo;
+      const base = `http://127.0.0.1:${port}/${new URL(gw.managementEndpoint).pathname.slice(1)}`;
+      const posted = await fetch(`${base}/@connections/${encodeURIComponent(id)}`, {
+        method: 'POST',
+        body: 'through the front',
+      });
+      expect(posted.status).toBe(200);
+      expect((await client.next()).text).toBe('through the front');
+      const gone = await fetch(`${base}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`, {
+        method: 'POST',
+        body: 'x',
+      });
+      expect([gone.status, gone.headers.get('x-amzn-errortype')]).toEqual([410, 'GoneException']);
+    } finally {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    }
   });
 
   test('GetConnection returns connectedAt, lastActiveAt and identity, and lastActiveAt follows client messages', async () => {

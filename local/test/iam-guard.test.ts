@@ -62,6 +62,35 @@ describe('the local IAM guard', () => {
     expect(guard.denied()).toEqual(['execute-api:ManageConnections']);
   });
 
+  it('answers a granted @connections call through an in-process upstream, and still refuses an ungranted one', async () => {
+    const seen: string[] = [];
+    const start = (allowed: string[]) =>
+      startIamGuard({
+        role: 'fanout-test-fanout',
+        allowed: new Set(allowed),
+        upstreams: {
+          dynamodb: ssm.endpoint,
+          sqs: ssm.endpoint,
+          ssm: ssm.endpoint,
+          connections: (req, res) => {
+            seen.push(`${req.method} ${req.url}`);
+            req.resume();
+            res.writeHead(200, { 'Content-Length': 0 });
+            res.end();
+          },
+        },
+      });
+    const granted = await start(['execute-api:ManageConnections']);
+    const refused = await start([]);
+    guards.push(granted, refused);
+    const path = '/live/@connections/AAAAAAAAAAAAAAA%3D';
+    const ok = await fetch(`${granted.endpoint}${path}`, { method: 'POST', body: 'x' });
+    const no = await fetch(`${refused.endpoint}${path}`, { method: 'POST', body: 'x' });
+    expect([ok.status, no.status]).toEqual([200, 403]);
+    expect(seen).toEqual([`POST ${path}`]);
+    expect(granted.count('execute-api:ManageConnections')).toBe(1);
+  });
+
   it('authorizes SQS batch operations as their single action, and names any other target', () => {
     expect(actionOf('AmazonSQS.SendMessageBatch')).toEqual({ action: 'sqs:SendMessage', upstream: 'sqs' });
     expect(actionOf('AmazonSQS.DeleteMessageBatch').action).toBe('sqs:DeleteMessage');

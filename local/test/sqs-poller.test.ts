@@ -208,6 +208,26 @@ describe('SQS event source mapping poller', () => {
     expect(events.map(({ event }) => event.Records.length)).toEqual([5, 5, 2]);
   });
 
+  it('tells onReceive of every non-empty receive before the batch is invoked', async () => {
+    const queues = await newQueues(30, 5);
+    const received: { bodies: string[]; invokes: number }[] = [];
+    const { events, fn } = recorder();
+    const poller = await poll(queues, fn, {
+      onReceive: (messages) =>
+        received.push({ bodies: messages.map((m) => m.Body ?? ''), invokes: events.length }),
+    });
+    await sendBodies(queues.queueUrl, ['first']);
+    await waitUntil(() => poller.stats().messagesDeleted === 1, 'first deleted', 5000);
+    await sendBodies(queues.queueUrl, ['second']);
+    await waitUntil(() => poller.stats().messagesDeleted === 2, 'second deleted', 5000);
+
+    // Empty long polls happened in between (receives > 2), and none of them was reported.
+    expect(received).toEqual([
+      { bodies: ['first'], invokes: 0 },
+      { bodies: ['second'], invokes: 1 },
+    ]);
+  });
+
   it('waits for the batching window to gather records that arrive apart', async () => {
     const queues = await newQueues(30, 5);
     const { events, fn } = recorder();
@@ -313,11 +333,18 @@ describe('SQS event source mapping poller', () => {
   it('runs a bundle through the Lambda runner and honours its partial batch response', async () => {
     const queues = await newQueues(1, 5);
     const lines: LogEntry[] = [];
+    const isStart = (entry: LogEntry): boolean => entry.line.startsWith('START RequestId:');
+    const started: { bodies: string[]; starts: number }[] = [];
     const fn = loadFunction({
       name: 'sqs-consumer',
       bundlePath: resolve(__dirname, 'fixtures/lambdas/sqs-batch.mjs'),
       timeoutMs: 1000,
       logSink: (entry) => lines.push(entry),
+      onInvocationStart: (event) => {
+        // Called where START is logged, with the event the poller gave.
+        const records = (event as SqsEvent).Records;
+        started.push({ bodies: records.map((r) => r.body), starts: lines.filter(isStart).length });
+      },
     });
     functions.push(fn);
     await sendBodies(queues.queueUrl, ['ok', 'fail-once']);
@@ -335,6 +362,9 @@ describe('SQS event source mapping poller', () => {
       { body: 'fail-once', receiveCount: '1' },
       { body: 'fail-once', receiveCount: '2' },
     ]);
+    expect(started.flatMap((s) => s.bodies).sort()).toEqual(['fail-once', 'fail-once', 'ok']);
+    // Each call came right after its START line.
+    expect(started.map((s) => s.starts)).toEqual(started.map((_, i) => i + 1));
   });
 
   it('refuses a queue whose visibility timeout is shorter than the function timeout', async () => {

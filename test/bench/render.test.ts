@@ -1,4 +1,10 @@
-import { renderMarkdown, renderReadme, throughputChart } from '../../bench/lib/render';
+import {
+  renderLatencyMarkdown,
+  renderMarkdown,
+  renderReadme,
+  stageTables,
+  throughputChart,
+} from '../../bench/lib/render';
 import type { BenchResults } from '../../bench/lib/results';
 import { targets } from '../../bench/lib/targets';
 
@@ -74,6 +80,13 @@ const results: BenchResults = {
       p95: 40,
       p99: 90,
       max: 120,
+      stages: [
+        { stage: 'enqueued', count: 60, p50: 3, p99: 9, ownP50: 3, ownP99: 9 },
+        { stage: 'received', count: 60, p50: 4, p99: 12, ownP50: 1, ownP99: 3 },
+        { stage: 'invoked', count: 60, p50: 5, p99: 13, ownP50: 0.5, ownP99: 1.5 },
+        { stage: 'answered', count: 1500, p50: 19, p99: 88, ownP50: 14, ownP99: 75 },
+        { stage: 'arrived', count: 1500, p50: 20, p99: 90, ownP50: -0.2, ownP99: 2 },
+      ],
     },
   ],
   large: [
@@ -156,5 +169,32 @@ describe('benchmark results rendering', () => {
     expect(svg).toContain('fanout bundle, in-process');
     // The concurrency-64 run is a target of its own, not a point of the latency curve.
     expect(svg.match(/<circle /g)).toHaveLength(2);
+  });
+
+  it('splits the latency by stage, saying whose time each stage is', () => {
+    const md = renderMarkdown(results);
+    expect(md).toContain('### Where the time goes');
+    const tables = stageTables(results);
+    expect(tables).toContain('25 subscribers at 20.0 events/s:');
+    expect(tables).toMatch(
+      /→ post answered by the gateway +\| 19 ms +\| 88 ms +\| 14.0 ms +\| 75.0 ms +\| 1,500 +\| fanout's own/,
+    );
+    expect(tables).toMatch(/PutEvents → message in the SQS queue .*\| emulated AWS/);
+    expect(tables).toContain('-0.2 ms');
+  });
+
+  it('leaves a latency row without a stage split out of the stage tables', () => {
+    const [row] = results.latency;
+    if (!row) throw new Error('no latency row');
+    const { stages: _, ...bare } = row;
+    expect(stageTables({ latency: [bare] })).toBe('');
+  });
+
+  it('writes the latency-only run with its own command, its table and the stage split', () => {
+    const md = renderLatencyMarkdown({ ...results, latency: results.latency });
+    expect(md).toContain('Run: `tsx bench/main.ts --only latency --quick` on 2026-12-02T00:00:00Z');
+    expect(md).toContain('| 25          | 20.0     |');
+    expect(md).toContain('→ frame at the client');
+    expect(md).not.toContain('Large audiences');
   });
 });
