@@ -23,7 +23,19 @@ export interface Http1Options {
   answerHeaders: readonly string[];
   /** Certificates trusted besides the system's (PEM), for https: a private endpoint's, or a test's. */
   ca?: string;
+  /**
+   * A connection idle longer than this is closed rather than reused (default IDLE_REUSE_MS): the
+   * server may have closed it meanwhile (a frozen Lambda sees that only when it writes), and a post
+   * written to a closed connection fails and goes to a retry message.
+   */
+  maxIdleMs?: number;
 }
+
+/**
+ * Below the idle timeouts servers and load balancers commonly keep (API Gateway documents none for
+ * `@connections`): a new connection costs a (resumed) TLS handshake, a stale one a failed post.
+ */
+export const IDLE_REUSE_MS = 4_000;
 
 /** An HTTP answer: its status, the headers asked for (`answerHeaders`), its body if kept. */
 export interface Http1Answer {
@@ -72,7 +84,7 @@ export class Http1Pool {
   request(head: string, body: Uint8Array): Promise<Http1Answer> {
     return new Promise((resolve, reject) => {
       const pending: Pending = { data: encode(head, body), resolve, reject };
-      const connection = this.idle.pop();
+      const connection = this.freshIdle();
       if (connection) connection.send(pending);
       else if (this.open < this.options.maxSockets) this.connect().send(pending);
       else this.waiting.push(pending);
@@ -127,7 +139,20 @@ export class Http1Pool {
     this.busy.delete(connection);
     const next = this.waiting.shift();
     if (next) connection.send(next);
-    else this.idle.push(connection);
+    else {
+      connection.idleSince = Date.now();
+      this.idle.push(connection);
+    }
+  }
+
+  /** The most recently used idle connection, closing those idle too long to trust. */
+  private freshIdle(): Connection | undefined {
+    const maxIdleMs = this.options.maxIdleMs ?? IDLE_REUSE_MS;
+    const connection = this.idle.pop();
+    if (!connection || Date.now() - connection.idleSince <= maxIdleMs) return connection;
+    // The idle list is in order of release: every one below this one has waited longer still.
+    for (const stale of [connection, ...this.idle.splice(0)]) stale.retire();
+    return undefined;
   }
 
   private forget(connection: Connection): void {
@@ -166,6 +191,8 @@ interface Hooks {
 }
 
 class Connection {
+  /** When it last went idle (epoch ms). */
+  idleSince = 0;
   private current: Pending | undefined;
   private buffered: Buffer | undefined;
   private reading: Reading = { phase: 'head' };
@@ -207,6 +234,15 @@ class Connection {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /** Closes an idle connection and leaves the pool at once (its count frees for a new one). */
+  retire(): void {
+    if (this.gone) return;
+    this.gone = true;
+    clearTimeout(this.timer);
+    this.socket.destroy();
+    this.hooks.closed(this);
   }
 
   private onTimeout(): void {

@@ -233,6 +233,22 @@ describe('the kept-alive HTTP/1.1 pool', () => {
     expect(accepted()).toBe(2);
   });
 
+  it('closes connections idle longer than maxIdleMs instead of reusing them, and reuses fresher ones', async () => {
+    const { pool, accepted } = await setUp(
+      (request) => request.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'),
+      { maxIdleMs: 100 },
+    );
+    await Promise.all([pool.request(head(), body), pool.request(head(), body)]);
+    expect(accepted()).toBe(2);
+    await pool.request(head(), body);
+    expect(accepted()).toBe(2);
+    await new Promise((done) => setTimeout(done, 150));
+    await pool.request(head(), body);
+    // Both idle connections were too old: closed, and the request went on a new one.
+    expect(accepted()).toBe(3);
+    expect(pool.size).toBe(1);
+  });
+
   it('fails answers that are not HTTP, or are framed wrongly, as protocol errors', async () => {
     const answers = [
       'SSH-2.0-OpenSSH\r\n\r\n',
