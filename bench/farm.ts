@@ -6,6 +6,7 @@
  */
 import { signToken } from '@fanout/publisher';
 import WebSocket, { type RawData } from 'ws';
+import { handshake } from '../local/test/support/ws-client.js';
 import type { Arrival, FarmReply, FarmRequest, FrameReport } from './lib/farm-protocol.js';
 
 interface Client {
@@ -59,14 +60,7 @@ async function openOne(url: string, secret: string, index: number, topics: strin
     try {
       const ws = new WebSocket(`${url}?token=${token}`, { perMessageDeflate: false });
       const client: Client = { ws, counts: new Map(), arrivals: new Map() };
-      await new Promise<void>((opened, refused) => {
-        ws.once('open', () => opened());
-        ws.once('unexpected-response', (req, res) => {
-          req.destroy();
-          refused(new Error(`handshake refused with ${res.statusCode}`));
-        });
-        ws.once('error', refused);
-      });
+      await handshake(ws);
       ws.on('error', () => {});
       ws.on('message', (data) => onMessage(client, data));
       return client;

@@ -4,19 +4,16 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from '@cdktf/hcl2json';
+import { isObject, loadModule, localValues } from '../../scripts/terraform/hcl.js';
 import type { StackFigures } from './model.js';
 
 const ROOT = join(__dirname, '..', '..');
 
 /** The alarms `alarms_enabled` creates with the default (Lambda) route backend: the keys of `local.alarms`. */
 export async function countAlarms(root = ROOT): Promise<number> {
-  const path = join(root, 'terraform', 'modules', 'fanout', 'alarms.tf');
-  const json = (await parse('alarms.tf', readFileSync(path, 'utf8'))) as {
-    locals?: { alarms?: Record<string, unknown> }[];
-  };
-  const alarms = json.locals?.find((block) => block.alarms !== undefined)?.alarms;
-  if (!alarms) throw new Error(`${path}: no local.alarms map`);
+  const dir = join(root, 'terraform', 'modules', 'fanout');
+  const alarms = localValues(await loadModule(dir)).find((local) => local.name === 'alarms')?.value;
+  if (!isObject(alarms)) throw new Error(`${dir}: no local.alarms map`);
   return Object.keys(alarms).length;
 }
 

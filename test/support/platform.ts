@@ -24,6 +24,7 @@ import {
 } from '../../local/dev/platform';
 import type { LogEntry } from '../../local/lambda/runner';
 import { waitUntil } from '../../local/test/support/wait';
+import { handshake } from '../../local/test/support/ws-client';
 import { isHistoryRow } from '../../shared/store/history-dynamodb';
 
 export { waitUntil };
@@ -195,14 +196,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Platfo
       }),
     );
     ws.on('error', () => {}); // surfaced through the open promise or `closed`
-    await new Promise<void>((opened, refused) => {
-      ws.once('open', () => opened());
-      ws.once('unexpected-response', (req, res) => {
-        req.destroy();
-        refused(new Error(`handshake refused with ${res.statusCode}`));
-      });
-      ws.once('error', refused);
-    });
+    await handshake(ws);
     // The gateway registers the connection before it writes the 101, so it is listed by now.
     const added = platform.gateway.connections().filter((id) => !before.has(id));
     const connectionId = added[0];

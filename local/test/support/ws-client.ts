@@ -69,8 +69,16 @@ export function openClient(
   const send = (text: string): Promise<void> =>
     new Promise((resolve, reject) => ws.send(text, (err) => (err ? reject(err) : resolve())));
 
+  return handshake(ws).then(() => ({ ws, next, expectSilence, send, closed }));
+}
+
+/**
+ * Resolves when `ws`'s handshake completes; rejects with `handshake refused with <status>` when the
+ * server answers the upgrade with an HTTP status, or with the socket's error.
+ */
+export function handshake(ws: WebSocket): Promise<void> {
   return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws, next, expectSilence, send, closed }));
+    ws.once('open', () => resolve());
     ws.once('unexpected-response', (req, res) => {
       req.destroy();
       reject(new Error(`handshake refused with ${res.statusCode}`));

@@ -312,19 +312,24 @@ export class FanoutClient {
     const timer = setTimeout(() => {
       this.draining.delete(old);
       old.close('renewed');
-      if (this.link === fresh && fresh.isOpen)
-        this.recoverOn(fresh, from).catch((err: Error) => this.emit('error', err));
+      this.recoverInBackground(fresh, from);
     }, settleMs);
     this.draining.set(old, () => {
       clearTimeout(timer);
       this.draining.delete(old);
       if (this.link === fresh && fresh.isOpen) {
-        this.recoverOn(fresh, from).catch((err: Error) => this.emit('error', err));
+        this.recoverInBackground(fresh, from);
       } else if (from !== undefined) {
         // Both are gone: the reconnect recovers from the earlier position.
         this.position = from;
       }
     });
+  }
+
+  /** Recovers on `fresh` while the client stays open, if it is still the current connection; failures are reported. */
+  private recoverInBackground(fresh: Link, from: Position | undefined): void {
+    if (this.link === fresh && fresh.isOpen)
+      this.recoverOn(fresh, from).catch((err: Error) => this.emit('error', err));
   }
 
   /** Asks `link` for what was missed since `from` on every subscription and direct messages. */
