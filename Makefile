@@ -56,13 +56,13 @@ screenshots: build ## PNGs of the dashboard and the inspector in docs/screenshot
 reliability: build ## run the reliability suite (test/reliability) and render docs/reliability.md from its figures
 	$(BIN)/tsx scripts/reliability/run.ts
 
-bench: build ## the benchmarks of issue 9 (about 9 min): bench/results/latest.md, charts, README and cost tables
+bench: build ## the benchmarks of issue 9 (6 to 9 min): bench/results/latest.md, charts, README and cost tables
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts
 
-bench-latency: build ## only the end-to-end latency scenario (about 1 min): bench/results/latency.md
+bench-latency: build ## only the end-to-end latency scenario (under 1 min): bench/results/latency.md
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --only latency
 
-bench-quick: build ## the same benchmarks, smaller (about 1.5 min)
+bench-quick: build ## the same benchmarks, smaller (1 to 1.5 min)
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --quick
 
 bench-cpu: build ## only CPU per delivery at N=10,000 (about 4 min): the fan-out bundle against the sample, 3 runs alternating
