@@ -83,14 +83,14 @@ export interface PacerOptions {
 }
 
 /**
- * Posts per second the account lets through, learnt from its throttling answers (additive increase,
- * multiplicative decrease, as TCP does with its window). Unpaced until the first throttled answer:
+ * Posts per second the account lets through, learnt from its throttling answers (multiplicative
+ * decrease on a throttle, growth with every success, as TCP does with its window). Unpaced until the first throttled answer:
  * API Gateway's `@connections` limits are per account and unknown to the function, so the only way to
  * deliver at the limit rather than far under it (retries after SQS delays) or far over it (every post
  * answered 429) is to measure what it admits. After a throttle, posts start at most `rate` a second,
  * `rate` being a little under what was admitted just before; each success raises it a little, each
  * throttle (at most one per `DECREASE_EVERY_MS`, as a burst of 429s is one signal) lowers it. A quiet
- * spell without throttles lifts the pacing.
+ * spell without throttles (`QUIET_MS`) lifts the pacing and forgets the window.
  *
  * What was admitted is read from every answer of the last `WINDOW_MS`, throttled ones included, and
  * only when there are at least `MIN_ANSWERS` of them: a few posts (a retry record of two connections)
@@ -110,13 +110,20 @@ export class Pacer {
   private sinceCut = { succeeded: 0, throttled: 0 };
   /** The throttled share of the answers before the last cut. */
   private shareBeforeCut: number | undefined;
+  /** The pace when the rate was last cut, before the cut (Infinity: it was not pacing). */
+  private rateAtCut = Number.POSITIVE_INFINITY;
 
   static readonly WINDOW_MS = 1_000;
   static readonly DECREASE_EVERY_MS = 200;
   /** Share of the admitted rate to pace at after a throttle: a little under, so the bucket refills. */
   static readonly BACK_OFF = 0.9;
-  /** A success adds GROWTH / rate: about GROWTH posts a second more per second without a throttle. */
-  static readonly GROWTH = 20;
+  /**
+   * A success adds GROWTH posts a second to the rate, so without a throttle the rate grows by a share
+   * of itself each second (multiplicative, as TCP's slow start): the pacer may be one of several
+   * parallel invocations sharing the account's rate, and when the others finish it must take their
+   * share within a second or two, not creep up to it at a few posts a second per second.
+   */
+  static readonly GROWTH = 1;
   /**
    * The lowest pace, posts a second. Windows of fewer than MIN_ANSWERS answers are not read, but a
    * window of a few more can still measure their demand rather than the account's capacity (a dozen
@@ -130,8 +137,12 @@ export class Pacer {
   static readonly SAME_SHARE = 0.1;
   /** Answers (in the window, or between two cuts) below which their rate or throttled share says nothing. */
   static readonly MIN_ANSWERS = 10;
-  /** Without a throttle for this long, posts are not paced any more. */
-  static readonly QUIET_MS = 10_000;
+  /**
+   * Without a throttle for this long, posts are not paced any more. Short: at the account's limit the
+   * rate is cut every DECREASE_EVERY_MS or so, so half a second without a throttle means the demand
+   * fell (other invocations finished) and pacing now only holds posts back.
+   */
+  static readonly QUIET_MS = 500;
 
   constructor(private readonly options: PacerOptions) {}
 
@@ -149,7 +160,7 @@ export class Pacer {
   async acquire(deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
     const now = this.options.now();
     if (this.rate !== Number.POSITIVE_INFINITY && now - this.lastThrottle > Pacer.QUIET_MS) {
-      this.rate = Number.POSITIVE_INFINITY;
+      this.lift();
     }
     if (this.rate === Number.POSITIVE_INFINITY) return true;
     const at = Math.max(now, this.next);
@@ -162,7 +173,7 @@ export class Pacer {
   succeeded(): void {
     this.answered(this.options.now(), false);
     this.sinceCut.succeeded += 1;
-    if (this.rate !== Number.POSITIVE_INFINITY) this.rate += Pacer.GROWTH / this.rate;
+    if (this.rate !== Number.POSITIVE_INFINITY) this.rate += Pacer.GROWTH;
   }
 
   throttled(): void {
@@ -174,33 +185,50 @@ export class Pacer {
     // Too few answers to read a rate from: not a cut (the next throttle reads the window again).
     if (this.answers.length < Pacer.MIN_ANSWERS) return;
     this.lastDecrease = now;
-    // A rate limit throttles less once posts slow down (or more, when others take the account's
-    // capacity). When the throttled share stays where it was after a cut, the throttling does not
-    // follow the rate (a fault, a shard of the service), and pacing lower would only starve the posts
-    // into the timeout: the pacing is lifted, and each post's own jittered backoff deals with it.
-    const answers = this.sinceCut.succeeded + this.sinceCut.throttled;
-    const share = this.sinceCut.throttled / answers;
-    const before = this.shareBeforeCut;
-    this.sinceCut = { succeeded: 0, throttled: 0 };
-    this.shareBeforeCut = answers >= Pacer.MIN_ANSWERS ? share : undefined;
-    if (
-      this.rate !== Number.POSITIVE_INFINITY &&
-      before !== undefined &&
-      answers >= Pacer.MIN_ANSWERS &&
-      Math.abs(share - before) <= Pacer.SAME_SHARE * before
-    ) {
-      this.rate = Number.POSITIVE_INFINITY;
-      this.shareBeforeCut = undefined;
-      return;
-    }
     // What the account admitted over the last window: the successes, over the time since the first
     // answer in it (at least a tenth of a second, so the first burst is not read as a rate of
     // thousands a second).
     const span = Math.max(100, now - (this.answers[0]?.at ?? now));
     const admitted = (this.answers.filter((a) => !a.throttled).length * 1000) / span;
-    const base = Math.min(this.rate, admitted);
-    this.rate = Math.max(Pacer.MIN_RATE, base * Pacer.BACK_OFF);
+    const cut = Math.min(this.rate, admitted) * Pacer.BACK_OFF;
+    // A rate limit throttles less once posts slow down (or more, when others take the account's
+    // capacity). When the throttled share stays where it was although the pace came down since the
+    // last cut (or cannot come down, at the floor), the throttling does not follow the rate (a fault,
+    // a shard of the service), and pacing lower would only starve the posts into the timeout: the
+    // pacing is lifted, and each post's own jittered backoff deals with it. A pace that grew back to
+    // where it was cut, the steady cycle of pacing at an account's limit, says nothing: there the
+    // share is the same because the pace is.
+    const answers = this.sinceCut.succeeded + this.sinceCut.throttled;
+    const share = this.sinceCut.throttled / answers;
+    const before = this.shareBeforeCut;
+    const paceFell = this.rate <= this.rateAtCut * Pacer.BACK_OFF || cut <= Pacer.MIN_RATE;
+    this.sinceCut = { succeeded: 0, throttled: 0 };
+    this.shareBeforeCut = answers >= Pacer.MIN_ANSWERS ? share : undefined;
+    this.rateAtCut = this.rate;
+    if (
+      this.rate !== Number.POSITIVE_INFINITY &&
+      before !== undefined &&
+      answers >= Pacer.MIN_ANSWERS &&
+      paceFell &&
+      Math.abs(share - before) <= Pacer.SAME_SHARE * before
+    ) {
+      this.lift();
+      return;
+    }
+    this.rate = Math.max(Pacer.MIN_RATE, cut);
     this.next = Math.max(this.next, now);
+  }
+
+  /**
+   * Stops pacing and forgets what was learnt: the next throttle, if any, meets a different demand (the
+   * posts of other invocations, a fault's share) and must be read afresh, not against the old window.
+   */
+  private lift(): void {
+    this.rate = Number.POSITIVE_INFINITY;
+    this.answers.length = 0;
+    this.sinceCut = { succeeded: 0, throttled: 0 };
+    this.shareBeforeCut = undefined;
+    this.rateAtCut = Number.POSITIVE_INFINITY;
   }
 
   /** Records an answer and forgets those older than the window. */

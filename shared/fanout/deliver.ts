@@ -38,7 +38,10 @@ export interface DeliveryOutcome {
   pruned: number;
   /** Throttled responses (a connection throttled twice counts twice). */
   throttled: number;
-  /** Connections still failing after maxAttempts posts: they go to a retry message. */
+  /**
+   * Connections whose posts kept failing: `maxAttempts` failures other than throttles, or throttled
+   * (or backing off) until the deadline. They go to a retry message.
+   */
   failed: Delivery[];
   /** 410s from connections young enough to be still opening: among `failed`, not pruned. */
   connecting: number;
@@ -57,8 +60,13 @@ export interface DeliveryOutcome {
  * no slot: a throttled connection must not stall the others.
  *
  * `deadline` (epoch ms) is when no post may start any more: the invocation is about to time out.
- * Deliveries not begun by then come back `unstarted`, and one whose next try would fall after it
- * comes back `failed`, so the caller hands both over instead of losing them to the timeout.
+ * Deliveries not posted by then (the deadline passed, or their first paced slot would fall after it)
+ * come back `unstarted`, and one whose next try would fall after it comes back `failed`, so the
+ * caller hands both over instead of losing them to the timeout.
+ *
+ * A throttled post is retried at its paced slot (no backoff of its own while the pacer paces) and
+ * does not count against `maxAttempts`: under a throttle the account's rate is the bound, and the
+ * pacer keeps the posts at it until the deadline.
  *
  * Throws (after in-flight posts settle) only for a `forbidden` answer: the function's role may not
  * post at all, so the record must fail and be retried after the misconfiguration is fixed.
@@ -68,7 +76,7 @@ export async function deliver(
   frames: EventFrames,
   deps: DeliveryDeps,
   eventId: string,
-  deadline = Number.POSITIVE_INFINITY,
+  deadline: number,
 ): Promise<DeliveryOutcome> {
   const outcome: DeliveryOutcome = {
     attempted: 0,
@@ -89,20 +97,35 @@ export async function deliver(
     // Full jitter: thousands of throttled posts must not retry in lock step against the account-wide
     // API Gateway limit (AWS Architecture Blog, "Exponential Backoff And Jitter").
     const policy = { baseDelayMs, maxDelayMs, jitter: 'full' } as const;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) {
-        const pause = backoffDelay(attempt - 1, policy, deps.random);
+    // Only failures that say nothing about the account's rate count against maxAttempts: a throttle
+    // is the pacer's to handle (it slows every post down to what the account admits), so a throttled
+    // post is retried at its paced slot until the deadline instead of going to a retry message and
+    // its SQS delay, which would leave the account's capacity idle meanwhile.
+    let failures = 0;
+    let throttled = false;
+    for (let tries = 0; failures < maxAttempts; tries++) {
+      if (tries > 0) {
+        const paced =
+          throttled && (deps.pacer?.currentRate() ?? Number.POSITIVE_INFINITY) < Number.POSITIVE_INFINITY;
+        const pause = paced ? 0 : backoffDelay(tries - 1, policy, deps.random);
         if (deps.now() + pause >= deadline) break;
-        await deps.sleep(pause);
+        if (pause > 0) await deps.sleep(pause);
       }
       if (fatal || outcome.tooLarge) return;
       const error = await deps.limiter.run(async () => {
         if (deps.pacer && !(await deps.pacer.acquire(deadline))) return LATE;
         return post(deps, delivery.connectionId, frame, eventId);
       });
-      // Its paced slot would fall after the deadline: handed over with the failed ones.
-      if (error === LATE) break;
-      if (error?.kind === 'throttled') deps.pacer?.throttled();
+      if (error === LATE) {
+        // Its paced slot would fall after the deadline. Never posted: handed over as it is; posted
+        // and failed before: handed over with the failed ones.
+        if (tries > 0) break;
+        outcome.unstarted.push(delivery);
+        return;
+      }
+      if (tries === 0) outcome.attempted++;
+      throttled = error?.kind === 'throttled';
+      if (throttled) deps.pacer?.throttled();
       else if (!error) deps.pacer?.succeeded();
       switch (error?.kind) {
         case undefined:
@@ -139,6 +162,7 @@ export async function deliver(
           outcome.throttled++;
           break;
         case 'other':
+          failures++;
           break;
       }
     }
@@ -153,7 +177,6 @@ export async function deliver(
         outcome.unstarted.push(delivery);
         return;
       }
-      outcome.attempted++;
       await deliverOne(delivery);
     },
     // Once the role may not post, or the frame is too large, no other connection can get it either.

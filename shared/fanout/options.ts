@@ -6,7 +6,10 @@ export interface FanoutOptions {
   concurrency: number;
   /** Audience members one record reads and delivers inline; the rest becomes page messages. */
   pageSize: number;
-  /** Posts per connection within one record (the first try included) before it goes to a retry message. */
+  /**
+   * Failed posts per connection within one record (the first try included) before it goes to a retry
+   * message. Throttled posts do not count: they are paced and retried until the record's last start.
+   */
   maxAttempts: number;
   /** Full-jitter backoff between those posts: random() * min(maxDelayMs, baseDelayMs * 2^retry). */
   baseDelayMs: number;

@@ -118,7 +118,7 @@ describe('Pacer', () => {
         now += ms;
       },
     });
-    return { p, sleeps, advance: (ms: number) => (now += ms) };
+    return { p, sleeps, advance: (ms: number) => (now += ms), now: () => now };
   }
 
   /** MIN_ANSWERS throttles at once and no success: the lowest rate. */
@@ -173,8 +173,8 @@ describe('Pacer', () => {
     p.throttled();
     const learnt = p.currentRate();
     expect(learnt).toBeCloseTo(270, 0);
-    // Two seconds on (the window holds none of those answers, the pacing is still on), a retry
-    // record of two connections: one answered, one throttled.
+    // Two seconds on (the window holds none of those answers; no post asked for a slot, so the
+    // pacing is still on), a retry record of two connections: one answered, one throttled.
     advance(2_000);
     p.succeeded();
     p.throttled();
@@ -198,12 +198,43 @@ describe('Pacer', () => {
     expect(p.currentRate()).toBeLessThan(once);
   });
 
-  it('raises its rate with each success and never paces below its lowest rate', () => {
+  it('raises its rate by GROWTH with each success and never paces below its lowest rate', () => {
     const { p } = pacer();
     throttleToLowestRate(p);
     expect(p.currentRate()).toBe(Pacer.MIN_RATE);
     p.succeeded();
-    expect(p.currentRate()).toBeCloseTo(Pacer.MIN_RATE + Pacer.GROWTH / Pacer.MIN_RATE, 6);
+    p.succeeded();
+    expect(p.currentRate()).toBe(Pacer.MIN_RATE + 2 * Pacer.GROWTH);
+  });
+
+  it('doubles its rate within a second of successes at that rate (growth in proportion to the rate)', () => {
+    const { p, advance } = pacer();
+    throttleToLowestRate(p);
+    const start = p.currentRate();
+    // One success per slot at the current rate, for one second.
+    for (let elapsed = 0; elapsed < 1000; elapsed += 1000 / p.currentRate()) {
+      advance(1000 / p.currentRate());
+      p.succeeded();
+    }
+    expect(p.currentRate()).toBeGreaterThanOrEqual(2 * start);
+  });
+
+  it('forgets its window when a quiet spell lifts the pacing: the next throttle reads only the answers after it', async () => {
+    const { p, advance } = pacer();
+    // 300 answered over a second, then a throttle: paced at 270 a second.
+    for (let i = 0; i < 300; i++) {
+      p.succeeded();
+      advance(1000 / 300);
+    }
+    p.throttled();
+    advance(Pacer.QUIET_MS + 1);
+    await p.acquire();
+    expect(p.currentRate()).toBe(Number.POSITIVE_INFINITY);
+    // Within a second of those 300: had they been kept, they would count as admitted now.
+    for (let i = 0; i < 20; i++) p.succeeded();
+    p.throttled();
+    // 20 answers in no time read over a tenth of a second: 200 a second, paced at 180.
+    expect(p.currentRate()).toBeCloseTo(180, 6);
   });
 
   it('refuses a slot that would come at or after the deadline, and takes none', async () => {
@@ -221,23 +252,60 @@ describe('Pacer', () => {
     expect(sleeps).toEqual([slot]);
   });
 
-  it('lifts the pacing when a cut leaves the throttled share where it was (throttling that does not follow the rate)', () => {
-    const { p, advance } = pacer();
-    // Two posts in five throttled, whatever the rate: a fault, not a rate limit.
-    const answer = (n: number) => {
-      for (let i = 0; i < n; i++) {
-        if (i % 5 < 2) p.throttled();
-        else p.succeeded();
-        advance(1);
+  /**
+   * Posts one at a time for `ms` of the pacer's clock, each taking its paced slot and 1 ms to answer,
+   * `throttle(now)` deciding whether it is throttled. Returns the successes and whether the pacing,
+   * once on, was ever lifted.
+   */
+  async function drive(
+    t: ReturnType<typeof pacer>,
+    ms: number,
+    throttle: (now: number) => boolean,
+  ): Promise<{ succeeded: number; lifted: boolean }> {
+    const end = t.now() + ms;
+    let succeeded = 0;
+    let paced = false;
+    let lifted = false;
+    while (t.now() < end) {
+      await t.p.acquire();
+      t.advance(1);
+      if (throttle(t.now())) t.p.throttled();
+      else {
+        t.p.succeeded();
+        succeeded++;
       }
+      if (t.p.currentRate() < Number.POSITIVE_INFINITY) paced = true;
+      else if (paced) lifted = true;
+    }
+    return { succeeded, lifted };
+  }
+
+  /** An account's token bucket on the pacer's clock. */
+  function bucket(t: ReturnType<typeof pacer>, perSecond: number, burst: number): (now: number) => boolean {
+    let tokens = burst;
+    let at = t.now();
+    return (now) => {
+      tokens = Math.min(burst, tokens + ((now - at) / 1000) * perSecond);
+      at = now;
+      if (tokens < 1) return true;
+      tokens -= 1;
+      return false;
     };
-    answer(50);
-    advance(Pacer.DECREASE_EVERY_MS);
-    answer(50);
-    expect(p.currentRate()).toBeLessThan(Number.POSITIVE_INFINITY);
-    advance(Pacer.DECREASE_EVERY_MS);
-    answer(50);
-    expect(p.currentRate()).toBe(Number.POSITIVE_INFINITY);
+  }
+
+  it('lifts the pacing when cuts bring the pace down and leave the throttled share where it was (throttling that does not follow the rate)', async () => {
+    const t = pacer();
+    // Two posts in five throttled, whatever the rate: a fault, not a rate limit.
+    let n = 0;
+    const { lifted } = await drive(t, 3_000, () => n++ % 5 < 2);
+    expect(lifted).toBe(true);
+  });
+
+  it('keeps pacing at the account limit, delivering close to its rate, however steady the throttled share of the cycle', async () => {
+    const t = pacer();
+    const { succeeded, lifted } = await drive(t, 5_000, bucket(t, 200, 20));
+    expect(lifted).toBe(false);
+    expect(succeeded).toBeGreaterThanOrEqual(0.95 * (20 + 200 * 5));
   });
 
   it('keeps cutting while each cut changes the throttled share (a rate limit)', () => {

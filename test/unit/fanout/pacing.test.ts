@@ -55,8 +55,8 @@ describe('delivery under an account throttle (real time)', () => {
 
     // The first record teaches the pacer the account's rate.
     await engine.handleRecord(envelopeBody({ topics: ['t/x'] }, 'evt-1'));
-    // Past the estimator's window, within the pacing's quiet time: two posts, one of them throttled.
-    await new Promise((done) => setTimeout(done, Pacer.WINDOW_MS + 200));
+    // Past the estimator's window and the pacing's quiet time: two posts, one of them throttled.
+    await new Promise((done) => setTimeout(done, Math.max(Pacer.WINDOW_MS, Pacer.QUIET_MS) + 200));
     gateway.failNext('p1', 'throttled');
     await engine.handleRecord(envelopeBody({ topics: ['t/pair'] }, 'evt-2'));
     expect(gateway.received('p1')).toHaveLength(1);

@@ -184,7 +184,7 @@ describe('retry messages', () => {
   it('starts the retry window at the first failure of a fresh event', async () => {
     const h = harness({ maxAttempts: 1 });
     await addConnection(h, 'a', [TOPIC]);
-    h.gateway.failNext('a', 'throttled', 1);
+    h.gateway.failNext('a', 'other', 1);
     await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }, event.id));
     expect(h.queue.sent).toEqual([
       expect.objectContaining({ kind: 'fanout.retry', attempt: 1, firstFailedAt: NOW }),
@@ -195,7 +195,7 @@ describe('retry messages', () => {
   it('dead-letters connections still failing after the retry window as delivery_failed, redrivable with a fresh window', async () => {
     const h = harness({ maxAttempts: 2, retryWindowSeconds: 600 });
     for (const id of ['a', 'b', 'c']) await addConnection(h, id, [TOPIC]);
-    h.gateway.failNext('b', 'throttled', 2);
+    h.gateway.failNext('b', 'other', 2);
     await h.engine.handleRecord(retry(9, [{ source: 0, connectionIds: ['a', 'b'] }], NOW - 600_000));
 
     expect(h.gateway.received('a')).toHaveLength(1);
@@ -214,7 +214,7 @@ describe('retry messages', () => {
 
   it('splits a large retry hand-off into messages of at most 1,000 connections', async () => {
     const h = harness({ maxAttempts: 1, concurrency: 64, pageSize: 2000 });
-    h.gateway.fault = () => 'throttled';
+    h.gateway.fault = () => 'other';
     for (let i = 0; i < 1500; i++) await addConnection(h, `c${i}`, [TOPIC]);
     await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }, 'evt-big'));
     const retries = h.queue.sent.filter((m): m is RetryMessage => m.kind === 'fanout.retry');
