@@ -61,11 +61,37 @@ const lambdaCredentials = {
   },
 };
 
+// The manifest baked into the function bundles, checked once here rather than on every cold start
+// (shared/deployment/manifest.ts): evaluating the module checks it, and throws on a malformed one.
+// `manifestPath` stands in for functions.json (a test's broken copy).
+export async function checkManifest(manifestPath) {
+  const redirect = {
+    name: 'manifest-path',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /functions\.json$/ }, () => ({ path: manifestPath }));
+    },
+  };
+  const out = await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, 'shared', 'deployment', 'manifest.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+    logLevel: 'silent',
+    plugins: manifestPath ? [redirect] : [],
+  });
+  const module = { exports: {} };
+  // The bundle is pure (zod and the JSON): nothing to require.
+  new Function('module', 'exports', out.outputFiles[0].text)(module, module.exports);
+}
+
 async function bundle(name) {
   const outDir = join(distDir, name);
   rmSync(outDir, { recursive: true, force: true });
   await build({
     ...NODE_BUNDLE,
+    define: { FANOUT_MANIFEST_CHECKED_AT_BUILD: 'true' },
     plugins: [lambdaCredentials],
     entryPoints: [join(functionsDir, name, 'handler.ts')],
     outfile: join(outDir, 'index.mjs'),
@@ -119,6 +145,7 @@ async function main() {
   if (names.length === 0) throw new Error(`no functions/<name>/handler.ts found under ${functionsDir}`);
   mkdirSync(distDir, { recursive: true });
   const started = Date.now();
+  await checkManifest();
   const results = [];
   for (const name of names) {
     results.push(await bundle(name));
