@@ -55,7 +55,7 @@ function plan(mode: 'full' | 'quick'): Plan {
         { audience: 1000, perSecond: 0.5, seconds: 6 },
       ],
       large: { sizes: [1000, 2000, 4000], twoAt: 4000 },
-      coldRuns: 3,
+      coldRuns: 5,
     };
   }
   return {
@@ -77,7 +77,7 @@ function plan(mode: 'full' | 'quick'): Plan {
       { audience: 1000, perSecond: 0.5, seconds: 20 },
     ],
     large: { sizes: [10000, 50000, 100000], twoAt: 100000 },
-    coldRuns: 5,
+    coldRuns: 9,
   };
 }
 

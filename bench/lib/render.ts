@@ -279,6 +279,8 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     '## Cold start',
     '',
+    'Module load is the time a fresh Node process takes to import the bundle, as a Lambda init does; the median of several rounds, each loading every bundle once in turn, so that a slow spell of the shared machine slows them alike.',
+    '',
     coldStartTable(r),
     '',
   ].join('\n');

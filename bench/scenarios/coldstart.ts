@@ -46,18 +46,30 @@ async function bundleMinimal(name: 'minimal' | 'empty'): Promise<{ bundle: strin
   return { bundle: outfile, zipBytes: zip.byteLength };
 }
 
-/** Median of `runs` fresh processes' import time of `bundle`, ms. */
-function loadTime(bundle: string, env: Record<string, string>, runs: number): number {
+/** One fresh process's import time of `bundle`, ms. */
+function loadOnce(bundle: string, env: Record<string, string>): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(String(performance.now() - t));`;
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      encoding: 'utf8',
-    });
-    times.push(Number(out));
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
+  return Number(out);
+}
+
+/**
+ * Median import time of each bundle over `runs` rounds, every round loading each bundle once in
+ * turn: on a shared machine a slow spell then slows every bundle alike, and the ratios to the
+ * minimal handler stay fair (one bundle's runs back to back would all land in the same spell).
+ */
+function loadTimes(
+  bundles: readonly { bundle: string; env: Record<string, string> }[],
+  runs: number,
+): number[] {
+  const times = bundles.map((): number[] => []);
+  for (let round = 0; round < runs; round++) {
+    bundles.forEach(({ bundle, env }, i) => times[i]?.push(loadOnce(bundle, env)));
   }
-  return median(times);
+  return times.map(median);
 }
 
 export async function runColdStart(runs: number): Promise<ColdStartRow[]> {
@@ -80,25 +92,32 @@ export async function runColdStart(runs: number): Promise<ColdStartRow[]> {
     auth_issuer: undefined,
     auth_audience: undefined,
   };
-  const rows: ColdStartRow[] = [];
+  const bundles: { name: string; bundle: string; env: Record<string, string>; zipBytes: number }[] = [];
   for (const fn of FUNCTION_NAMES) {
     const bundle = join(ROOT, 'dist', fn, 'index.mjs');
     statSync(bundle);
-    const env = { ...lambdaEnv, ...functionEnvironment(fn, settings, wired) };
-    rows.push({
+    bundles.push({
       name: fn,
+      bundle,
+      env: { ...lambdaEnv, ...functionEnvironment(fn, settings, wired) },
       zipBytes: statSync(join(ROOT, 'dist', `${fn}.zip`)).size,
-      loadMs: loadTime(bundle, env, runs),
     });
   }
   for (const name of ['minimal', 'empty'] as const) {
     const { bundle, zipBytes } = await bundleMinimal(name);
-    rows.push({
+    bundles.push({
       name: `${name} (bench/minimal)`,
+      bundle,
+      env: { ...lambdaEnv, TABLE_NAME: 'bench-table' },
       zipBytes,
-      loadMs: loadTime(bundle, { ...lambdaEnv, TABLE_NAME: 'bench-table' }, runs),
     });
   }
+  const times = loadTimes(bundles, runs);
+  const rows: ColdStartRow[] = bundles.map(({ name, zipBytes }, i) => ({
+    name,
+    zipBytes,
+    loadMs: times[i] ?? Number.NaN,
+  }));
   for (const row of rows)
     process.stdout.write(
       `  ${row.name.padEnd(22)} ${(row.zipBytes / 1024).toFixed(0)} KiB, load ${row.loadMs.toFixed(1)} ms\n`,
