@@ -139,10 +139,10 @@ export class Pacer {
   static readonly MIN_ANSWERS = 10;
   /**
    * Without a throttle for this long, posts are not paced any more. Short: at the account's limit the
-   * rate is cut every DECREASE_EVERY_MS or so, so half a second without a throttle means the demand
+   * rate is cut every DECREASE_EVERY_MS or so, so 0.3 s without a throttle means the demand
    * fell (other invocations finished) and pacing now only holds posts back.
    */
-  static readonly QUIET_MS = 500;
+  static readonly QUIET_MS = 300;
 
   constructor(private readonly options: PacerOptions) {}
 

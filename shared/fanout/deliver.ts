@@ -97,17 +97,23 @@ export async function deliver(
     // Full jitter: thousands of throttled posts must not retry in lock step against the account-wide
     // API Gateway limit (AWS Architecture Blog, "Exponential Backoff And Jitter").
     const policy = { baseDelayMs, maxDelayMs, jitter: 'full' } as const;
-    // Only failures that say nothing about the account's rate count against maxAttempts: a throttle
-    // is the pacer's to handle (it slows every post down to what the account admits), so a throttled
-    // post is retried at its paced slot until the deadline instead of going to a retry message and
-    // its SQS delay, which would leave the account's capacity idle meanwhile.
+    // Only failures that say nothing about the account's rate count against maxAttempts, and only
+    // they back off exponentially: a throttle is the pacer's to handle (it slows every post down to
+    // what the account admits), so a throttled post is retried at its paced slot until the deadline
+    // instead of going to a retry message and its SQS delay, which would leave the account's capacity
+    // idle meanwhile. Unpaced (the pacer has not read a rate yet, or lifted its pacing), it waits one
+    // jittered base delay: a backoff grown over its earlier throttles would keep it asleep long
+    // after the pacer took over.
     let failures = 0;
     let throttled = false;
     for (let tries = 0; failures < maxAttempts; tries++) {
       if (tries > 0) {
-        const paced =
-          throttled && (deps.pacer?.currentRate() ?? Number.POSITIVE_INFINITY) < Number.POSITIVE_INFINITY;
-        const pause = paced ? 0 : backoffDelay(tries - 1, policy, deps.random);
+        const pacing = (deps.pacer?.currentRate() ?? Number.POSITIVE_INFINITY) < Number.POSITIVE_INFINITY;
+        const pause = throttled
+          ? pacing
+            ? 0
+            : backoffDelay(0, policy, deps.random)
+          : backoffDelay(failures - 1, policy, deps.random);
         if (deps.now() + pause >= deadline) break;
         if (pause > 0) await deps.sleep(pause);
       }
