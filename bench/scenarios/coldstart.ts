@@ -67,7 +67,7 @@ function loadTimes(
 ): number[] {
   const times = bundles.map((): number[] => []);
   for (let round = 0; round < runs; round++) {
-    bundles.forEach(({ bundle, env }, i) => times[i]?.push(loadOnce(bundle, env)));
+    for (const [i, { bundle, env }] of bundles.entries()) times[i]?.push(loadOnce(bundle, env));
   }
   return times.map(median);
 }
