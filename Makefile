@@ -56,7 +56,7 @@ screenshots: build ## PNGs of the dashboard and the inspector in docs/screenshot
 reliability: build ## run the reliability suite (test/reliability) and render docs/reliability.md from its figures
 	$(BIN)/tsx scripts/reliability/run.ts
 
-bench: build ## the benchmarks of issue 9 (6 to 9 min): bench/results/latest.md, charts, README and cost tables
+bench: build ## the benchmarks of issue 9 (6 to 10 min): bench/results/latest.md, charts, README and cost tables
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts
 
 bench-latency: build ## only the end-to-end latency scenario (under 1 min): bench/results/latency.md
