@@ -151,6 +151,11 @@ export class Pacer {
     return this.rate;
   }
 
+  /** Whether posts are paced now (a throttle was read and no quiet spell has lifted it since). */
+  isPacing(): boolean {
+    return this.rate !== Number.POSITIVE_INFINITY;
+  }
+
   /**
    * Waits for this post's slot (no wait while unpaced) and resolves true; resolves false at once,
    * taking no slot, when the slot would come at or after `deadline`: at a low learnt rate the queue of
@@ -159,10 +164,10 @@ export class Pacer {
    */
   async acquire(deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
     const now = this.options.now();
-    if (this.rate !== Number.POSITIVE_INFINITY && now - this.lastThrottle > Pacer.QUIET_MS) {
+    if (this.isPacing() && now - this.lastThrottle > Pacer.QUIET_MS) {
       this.lift();
     }
-    if (this.rate === Number.POSITIVE_INFINITY) return true;
+    if (!this.isPacing()) return true;
     const at = Math.max(now, this.next);
     if (at >= deadline) return false;
     this.next = at + 1000 / this.rate;
@@ -173,7 +178,7 @@ export class Pacer {
   succeeded(): void {
     this.answered(this.options.now(), false);
     this.sinceCut.succeeded += 1;
-    if (this.rate !== Number.POSITIVE_INFINITY) this.rate += Pacer.GROWTH;
+    if (this.isPacing()) this.rate += Pacer.GROWTH;
   }
 
   throttled(): void {
@@ -206,7 +211,7 @@ export class Pacer {
     this.shareBeforeCut = answers >= Pacer.MIN_ANSWERS ? share : undefined;
     this.rateAtCut = this.rate;
     if (
-      this.rate !== Number.POSITIVE_INFINITY &&
+      this.isPacing() &&
       before !== undefined &&
       answers >= Pacer.MIN_ANSWERS &&
       paceFell &&

@@ -1,4 +1,4 @@
-import { backoffDelay } from '@fanout/protocol';
+import { type BackoffPolicy, backoffDelay } from '@fanout/protocol';
 import { forEachBounded, type Limiter, type Pacer } from '../concurrency.js';
 import { type ConnectionGateway, GatewayError, isGatewayError } from '../gateway/gateway.js';
 import type { Log } from '../observability/ports.js';
@@ -108,12 +108,7 @@ export async function deliver(
     let throttled = false;
     for (let tries = 0; failures < maxAttempts; tries++) {
       if (tries > 0) {
-        const pacing = (deps.pacer?.currentRate() ?? Number.POSITIVE_INFINITY) < Number.POSITIVE_INFINITY;
-        const pause = throttled
-          ? pacing
-            ? 0
-            : backoffDelay(0, policy, deps.random)
-          : backoffDelay(failures - 1, policy, deps.random);
+        const pause = retryPause(throttled, failures, policy, deps);
         if (deps.now() + pause >= deadline) break;
         if (pause > 0) await deps.sleep(pause);
       }
@@ -190,6 +185,20 @@ export async function deliver(
   );
   if (fatal) throw fatal;
   return outcome;
+}
+
+/**
+ * The wait before a connection's next try: a backoff grown with its failures, or, after a throttle,
+ * none while the pacer paces (its slot is the wait) and one jittered base delay while it does not.
+ */
+function retryPause(
+  throttled: boolean,
+  failures: number,
+  policy: BackoffPolicy,
+  deps: Pick<DeliveryDeps, 'pacer' | 'random'>,
+): number {
+  if (!throttled) return backoffDelay(failures - 1, policy, deps.random);
+  return deps.pacer?.isPacing() ? 0 : backoffDelay(0, policy, deps.random);
 }
 
 /** A post whose paced slot would come after the deadline, so it was not made. */

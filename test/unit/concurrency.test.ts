@@ -1,3 +1,4 @@
+import { TokenBucket } from '../../local/gateway/throttle';
 import { forEachBounded, Limiter, Pacer } from '../../shared/concurrency';
 
 /** Resolves at once but still yields to the event loop, so concurrent tasks really overlap. */
@@ -254,13 +255,13 @@ describe('Pacer', () => {
 
   /**
    * Posts one at a time for `ms` of the pacer's clock, each taking its paced slot and 1 ms to answer,
-   * `throttle(now)` deciding whether it is throttled. Returns the successes and whether the pacing,
+   * `throttle()` deciding whether it is throttled. Returns the successes and whether the pacing,
    * once on, was ever lifted.
    */
   async function drive(
     t: ReturnType<typeof pacer>,
     ms: number,
-    throttle: (now: number) => boolean,
+    throttle: () => boolean,
   ): Promise<{ succeeded: number; lifted: boolean }> {
     const end = t.now() + ms;
     let succeeded = 0;
@@ -269,7 +270,7 @@ describe('Pacer', () => {
     while (t.now() < end) {
       await t.p.acquire();
       t.advance(1);
-      if (throttle(t.now())) t.p.throttled();
+      if (throttle()) t.p.throttled();
       else {
         t.p.succeeded();
         succeeded++;
@@ -280,17 +281,10 @@ describe('Pacer', () => {
     return { succeeded, lifted };
   }
 
-  /** An account's token bucket on the pacer's clock. */
-  function bucket(t: ReturnType<typeof pacer>, perSecond: number, burst: number): (now: number) => boolean {
-    let tokens = burst;
-    let at = t.now();
-    return (now) => {
-      tokens = Math.min(burst, tokens + ((now - at) / 1000) * perSecond);
-      at = now;
-      if (tokens < 1) return true;
-      tokens -= 1;
-      return false;
-    };
+  /** An account's token bucket (the local gateway's) on the pacer's clock: true when throttled. */
+  function bucket(t: ReturnType<typeof pacer>, perSecond: number, burst: number): () => boolean {
+    const tokens = new TokenBucket({ burstLimit: burst, rateLimit: perSecond }, t.now);
+    return () => !tokens.take();
   }
 
   it('lifts the pacing when cuts bring the pace down and leave the throttled share where it was (throttling that does not follow the rate)', async () => {

@@ -1,3 +1,4 @@
+import { TokenBucket } from '../../../local/gateway/throttle';
 import { Limiter, Pacer } from '../../../shared/concurrency';
 import { type Delivery, type DeliveryDeps, deliver } from '../../../shared/fanout/deliver';
 import { EventFrames } from '../../../shared/fanout/frames';
@@ -51,17 +52,10 @@ function world(options: { maxAttempts: number; baseDelayMs?: number; ids: number
     data: { n: 1 },
   };
   const frames = new EventFrames(event, [{ kind: 'pattern', pattern: TOPIC, topic: TOPIC }]);
-  /** A token bucket on the test's clock, as API Gateway throttles an account. */
+  /** The account's token bucket (the local gateway's) on the test's clock. */
   const throttleAt = (perSecond: number, burst: number) => {
-    let tokens = burst;
-    let at = clock;
-    gateway.fault = () => {
-      tokens = Math.min(burst, tokens + ((clock - at) / 1000) * perSecond);
-      at = clock;
-      if (tokens < 1) return 'throttled';
-      tokens -= 1;
-      return undefined;
-    };
+    const tokens = new TokenBucket({ burstLimit: burst, rateLimit: perSecond }, now);
+    gateway.fault = () => (tokens.take() ? undefined : 'throttled');
   };
   return { deps, deliveries, frames, gateway, pacer, sleeps, throttleAt, now };
 }

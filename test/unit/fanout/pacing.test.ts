@@ -1,23 +1,10 @@
+import { TokenBucket } from '../../../local/gateway/throttle';
 import { Pacer } from '../../../shared/concurrency';
 import { FanoutEngine } from '../../../shared/fanout/engine';
 import { MemoryConnectionGateway } from '../../../shared/gateway/gateway-memory';
 import { MemoryLog, MemoryMetrics } from '../../../shared/observability/ports';
 import { MemoryWorkQueue } from '../../../shared/queue/queue-memory';
 import { addConnection, envelopeBody, TrackingStore } from './fixtures';
-
-/** The account's token bucket, as API Gateway throttles `@connections` calls. */
-function bucket(perSecond: number, burst: number): () => boolean {
-  let tokens = burst;
-  let at = performance.now();
-  return () => {
-    const now = performance.now();
-    tokens = Math.min(burst, tokens + ((now - at) / 1000) * perSecond);
-    at = now;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
-}
 
 /** An engine on memory adapters with `connections` subscribers of t/x, behind `bucket(perSecond, burst)`. */
 async function throttledAccount(connections: number, perSecond: number, burst: number) {
@@ -29,8 +16,9 @@ async function throttledAccount(connections: number, perSecond: number, burst: n
     { concurrency: 32 },
   );
   for (let i = 0; i < connections; i++) await addConnection({ store, gateway }, `c${i}`, ['t/x']);
-  const admit = bucket(perSecond, burst);
-  gateway.fault = () => (admit() ? undefined : 'throttled');
+  // The account's token bucket, as API Gateway throttles `@connections` calls (the local gateway's).
+  const bucket = new TokenBucket({ burstLimit: burst, rateLimit: perSecond });
+  gateway.fault = () => (bucket.take() ? undefined : 'throttled');
   return { store, gateway, queue, engine };
 }
 
