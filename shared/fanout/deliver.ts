@@ -90,13 +90,13 @@ export async function deliver(
   };
   let fatal: GatewayError | undefined;
   const graceMs = deps.options.connectingGraceSeconds * 1000;
+  const { maxAttempts, baseDelayMs, maxDelayMs } = deps.options;
+  // Full jitter: thousands of throttled posts must not retry in lock step against the account-wide
+  // API Gateway limit (AWS Architecture Blog, "Exponential Backoff And Jitter").
+  const policy = { baseDelayMs, maxDelayMs, jitter: 'full' } as const;
 
   const deliverOne = async (delivery: Delivery): Promise<void> => {
     const frame = frames.get(delivery.source);
-    const { maxAttempts, baseDelayMs, maxDelayMs } = deps.options;
-    // Full jitter: thousands of throttled posts must not retry in lock step against the account-wide
-    // API Gateway limit (AWS Architecture Blog, "Exponential Backoff And Jitter").
-    const policy = { baseDelayMs, maxDelayMs, jitter: 'full' } as const;
     // Only failures that say nothing about the account's rate count against maxAttempts, and only
     // they back off exponentially: a throttle is the pacer's to handle (it slows every post down to
     // what the account admits), so a throttled post is retried at its paced slot until the deadline

@@ -6,7 +6,7 @@ import { MemoryLog, MemoryMetrics } from '../../../shared/observability/ports';
 import { MemoryWorkQueue } from '../../../shared/queue/queue-memory';
 import { addConnection, envelopeBody, TrackingStore } from './fixtures';
 
-/** An engine on memory adapters with `connections` subscribers of t/x, behind `bucket(perSecond, burst)`. */
+/** An engine on memory adapters with `connections` subscribers of t/x, behind a token bucket of `perSecond` and `burst`. */
 async function throttledAccount(connections: number, perSecond: number, burst: number) {
   const store = new TrackingStore({ now: () => Date.now() - 60_000 });
   const gateway = new MemoryConnectionGateway();
