@@ -1,14 +1,9 @@
-import { createHash, createHmac, type Hmac, type Hash as NodeHash } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type {
-  AwsCredentialIdentity,
-  AwsCredentialIdentityProvider,
-  Checksum,
-  DateInput,
-  SourceData,
-} from '@smithy/types';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type ConnectionGateway, classifyFailure, GatewayError } from './gateway.js';
 import { type Http1Answer, Http1Pool } from './http1.js';
+import { PostSigner, type SignedPost } from './sigv4-post.js';
+
+export { refreshingCredentials } from './sigv4-post.js';
 
 export interface SignedGatewayOptions {
   /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` (or the local gateway's). */
@@ -23,108 +18,11 @@ export interface SignedGatewayOptions {
 }
 
 /**
- * SHA-256 (and HMAC-SHA-256 with a secret) on node:crypto, as the signer's hash constructor. The
- * signer hashes the credentials (HMAC of the access key id with the secret key) on every call, only to
- * find its cached signing key: with a string secret, the last message's digest is kept, so that
- * lookup costs no HMAC.
- */
-class Sha256 implements Checksum {
-  private hash: NodeHash | Hmac | undefined;
-  private message: Buffer | undefined;
-  private static last: { secret: string; message: Buffer; digest: Buffer } | undefined;
-
-  constructor(private readonly secret?: SourceData) {}
-
-  update(data: Uint8Array): void {
-    if (typeof this.secret === 'string' && this.hash === undefined && this.message === undefined) {
-      // Held until digest: it may be the message whose digest is already known.
-      this.message = Buffer.from(data);
-      return;
-    }
-    this.flushMessage();
-    this.current().update(data);
-  }
-
-  async digest(): Promise<Uint8Array> {
-    const secret = this.secret;
-    const message = this.message;
-    if (typeof secret === 'string' && message !== undefined && this.hash === undefined) {
-      const last = Sha256.last;
-      if (last && last.secret === secret && last.message.equals(message)) return last.digest;
-      const digest = createHmac('sha256', secret).update(message).digest();
-      Sha256.last = { secret, message, digest };
-      return digest;
-    }
-    this.flushMessage();
-    return this.current().digest();
-  }
-
-  reset(): void {
-    this.hash = undefined;
-    this.message = undefined;
-  }
-
-  private flushMessage(): void {
-    const message = this.message;
-    if (message === undefined) return;
-    this.message = undefined;
-    this.current().update(message);
-  }
-
-  private current(): NodeHash | Hmac {
-    this.hash ??= this.create();
-    return this.hash;
-  }
-
-  private create(): NodeHash | Hmac {
-    if (this.secret === undefined) return createHash('sha256');
-    const secret = this.secret;
-    const key =
-      typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret);
-    return createHmac('sha256', key);
-  }
-}
-
-/**
- * @smithy/signature-v4 with the work that is the same for every post of a second done once: the
- * dates are formatted once a second, and the canonical request is hashed straight to hex (the
- * base class hashes through the constructor above, its promise, and a hex conversion).
- */
-class PostSigner extends SignatureV4 {
-  private date: { second: number; formatted: { longDate: string; shortDate: string } } | undefined;
-
-  protected override formatDate(now: DateInput): { longDate: string; shortDate: string } {
-    const time = now instanceof Date ? now.getTime() : undefined;
-    if (time === undefined) return super.formatDate(now);
-    const second = Math.floor(time / 1000);
-    if (this.date?.second !== second) this.date = { second, formatted: super.formatDate(now) };
-    return this.date.formatted;
-  }
-
-  protected override async createStringToSign(
-    longDate: string,
-    credentialScope: string,
-    canonicalRequest: string,
-    algorithmIdentifier: string,
-  ): Promise<string> {
-    const hashed = createHash('sha256').update(canonicalRequest).digest('hex');
-    return `${algorithmIdentifier}\n${longDate}\n${credentialScope}\n${hashed}`;
-  }
-}
-
-/** Credentials are fetched again this long before they expire. */
-const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
-
-/**
  * ConnectionGateway that posts `POST /{stage}/@connections/{id}` itself, SigV4-signed: the lean path
  * of the fan-out. The SDK client costs most of a delivery's CPU in its middleware stack (serializer,
- * retry and endpoint middlewares, a fresh payload hash per call); here the frame's payload hash is
- * computed once per frame (every connection of a source shares the frame's bytes), the signing key
- * once per day (by @smithy/signature-v4), and the request goes as one write onto a kept-alive
+ * retry and endpoint middlewares, a fresh payload hash per call); here the signer (sigv4-post.ts,
+ * @smithy/signature-v4's canonical request and signing key) does once per frame and second what is
+ * the same for every post, and the request goes as one write onto a kept-alive
  * connection of a pool sized to the concurrency (http1.ts: node:http's per-request objects and
  * listeners cost as much as the signing).
  * Failures are classified as the SDK adapter classifies them (`classifyFailure`), from the answer's
@@ -133,10 +31,7 @@ const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
 export class SignedConnectionGateway implements ConnectionGateway {
   private readonly basePath: string;
   private readonly pool: Http1Pool;
-  private readonly signer: SignatureV4;
-  private readonly payloadHashes = new WeakMap<Uint8Array, string>();
-  /** The parts of the request the signer reads that are the same for every post. */
-  private readonly endpoint: { protocol: string; hostname: string; port?: number; host: string };
+  private readonly signer: PostSigner;
 
   constructor(options: SignedGatewayOptions) {
     const url = new URL(options.endpoint);
@@ -145,7 +40,6 @@ export class SignedConnectionGateway implements ConnectionGateway {
     }
     this.basePath = url.pathname.replace(/\/+$/, '');
     const { protocol, hostname, port, host } = url;
-    this.endpoint = { protocol, hostname, ...(port ? { port: Number(port) } : {}), host };
     this.pool = new Http1Pool({
       protocol,
       // A bracketed IPv6 literal is connected to without its brackets.
@@ -156,16 +50,13 @@ export class SignedConnectionGateway implements ConnectionGateway {
       maxBodyBytes: MAX_ERROR_BODY,
       answerHeaders: [ERROR_TYPE_HEADER],
     });
-    this.signer = new PostSigner({
-      service: 'execute-api',
-      region: options.region,
-      credentials: refreshingCredentials(options.credentials),
-      sha256: Sha256,
-    });
+    this.signer = new PostSigner({ region: options.region, host, credentials: options.credentials });
   }
 
   async post(connectionId: string, data: Uint8Array): Promise<void> {
-    const signed = await this.sign(connectionId, data);
+    const signing = this.signer.sign(this.pathOf(connectionId), data);
+    // Awaited only when it is a promise: a refresh of the credentials or the day's key.
+    const signed = signing instanceof Promise ? await signing : signing;
     let head = `POST ${signed.path} HTTP/1.1\r\n`;
     for (const name in signed.headers) head += `${name}: ${signed.headers[name]}\r\n`;
     let answer: Http1Answer;
@@ -199,38 +90,27 @@ export class SignedConnectionGateway implements ConnectionGateway {
   }
 
   /** The request the SDK would send, signed the same way (see the unit test that compares them). */
-  async sign(connectionId: string, data: Uint8Array): Promise<SignedRequest> {
-    const path = `${this.basePath}/@connections/${encodeURIComponent(connectionId)}`;
-    const signed = await this.signer.sign({
-      method: 'POST',
-      ...this.endpoint,
-      path,
-      query: {},
-      headers: {
-        host: this.endpoint.host,
-        'content-type': 'application/octet-stream',
-        'content-length': String(data.byteLength),
-        'x-amz-content-sha256': this.payloadHash(data),
-      },
-      body: data,
-    });
-    return { path, headers: signed.headers };
+  async sign(connectionId: string, data: Uint8Array): Promise<SignedPost> {
+    return this.signer.sign(this.pathOf(connectionId), data);
   }
 
-  private payloadHash(data: Uint8Array): string {
-    let hash = this.payloadHashes.get(data);
-    if (hash === undefined) {
-      hash = createHash('sha256').update(data).digest('hex');
-      this.payloadHashes.set(data, hash);
-    }
-    return hash;
+  private pathOf(connectionId: string): string {
+    return `${this.basePath}/@connections/${escapeSegment(connectionId)}`;
   }
 }
 
-export interface SignedRequest {
-  path: string;
-  headers: Record<string, string>;
+/**
+ * A path segment escaped as the SDK escapes its labels (RFC 3986: `encodeURIComponent` leaves
+ * `!'()*` as they are): the signature covers the path, so both must send the same bytes.
+ */
+function escapeSegment(segment: string): string {
+  const encoded = encodeURIComponent(segment);
+  return RESERVED.test(encoded) ? encoded.replace(RESERVED_ALL, hexEscape) : encoded;
 }
+
+const RESERVED = /[!'()*]/;
+const RESERVED_ALL = /[!'()*]/g;
+const hexEscape = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
 
 const ERROR_TYPE_HEADER = 'x-amzn-errortype';
 
@@ -265,35 +145,4 @@ function parseErrorBody(body: string): { type?: string; message?: string } {
   } catch {
     return body ? { message: body.slice(0, 200) } : {};
   }
-}
-
-/**
- * A provider that asks `source` once and again only when the credentials are about to expire, so
- * a warm function does not sign with credentials that lapse mid-invocation. Concurrent callers
- * share one refresh.
- */
-export function refreshingCredentials(
-  source: AwsCredentialIdentityProvider,
-  now: () => number = Date.now,
-): AwsCredentialIdentityProvider {
-  let current: AwsCredentialIdentity | undefined;
-  let pending: Promise<AwsCredentialIdentity> | undefined;
-  return async () => {
-    const expiresAt = current?.expiration?.getTime();
-    const fresh =
-      current !== undefined && (expiresAt === undefined || expiresAt - now() > REFRESH_BEFORE_EXPIRY_MS);
-    if (fresh && current) return current;
-    pending ??= source().then(
-      (identity) => {
-        current = identity;
-        pending = undefined;
-        return identity;
-      },
-      (err: unknown) => {
-        pending = undefined;
-        throw err;
-      },
-    );
-    return pending;
-  };
 }

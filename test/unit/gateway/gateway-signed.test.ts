@@ -66,7 +66,7 @@ describe('the lean @connections client', () => {
     jest.useRealTimers();
   });
 
-  it.each([['L0SM9cOFvHcCIhw='], ['a/b+c'], ['plain']])(
+  it.each([['L0SM9cOFvHcCIhw='], ['a/b+c'], ['plain'], ['.'], ['..'], ["it's (*)! ü%"]])(
     'signs a post to %s exactly as the SDK client does: same path, canonical headers and signature',
     async (connectionId) => {
       const gateway = new SignedConnectionGateway({
@@ -129,6 +129,61 @@ describe('the lean @connections client', () => {
     gateway.destroy();
     expect(lowerHeaders(ours.headers)).toEqual(lowerHeaders(sdk.headers));
     expect(ours.headers.authorization).toContain('Credential=AKIDROTATED/');
+  });
+
+  it('signs as the SDK client does on the next day (a new signing key) and without a session token', async () => {
+    const longTerm = { accessKeyId: 'AKIDLONGTERM', secretAccessKey: 'long-term secret' };
+    const gateway = new SignedConnectionGateway({
+      endpoint: ENDPOINT,
+      region: 'eu-west-1',
+      credentials: async () => longTerm,
+      maxSockets: 1,
+      requestTimeoutMs: 1000,
+    });
+    await gateway.sign('plain', FRAME);
+    jest.advanceTimersByTime(24 * 60 * 60_000);
+    const ours = await gateway.sign('plain', FRAME);
+    const sdk = await sdkSignedRequest('plain', FRAME, longTerm as typeof CREDENTIALS);
+    gateway.destroy();
+    expect(lowerHeaders(ours.headers)).toEqual(lowerHeaders(sdk.headers));
+    expect(ours.headers['x-amz-date']).toMatch(/^20261202T/);
+    expect(ours.headers).not.toHaveProperty('x-amz-security-token');
+  });
+
+  it('signs posts of two frames in turn, each with its own payload hash and length, as the SDK client does', async () => {
+    const other = new TextEncoder().encode('{"type":"event","id":"e2","data":{"n":22}}');
+    const gateway = new SignedConnectionGateway({
+      endpoint: ENDPOINT,
+      region: 'eu-west-1',
+      credentials: async () => CREDENTIALS,
+      maxSockets: 1,
+      requestTimeoutMs: 1000,
+    });
+    const signed = [
+      await gateway.sign('one', FRAME),
+      await gateway.sign('two', other),
+      await gateway.sign('three', FRAME),
+    ];
+    const sdk = [
+      await sdkSignedRequest('one', FRAME),
+      await sdkSignedRequest('two', other),
+      await sdkSignedRequest('three', FRAME),
+    ];
+    gateway.destroy();
+    expect(signed.map((s) => lowerHeaders(s.headers))).toEqual(sdk.map((s) => lowerHeaders(s.headers)));
+  });
+
+  it('fails the post, as the SDK signer does, when the credentials provider answers something unusable', async () => {
+    const gateway = new SignedConnectionGateway({
+      endpoint: ENDPOINT,
+      region: 'eu-west-1',
+      credentials: async () => ({ accessKeyId: 'AKID' }) as unknown as typeof CREDENTIALS,
+      maxSockets: 1,
+      requestTimeoutMs: 1000,
+    });
+    await expect(gateway.sign('plain', FRAME)).rejects.toThrow('Resolved credential object is not valid');
+    await expect(gateway.post('plain', FRAME)).rejects.toThrow('Resolved credential object is not valid');
+    gateway.destroy();
   });
 
   it('refuses an endpoint that is not http(s)', () => {
