@@ -66,6 +66,9 @@ export async function handleManagementRequest(
   res: ServerResponse,
   deps: ManagementDeps,
 ): Promise<void> {
+  // The injected latency counts from here: the stand-in's own work (reading the body, finding the
+  // connection) is part of the round trip it stands for, not added to it.
+  const arrivedAt = performance.now();
   const pathname = (req.url ?? '/').split('?')[0] ?? '/';
   const target = parseManagementPath(pathname, deps.stage);
   if (target === undefined || target === 'stage') {
@@ -88,7 +91,8 @@ export async function handleManagementRequest(
   if (answered) res.once('finish', () => answered({ method, connectionId }, res.statusCode, body?.data));
 
   const faults = deps.faults();
-  if (faults?.latencyMs) await sleep(faults.latencyMs);
+  const wait = faults?.latencyMs ? arrivedAt + faults.latencyMs - performance.now() : 0;
+  if (wait > 0) await sleep(wait);
   const fault = await faults?.beforeConnectionsCall?.({ method, connectionId });
   if (fault) {
     deps.log({ level: 'info', msg: 'injected @connections fault', method, connectionId, ...fault });

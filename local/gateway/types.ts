@@ -35,7 +35,10 @@ export interface GatewayFaults {
   beforeConnectionsCall?: (
     call: ConnectionsCall,
   ) => Promise<InjectedFault | undefined> | InjectedFault | undefined;
-  /** Added before every `@connections` response. */
+  /**
+   * The round trip of every `@connections` call: its answer leaves no sooner than this after the
+   * request arrived (the stand-in's own work is inside it, as API Gateway's is inside its latency).
+   */
   latencyMs?: number;
   /**
    * Lose the `$disconnect` of a connection that ended abnormally (the socket vanished without a close
