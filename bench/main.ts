@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_FANOUT_OPTIONS, ENVIRONMENT_OPTIONS } from '../shared/fanout/options.js';
 import { writeCostTables } from './cost/main.js';
 import { parseCli, USAGE } from './lib/cli.js';
 import { replaceBetween } from './lib/markdown.js';
@@ -18,6 +19,7 @@ import {
   throughputChart,
 } from './lib/render.js';
 import type { BenchResults, DeliveryRow, LargeRow, LatencyRow, RunInfo } from './lib/results.js';
+import { type CpuTicks, cpuTicks, stolenPercent } from './lib/steal.js';
 import { runColdStart } from './scenarios/coldstart.js';
 import { type DeliveryCase, runDeliveryCase } from './scenarios/delivery.js';
 import { runLarge, seedLarge } from './scenarios/large.js';
@@ -95,7 +97,8 @@ async function socketsPart(p: Plan, delivery: DeliveryRow[], latency: LatencyRow
       await seedTopic(world, topicOf(n), ids);
       await seedChatTable(world, chatTableOf(n), ids);
     }
-    const concurrency = world.platform.settings.settings.FANOUT_CONCURRENCY ?? 32;
+    const concurrency =
+      world.platform.settings.settings[ENVIRONMENT_OPTIONS.concurrency] ?? DEFAULT_FANOUT_OPTIONS.concurrency;
     process.stdout.write('delivery throughput\n');
     for (const c of p.cases)
       delivery.push(...(await runDeliveryCase(world, c, topicOf, chatTableOf, concurrency)));
@@ -130,6 +133,7 @@ async function largePart(p: Plan, large: LargeRow[]): Promise<void> {
 async function latencyOnly(p: Plan): Promise<void> {
   const started = Date.now();
   const loadStart = loadavg()[0] ?? 0;
+  const ticksStart = cpuTicks();
   const latency: LatencyRow[] = [];
   const world = await startWorld();
   try {
@@ -142,7 +146,7 @@ async function latencyOnly(p: Plan): Promise<void> {
   } finally {
     await world.close();
   }
-  const results = { ...runInfo(p.mode, started, loadStart), latency };
+  const results = { ...runInfo(p.mode, started, loadStart, ticksStart), latency };
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latency.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -150,8 +154,14 @@ async function latencyOnly(p: Plan): Promise<void> {
   process.stdout.write(`results: ${join('bench', 'results', 'latency.md')}\n`);
 }
 
+/** The share of CPU time stolen since `start`, where the machine tells it. */
+function stolen(start: CpuTicks | undefined): { stolenPercent?: number } {
+  const percent = stolenPercent(start, cpuTicks());
+  return percent === undefined ? {} : { stolenPercent: percent };
+}
+
 /** When, where and on what the run happened. */
-function runInfo(mode: 'full' | 'quick', started: number, loadStart: number): RunInfo {
+function runInfo(mode: 'full' | 'quick', started: number, loadStart: number, ticksStart?: CpuTicks): RunInfo {
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -170,6 +180,7 @@ function runInfo(mode: 'full' | 'quick', started: number, loadStart: number): Ru
       os: `${type()} ${release()}`,
       loadStart,
       loadEnd: loadavg()[0] ?? 0,
+      ...stolen(ticksStart),
     },
     seconds: (Date.now() - started) / 1000,
   };
@@ -186,6 +197,7 @@ async function main(): Promise<void> {
   if (cli.only === 'latency') return latencyOnly(p);
   const started = Date.now();
   const loadStart = loadavg()[0] ?? 0;
+  const ticksStart = cpuTicks();
   const delivery: DeliveryRow[] = [];
   const latency: LatencyRow[] = [];
   const large: LargeRow[] = [];
@@ -194,7 +206,7 @@ async function main(): Promise<void> {
   process.stdout.write('cold start\n');
   const coldStart = await runColdStart(p.coldRuns);
   const results: BenchResults = {
-    ...runInfo(mode, started, loadStart),
+    ...runInfo(mode, started, loadStart, ticksStart),
     delivery,
     latency,
     large,

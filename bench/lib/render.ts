@@ -17,7 +17,7 @@ export function header(r: RunInfo, command = r.mode === 'quick' ? 'make bench-qu
   const m = r.machine;
   return [
     `Run: \`${command}\` on ${r.date} at commit \`${r.commit}\`, ${num(r.seconds)} s.`,
-    `Machine: ${m.cpu}, ${m.cores} cores, ${num(m.memoryGb, 1)} GB, ${m.os}, Node ${m.node}; load average ${num(m.loadStart, 1)} at the start, ${num(m.loadEnd, 1)} at the end (the cores are shared: other work slows every figure).`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${num(m.memoryGb, 1)} GB, ${m.os}, Node ${m.node}; load average ${num(m.loadStart, 1)} at the start, ${num(m.loadEnd, 1)} at the end${m.stolenPercent === undefined ? '' : `, ${num(m.stolenPercent, 1)} % of the CPU time stolen by the hypervisor during the run`} (the cores are shared: other work slows every figure).`,
   ].join('\n');
 }
 
@@ -58,7 +58,7 @@ export function deliveryTable(r: BenchResults): string {
       SYSTEM_NAMES[d.system] ?? d.system,
       num(d.n),
       `${d.latencyMs} ms${d.throttle ? `, throttle ${num(d.throttle)}/s` : ''}`,
-      num(d.concurrency),
+      d.parallel && d.parallel > 1 ? `${num(d.concurrency)} × ${d.parallel} invocations` : num(d.concurrency),
       `${num(d.seconds, 2)} s`,
       num(d.delivered),
       num(d.missing),
@@ -253,7 +253,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     '## Delivery throughput: one event to N subscribers (real sockets)',
     '',
-    "Time runs from PutEvents (pipeline) or the start of the delivering process's run (the others) to the last frame at the clients. CPU is the delivering process's own `process.cpuUsage()` during the run (each system runs in a child process of its own: Node 20 has no thread CPU clock); the pipeline's function runs in a worker thread of the platform process, whose CPU is not separable, so it shows none. Lost and duplicated frames are counted per client. Subscriptions are written as the store writes them; connections are opened through the real `$connect` route.",
+    "Time runs from PutEvents (pipeline) or the start of the delivering process's run (the others) to the last frame at the clients. CPU is the delivering process's own `process.cpuUsage()` during the run (each system runs in a child process of its own: Node 20 has no thread CPU clock); the pipeline's function runs in a worker thread of the platform process, whose CPU is not separable, so it shows none. The limit is concurrency over the injected latency, times the invocations posting at once: the pipeline hands every audience page past the first to another invocation, so it runs min(pages, the poller's maximum concurrency) of them (shown beside its concurrency). Lost and duplicated frames are counted per client. Subscriptions are written as the store writes them; connections are opened through the real `$connect` route.",
     '',
     deliveryTable(r),
     '',

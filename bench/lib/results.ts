@@ -7,6 +7,8 @@ export interface DeliveryRow {
   latencyMs: number;
   throttle?: number;
   concurrency: number;
+  /** Invocations posting at once (the pipeline: its pages, up to the poller's maximum concurrency). */
+  parallel?: number;
   seconds: number;
   delivered: number;
   missing: number;
@@ -64,6 +66,8 @@ export interface Machine {
   /** 1-minute load average when the run started and ended: other work on the machine skews figures. */
   loadStart: number;
   loadEnd: number;
+  /** CPU time the hypervisor gave to other guests during the run, in percent (Linux only). */
+  stolenPercent?: number;
 }
 
 /** When, where and on what a run happened. */

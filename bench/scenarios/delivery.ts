@@ -8,6 +8,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { TokenBucket } from '../../local/gateway/throttle.js';
 import type { GatewayFaults } from '../../local/gateway/types.js';
+import { DEFAULT_FANOUT_OPTIONS, ENVIRONMENT_OPTIONS } from '../../shared/fanout/options.js';
 import type { DelivererResult, System } from '../lib/deliverer-protocol.js';
 import type { DeliveryRow } from '../lib/results.js';
 import { awaitFrames, eventBridgeEvent, putEvent, runDeliverer, type World } from '../world.js';
@@ -102,7 +103,10 @@ export async function runDeliveryCase(
       );
       const concurrency =
         system === 'pipeline' ? pipelineConcurrency : (c.concurrency ?? pipelineConcurrency);
-      const limit = c.throttle ?? (c.latencyMs ? limitOf(system, concurrency, c.latencyMs, c.n) : undefined);
+      // The pipeline hands pages beyond the first to other invocations, which post at the same time.
+      const parallel = system === 'pipeline' ? pipelineInvocations(world, c.n) : 1;
+      const limit =
+        c.throttle ?? (c.latencyMs ? parallel * limitOf(system, concurrency, c.latencyMs, c.n) : undefined);
       const rate = report.received / seconds;
       rows.push({
         system,
@@ -110,6 +114,7 @@ export async function runDeliveryCase(
         latencyMs: c.latencyMs,
         ...(c.throttle ? { throttle: c.throttle } : {}),
         concurrency: system === 'sample' ? c.n : system === 'sequential' ? 1 : concurrency,
+        ...(parallel > 1 ? { parallel } : {}),
         seconds,
         delivered: report.received,
         missing: report.missing,
@@ -148,6 +153,13 @@ async function deadLetters(world: World): Promise<number> {
 }
 
 /** The concurrency/latency bound: in-flight posts over the time each one takes. */
+/** Invocations the pipeline runs at once for one event to n: its pages, up to the poller's maximum. */
+function pipelineInvocations(world: World, n: number): number {
+  const pageSize =
+    world.platform.settings.settings[ENVIRONMENT_OPTIONS.pageSize] ?? DEFAULT_FANOUT_OPTIONS.pageSize;
+  return Math.min(Math.ceil(n / pageSize), world.platform.poller.maximumConcurrency);
+}
+
 function limitOf(system: DeliverySystem, concurrency: number, latencyMs: number, n: number): number {
   if (system === 'sequential') return 1000 / latencyMs;
   if (system === 'sample') return (n * 1000) / latencyMs;

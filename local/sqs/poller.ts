@@ -115,6 +115,8 @@ export interface Poller {
   /** Stops receiving (within about RECEIVE_WAIT_SECONDS), then waits for in-flight batches to finish. */
   stop(): Promise<void>;
   stats(): PollerStats;
+  /** The batches it keeps in flight at most (ScalingConfig.MaximumConcurrency). */
+  readonly maximumConcurrency: number;
 }
 
 /** How the event source mapping reads a function's response to a batch. */
@@ -482,5 +484,6 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
       await running;
     },
     stats: () => ({ ...stats }),
+    maximumConcurrency,
   };
 }

@@ -381,6 +381,13 @@ describe('SQS event source mapping poller', () => {
     await expect(poll(queues, recorder().fn, { maximumConcurrency: 1 })).rejects.toThrow(RangeError);
   });
 
+  it('says how many batches it keeps in flight at most: the one configured, or 2 by default', async () => {
+    const queues = await newQueues(30, 5);
+
+    expect((await poll(queues, recorder().fn, { maximumConcurrency: 7 })).maximumConcurrency).toBe(7);
+    expect((await poll(queues, recorder().fn)).maximumConcurrency).toBe(2);
+  });
+
   it('stops promptly while long polling an empty queue', async () => {
     const queues = await newQueues(30, 5);
     const poller = await poll(queues, recorder().fn);

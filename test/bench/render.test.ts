@@ -156,11 +156,38 @@ describe('benchmark results rendering', () => {
     const md = renderMarkdown(results);
     expect(md).toContain('2026-12-02T00:00:00Z at commit `abc1234`');
     expect(md).toContain('Test CPU, 2 cores');
+    expect(md).not.toContain('stolen');
+    expect(renderMarkdown({ ...results, machine: { ...results.machine, stolenPercent: 12.34 } })).toContain(
+      '12.3 % of the CPU time stolen by the hypervisor during the run',
+    );
     expect(md).toMatch(/CPU per delivery, in-process fan-out.*met \(20\.0 % to spare\)/);
     expect(md).toMatch(/speed-up from 2 to 4 invocations.*missed by 11\.8 %/);
     expect(md).toContain('not measured');
     expect(md).toContain('Slope at 4 invocations: 1,000.0 s per million subscribers');
     expect(renderReadme(results)).toContain('bench/results/throughput.svg');
+  });
+
+  it("names the pipeline's parallel invocations beside its concurrency, since its limit counts them", () => {
+    const parallel = {
+      ...results,
+      delivery: [
+        {
+          system: 'pipeline',
+          n: 10_000,
+          latencyMs: 20,
+          concurrency: 32,
+          parallel: 4,
+          seconds: 2,
+          delivered: 10_000,
+          missing: 0,
+          duplicates: 0,
+          rate: 5000,
+          limit: 6400,
+          ratio: 0.78,
+        },
+      ],
+    };
+    expect(renderMarkdown(parallel)).toMatch(/\| 32 × 4 invocations +\| 2.00 s .*\| 6,400\/s +\| 0.78 /);
   });
 
   it('charts throughput against latency for the smallest audience, one series per system', () => {
