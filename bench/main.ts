@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_FANOUT_OPTIONS, ENVIRONMENT_OPTIONS } from '../shared/fanout/options.js';
 import { writeCostTables } from './cost/main.js';
 import { parseCli, USAGE } from './lib/cli.js';
 import { replaceBetween } from './lib/markdown.js';
@@ -24,7 +23,7 @@ import { runColdStart } from './scenarios/coldstart.js';
 import { type DeliveryCase, runDeliveryCase } from './scenarios/delivery.js';
 import { runLarge, seedLarge } from './scenarios/large.js';
 import { runLatency } from './scenarios/latency.js';
-import { openClients, ROOT, seedChatTable, seedTopic, startWorld } from './world.js';
+import { openClients, pipelineOptions, ROOT, seedChatTable, seedTopic, startWorld } from './world.js';
 
 interface Plan {
   mode: 'full' | 'quick';
@@ -97,8 +96,7 @@ async function socketsPart(p: Plan, delivery: DeliveryRow[], latency: LatencyRow
       await seedTopic(world, topicOf(n), ids);
       await seedChatTable(world, chatTableOf(n), ids);
     }
-    const concurrency =
-      world.platform.settings.settings[ENVIRONMENT_OPTIONS.concurrency] ?? DEFAULT_FANOUT_OPTIONS.concurrency;
+    const { concurrency } = pipelineOptions(world);
     process.stdout.write('delivery throughput\n');
     for (const c of p.cases)
       delivery.push(...(await runDeliveryCase(world, c, topicOf, chatTableOf, concurrency)));
@@ -131,9 +129,7 @@ async function largePart(p: Plan, large: LargeRow[]): Promise<void> {
 
 /** `--only latency`: the sockets, the two audiences and the latency scenario, nothing else. */
 async function latencyOnly(p: Plan): Promise<void> {
-  const started = Date.now();
-  const loadStart = loadavg()[0] ?? 0;
-  const ticksStart = cpuTicks();
+  const start = runStart();
   const latency: LatencyRow[] = [];
   const world = await startWorld();
   try {
@@ -146,7 +142,7 @@ async function latencyOnly(p: Plan): Promise<void> {
   } finally {
     await world.close();
   }
-  const results = { ...runInfo(p.mode, started, loadStart, ticksStart), latency };
+  const results = { ...runInfo(p.mode, start), latency };
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latency.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -154,14 +150,20 @@ async function latencyOnly(p: Plan): Promise<void> {
   process.stdout.write(`results: ${join('bench', 'results', 'latency.md')}\n`);
 }
 
-/** The share of CPU time stolen since `start`, where the machine tells it. */
-function stolen(start: CpuTicks | undefined): { stolenPercent?: number } {
-  const percent = stolenPercent(start, cpuTicks());
-  return percent === undefined ? {} : { stolenPercent: percent };
+/** What runInfo compares the end of a run with. */
+interface RunStart {
+  at: number;
+  load: number;
+  ticks: CpuTicks | undefined;
+}
+
+function runStart(): RunStart {
+  return { at: Date.now(), load: loadavg()[0] ?? 0, ticks: cpuTicks() };
 }
 
 /** When, where and on what the run happened. */
-function runInfo(mode: 'full' | 'quick', started: number, loadStart: number, ticksStart?: CpuTicks): RunInfo {
+function runInfo(mode: 'full' | 'quick', start: RunStart): RunInfo {
+  const stolen = stolenPercent(start.ticks, cpuTicks());
   const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -178,11 +180,11 @@ function runInfo(mode: 'full' | 'quick', started: number, loadStart: number, tic
       memoryGb: totalmem() / 1024 ** 3,
       node: process.version,
       os: `${type()} ${release()}`,
-      loadStart,
+      loadStart: start.load,
       loadEnd: loadavg()[0] ?? 0,
-      ...stolen(ticksStart),
+      ...(stolen === undefined ? {} : { stolenPercent: stolen }),
     },
-    seconds: (Date.now() - started) / 1000,
+    seconds: (Date.now() - start.at) / 1000,
   };
 }
 
@@ -195,9 +197,7 @@ async function main(): Promise<void> {
   const { mode } = cli;
   const p = plan(mode);
   if (cli.only === 'latency') return latencyOnly(p);
-  const started = Date.now();
-  const loadStart = loadavg()[0] ?? 0;
-  const ticksStart = cpuTicks();
+  const start = runStart();
   const delivery: DeliveryRow[] = [];
   const latency: LatencyRow[] = [];
   const large: LargeRow[] = [];
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
   process.stdout.write('cold start\n');
   const coldStart = await runColdStart(p.coldRuns);
   const results: BenchResults = {
-    ...runInfo(mode, started, loadStart, ticksStart),
+    ...runInfo(mode, start),
     delivery,
     latency,
     large,

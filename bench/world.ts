@@ -21,6 +21,7 @@ import { type LocalPlatform, type LocalPlatformOptions, startLocalPlatform } fro
 import { functionEnvironment } from '../local/dev/settings.js';
 import { createQueueWithDlq } from '../local/sqs/queues.js';
 import { rowExpiry } from '../shared/domain/limits.js';
+import { type FanoutOptions, optionsFromEnvironment } from '../shared/fanout/options.js';
 import { type Item, topicItem } from '../shared/store/dynamodb-rows.js';
 import { Child } from './lib/child.js';
 import type { DelivererReply, DelivererRequest, DelivererResult, System } from './lib/deliverer-protocol.js';
@@ -86,6 +87,15 @@ export async function startWorld(options: Omit<LocalPlatformOptions, 'rootDir'> 
 }
 
 /** Opens `count` real sockets through the gateway ($connect runs the real authorizer and connect functions). */
+/** The fan-out options the platform's function runs with (its settings hold every one, default or override). */
+export function pipelineOptions(world: World): Pick<FanoutOptions, 'concurrency' | 'pageSize'> {
+  return optionsFromEnvironment((name) => {
+    const value = world.platform.settings.settings[name];
+    if (value === undefined) throw new Error(`the platform's settings have no ${name}`);
+    return value;
+  });
+}
+
 export async function openClients(world: World, count: number): Promise<number> {
   world.farm ??= new Child<FarmRequest, FarmReply>('bench/farm.ts');
   const reply = await world.farm.request({

@@ -8,10 +8,16 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { TokenBucket } from '../../local/gateway/throttle.js';
 import type { GatewayFaults } from '../../local/gateway/types.js';
-import { DEFAULT_FANOUT_OPTIONS, ENVIRONMENT_OPTIONS } from '../../shared/fanout/options.js';
 import type { DelivererResult, System } from '../lib/deliverer-protocol.js';
 import type { DeliveryRow } from '../lib/results.js';
-import { awaitFrames, eventBridgeEvent, putEvent, runDeliverer, type World } from '../world.js';
+import {
+  awaitFrames,
+  eventBridgeEvent,
+  pipelineOptions,
+  putEvent,
+  runDeliverer,
+  type World,
+} from '../world.js';
 
 export type DeliverySystem = 'pipeline' | System;
 
@@ -152,14 +158,13 @@ async function deadLetters(world: World): Promise<number> {
   );
 }
 
-/** The concurrency/latency bound: in-flight posts over the time each one takes. */
 /** Invocations the pipeline runs at once for one event to n: its pages, up to the poller's maximum. */
 function pipelineInvocations(world: World, n: number): number {
-  const pageSize =
-    world.platform.settings.settings[ENVIRONMENT_OPTIONS.pageSize] ?? DEFAULT_FANOUT_OPTIONS.pageSize;
+  const { pageSize } = pipelineOptions(world);
   return Math.min(Math.ceil(n / pageSize), world.platform.poller.maximumConcurrency);
 }
 
+/** The concurrency/latency bound: in-flight posts over the time each one takes. */
 function limitOf(system: DeliverySystem, concurrency: number, latencyMs: number, n: number): number {
   if (system === 'sequential') return 1000 / latencyMs;
   if (system === 'sample') return (n * 1000) / latencyMs;
