@@ -151,6 +151,16 @@ for (const name of names) {
   }
 }
 
+// The fan-out posts through its own signed path (shared/gateway/gateway-signed.ts): the SDK's Management
+// API client, its middleware stack and serializers, has no place in its bundle.
+{
+  const bundled = readFileSync(join(root, 'dist', 'fanout', 'index.mjs'), 'utf8');
+  check(
+    'fanout: index.mjs holds no Management API client (the lean @connections path only)',
+    !bundled.includes('ApiGatewayManagementApi'),
+  );
+}
+
 // `fanout backend`'s bundle, alone in a directory as in a container image: it loads, and refuses a
 // configuration without its proof and the routes' table, naming both, before it listens.
 const backendBundle = join(root, 'dist', 'backend', 'index.mjs');

@@ -9,6 +9,7 @@ import { targets } from './targets.js';
 const SYSTEM_NAMES: Record<string, string> = {
   pipeline: 'fanout, whole local pipeline',
   fanout: 'fanout bundle, in-process',
+  'fanout-sdk': 'fanout bundle with the plain SDK client, in-process',
   sample: 'AWS chat sample (Scan + Promise.all)',
   sequential: 'sequential awaits',
 };
@@ -70,6 +71,42 @@ export function deliveryTable(r: BenchResults): string {
       d.deadLettered === undefined ? '—' : num(d.deadLettered),
     ]),
   );
+}
+
+/**
+ * The lean `@connections` path against the plain SDK client, from the rows where both ran (same
+ * bundle composition, bench/fanout-sdk): CPU per delivery without latency, share of the limit with it.
+ */
+export function leanPathNote(r: Pick<BenchResults, 'delivery'>): string {
+  const pairs = r.delivery.flatMap((sdk) => {
+    if (sdk.system !== 'fanout-sdk') return [];
+    const lean = r.delivery.find(
+      (d) =>
+        d.system === 'fanout' &&
+        d.n === sdk.n &&
+        d.latencyMs === sdk.latencyMs &&
+        d.throttle === sdk.throttle &&
+        d.concurrency === sdk.concurrency,
+    );
+    return lean ? [{ lean, sdk }] : [];
+  });
+  const parts = pairs.flatMap(({ lean, sdk }) => {
+    const at = `N=${num(sdk.n)}, ${sdk.latencyMs} ms, concurrency ${num(sdk.concurrency)}`;
+    if (sdk.latencyMs === 0 && lean.cpuMicrosPerDelivery && sdk.cpuMicrosPerDelivery) {
+      const times = sdk.cpuMicrosPerDelivery / lean.cpuMicrosPerDelivery;
+      return [
+        `at ${at} the SDK client spends ${num(sdk.cpuMicrosPerDelivery)} µs per delivery, ${num(times, 2)} × the lean path's ${num(lean.cpuMicrosPerDelivery)} µs`,
+      ];
+    }
+    if (lean.ratio !== undefined && sdk.ratio !== undefined) {
+      return [
+        `at ${at} it reaches ${num(sdk.ratio, 2)} of the limit where the lean path reaches ${num(lean.ratio, 2)}`,
+      ];
+    }
+    return [];
+  });
+  if (parts.length === 0) return '';
+  return `The plain SDK client against the lean signed path (the same function built with \`ApiGatewayManagementApiClient\` instead, bench/fanout-sdk): ${parts.join('; ')}.`;
 }
 
 export function latencyTable(r: Pick<BenchResults, 'latency'>): string {
@@ -257,6 +294,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     deliveryTable(r),
     '',
+    ...(leanPathNote(r) ? [leanPathNote(r), ''] : []),
     '![throughput against latency](throughput.svg)',
     '',
     '## End-to-end latency: PutEvents to frame',
@@ -313,6 +351,7 @@ export function renderReadme(r: BenchResults): string {
     '',
     targetsTable(targets(r)),
     '',
+    ...(leanPathNote(r) ? [leanPathNote(r), ''] : []),
     '![throughput against latency](bench/results/throughput.svg)',
     '',
     'All tables: [bench/results/latest.md](bench/results/latest.md).',

@@ -1,13 +1,15 @@
 /**
- * Delivery throughput: one event to N subscribers with real sockets, through four systems in turn in
+ * Delivery throughput: one event to N subscribers with real sockets, through five systems in turn in
  * the same world — fan-out through the whole local pipeline (PutEvents → EventBridge → SQS → poller →
  * the bundle in the Lambda runner), the same bundle in a process of its own (its handler called with
- * the SQS record), and the two baselines (bench/deliverer.ts) — each with the same injected latency
+ * the SQS record), that bundle built with the plain SDK `@connections` client instead of the lean
+ * signed one (bench/fanout-sdk), and the two baselines (bench/deliverer.ts) — each with the same injected latency
  * or throttle on `@connections`.
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { TokenBucket } from '../../local/gateway/throttle.js';
 import type { GatewayFaults } from '../../local/gateway/types.js';
+import { sdkFanoutBundle } from '../fanout-sdk/bundle.js';
 import type { DelivererResult, System } from '../lib/deliverer-protocol.js';
 import type { DeliveryRow } from '../lib/results.js';
 import {
@@ -19,7 +21,8 @@ import {
   type World,
 } from '../world.js';
 
-export type DeliverySystem = 'pipeline' | System;
+/** `fanout-sdk`: the fan-out bundle with the plain SDK `@connections` client, in-process like `fanout`. */
+export type DeliverySystem = 'pipeline' | 'fanout-sdk' | System;
 
 export interface DeliveryCase {
   n: number;
@@ -75,6 +78,8 @@ export async function runDeliveryCase(
 ): Promise<DeliveryRow[]> {
   const rows: DeliveryRow[] = [];
   const topic = topicOf(c.n);
+  // Built before any timing starts (once per run).
+  const sdkBundle = c.systems.includes('fanout-sdk') ? await sdkFanoutBundle() : undefined;
   for (let r = 0; r < (c.repeat ?? 1); r++) {
     for (const system of c.systems) {
       world.platform.gateway.setFaults(faultsFor(c.latencyMs, c.throttle));
@@ -89,15 +94,21 @@ export async function runDeliveryCase(
         const sentAt = performance.timeOrigin + performance.now();
         const event = eventBridgeEvent(topic, { sentAt }, world.platform.config.region);
         eventId = event.id;
-        result = await runDeliverer(world, system, {
-          body: event.body,
-          frame: frameOf(event.id, topic, sentAt),
-          chatTable: chatTableOf(c.n),
-          settings: {
-            ...(c.concurrency ? { FANOUT_CONCURRENCY: c.concurrency } : {}),
-            ...(c.pageSize ? { FANOUT_PAGE_SIZE: c.pageSize } : {}),
+        const sdk = system === 'fanout-sdk';
+        result = await runDeliverer(
+          world,
+          sdk ? 'fanout' : system,
+          {
+            body: event.body,
+            frame: frameOf(event.id, topic, sentAt),
+            chatTable: chatTableOf(c.n),
+            settings: {
+              ...(c.concurrency ? { FANOUT_CONCURRENCY: c.concurrency } : {}),
+              ...(c.pageSize ? { FANOUT_PAGE_SIZE: c.pageSize } : {}),
+            },
           },
-        });
+          sdk && sdkBundle ? { BENCH_FANOUT_BUNDLE: sdkBundle } : {},
+        );
         startedAt = result.startedAt;
       }
       // Retries under a throttle come seconds later (SQS delays): wait longer for silence.

@@ -1,4 +1,5 @@
 import {
+  leanPathNote,
   renderLatencyMarkdown,
   renderMarkdown,
   renderReadme,
@@ -223,5 +224,26 @@ describe('benchmark results rendering', () => {
     expect(md).toContain('| 25          | 20.0     |');
     expect(md).toContain('→ frame at the client');
     expect(md).not.toContain('Large audiences');
+  });
+
+  it('compares the plain SDK client with the lean path only where both ran the same case', () => {
+    const lean = results.delivery.filter((d) => d.system === 'fanout');
+    const sdk = lean.map((d) => ({
+      ...d,
+      system: 'fanout-sdk',
+      ...(d.cpuMicrosPerDelivery ? { cpuMicrosPerDelivery: d.cpuMicrosPerDelivery * 3 } : {}),
+      ...(d.ratio === undefined ? {} : { ratio: d.ratio / 2 }),
+    }));
+    const note = leanPathNote({ delivery: [...lean, ...sdk] });
+    expect(note).toContain(
+      "at N=1,000, 0 ms, concurrency 32 the SDK client spends 600 µs per delivery, 3.00 × the lean path's 200 µs",
+    );
+    expect(note).toContain(
+      'at N=1,000, 20 ms, concurrency 64 it reaches 0.31 of the limit where the lean path reaches 0.63',
+    );
+    expect(renderMarkdown({ ...results, delivery: [...results.delivery, ...sdk] })).toContain(note);
+    // Without a lean row of the same case there is nothing to compare.
+    expect(leanPathNote({ delivery: sdk.map((d) => ({ ...d, concurrency: 16 })) })).toBe('');
+    expect(leanPathNote(results)).toBe('');
   });
 });
