@@ -1,6 +1,6 @@
 /** bench/results/latest.md, the README's excerpt and the charts, from one run's results. */
 import { num, table } from './markdown.js';
-import type { BenchResults, LatencyResults, RunInfo } from './results.js';
+import type { BenchResults, DeliveryRow, LatencyResults, RunInfo } from './results.js';
 import type { Stage } from './stages.js';
 import { judge, linearFit, type Target } from './stats.js';
 import { type ChartSpec, lineChart } from './svg.js';
@@ -59,7 +59,7 @@ export function deliveryTable(r: BenchResults): string {
       SYSTEM_NAMES[d.system] ?? d.system,
       num(d.n),
       `${d.latencyMs} ms${d.throttle ? `, throttle ${num(d.throttle)}/s` : ''}`,
-      d.parallel && d.parallel > 1 ? `${num(d.concurrency)} × ${d.parallel} invocations` : num(d.concurrency),
+      concurrencyCell(d),
       `${num(d.seconds, 2)} s`,
       num(d.delivered),
       num(d.missing),
@@ -86,7 +86,8 @@ export function leanPathNote(r: Pick<BenchResults, 'delivery'>): string {
         d.n === sdk.n &&
         d.latencyMs === sdk.latencyMs &&
         d.throttle === sdk.throttle &&
-        d.concurrency === sdk.concurrency,
+        d.concurrency === sdk.concurrency &&
+        d.pageSize === sdk.pageSize,
     );
     return lean ? [{ lean, sdk }] : [];
   });
@@ -107,6 +108,19 @@ export function leanPathNote(r: Pick<BenchResults, 'delivery'>): string {
   });
   if (parts.length === 0) return '';
   return `The plain SDK client against the lean signed path (the same function built with \`ApiGatewayManagementApiClient\` instead, bench/fanout-sdk): ${parts.join('; ')}.`;
+}
+
+/**
+ * Concurrency, and the invocations that posted with it: at once for the pipeline, one after another
+ * for an in-process run (its page messages come back to it in turn).
+ */
+function concurrencyCell(d: DeliveryRow): string {
+  if (d.parallel && d.parallel > 1) return `${num(d.concurrency)} × ${d.parallel} invocations`;
+  if (d.invocations === undefined || d.system === 'sample' || d.system === 'sequential')
+    return num(d.concurrency);
+  const page = d.pageSize ? `, pages of ${num(d.pageSize)}` : '';
+  const turns = d.invocations === 1 ? '1 invocation' : `${d.invocations} invocations in turn`;
+  return `${num(d.concurrency)} (${turns}${page})`;
 }
 
 export function latencyTable(r: Pick<BenchResults, 'latency'>): string {

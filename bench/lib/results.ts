@@ -7,6 +7,8 @@ export interface DeliveryRow {
   latencyMs: number;
   throttle?: number;
   concurrency: number;
+  /** FANOUT_PAGE_SIZE of an in-process run, when the case sets it (else the platform's). */
+  pageSize?: number;
   /** Invocations posting at once (the pipeline: its pages, up to the poller's maximum concurrency). */
   parallel?: number;
   seconds: number;

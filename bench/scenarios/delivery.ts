@@ -131,6 +131,7 @@ export async function runDeliveryCase(
         latencyMs: c.latencyMs,
         ...(c.throttle ? { throttle: c.throttle } : {}),
         concurrency: system === 'sample' ? c.n : system === 'sequential' ? 1 : concurrency,
+        ...(c.pageSize && result ? { pageSize: c.pageSize } : {}),
         ...(parallel > 1 ? { parallel } : {}),
         seconds,
         delivered: report.received,

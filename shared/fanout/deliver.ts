@@ -78,16 +78,7 @@ export async function deliver(
   eventId: string,
   deadline: number,
 ): Promise<DeliveryOutcome> {
-  const outcome: DeliveryOutcome = {
-    attempted: 0,
-    delivered: 0,
-    pruned: 0,
-    throttled: 0,
-    failed: [],
-    connecting: 0,
-    refused: 0,
-    unstarted: [],
-  };
+  const outcome = emptyOutcome();
   let fatal: GatewayError | undefined;
   const graceMs = deps.options.connectingGraceSeconds * 1000;
   const { maxAttempts, baseDelayMs, maxDelayMs } = deps.options;
@@ -185,6 +176,34 @@ export async function deliver(
   );
   if (fatal) throw fatal;
   return outcome;
+}
+
+const emptyOutcome = (): DeliveryOutcome => ({
+  attempted: 0,
+  delivered: 0,
+  pruned: 0,
+  throttled: 0,
+  failed: [],
+  connecting: 0,
+  refused: 0,
+  unstarted: [],
+});
+
+/** The outcomes of several `deliver` calls of one record, as one. */
+export function mergeOutcomes(outcomes: readonly DeliveryOutcome[]): DeliveryOutcome {
+  const merged = emptyOutcome();
+  for (const o of outcomes) {
+    merged.attempted += o.attempted;
+    merged.delivered += o.delivered;
+    merged.pruned += o.pruned;
+    merged.throttled += o.throttled;
+    merged.connecting += o.connecting;
+    merged.refused += o.refused;
+    merged.failed.push(...o.failed);
+    merged.unstarted.push(...o.unstarted);
+    if (o.tooLarge) merged.tooLarge ??= o.tooLarge;
+  }
+  return merged;
 }
 
 /**

@@ -12,10 +12,18 @@ import type { Log, MetricSink } from '../observability/ports.js';
 import type { WorkQueue } from '../queue/queue.js';
 import { type HistoryStore, POINTER_WRITE_BOUND_MS, type Stream } from '../store/history.js';
 import { type AudiencePage, type ConnectionStore, isInvalidCursorError } from '../store/store.js';
-import { asError, type Delivery, type DeliveryDeps, deliver } from './deliver.js';
+import {
+  asError,
+  type Delivery,
+  type DeliveryDeps,
+  type DeliveryOutcome,
+  deliver,
+  mergeOutcomes,
+} from './deliver.js';
 import { EventFrames } from './frames.js';
 import { pageMessage, retryDelaySeconds, retryMessages } from './handoff.js';
 import { type FanoutOptions, resolveFanoutOptions } from './options.js';
+import { type Continuing, type ReadOnPlan, readOn } from './read-on.js';
 import { isExpired, type ParsedRecord, parseRecord } from './record.js';
 
 export interface FanoutDeps {
@@ -210,10 +218,11 @@ export class FanoutEngine {
   }
 
   /**
-   * A fresh event: read every source's first page at once (one round trip, not one per source), take
-   * up to pageSize members in source order, hand every source (or remainder of one) it could not take
-   * on as page messages, then deliver what it took. A source read empty and complete needs no page
-   * message. The page messages go out first, so other invocations start on them while this one posts.
+   * A fresh event: read the first rows of every source at once (one round trip, not one per source),
+   * take up to pageSize members in source order, hand every source it could not take on as page
+   * messages, then deliver what it took, reading the rest of its page on while those posts are in
+   * flight (read-on.ts). A source read empty and complete needs no page message. The page messages
+   * go out first, so other invocations start on them while this one posts.
    */
   private async handleEnvelope(
     body: string,
@@ -231,11 +240,11 @@ export class FanoutEngine {
     const taken = new Set<string>();
     const read: { index: number; members: number }[] = [];
     const readStart = this.now();
-    // In parallel: at most sources × pageSize rows read, for one round trip instead of one per source.
+    const first = this.firstRead();
+    const continuing: Continuing[] = [];
+    // In parallel: at most sources × first rows read, for one round trip instead of one per source.
     const pages = await Promise.all(
-      sources.map((source) =>
-        source ? this.deps.store.audiencePage(source, this.options.pageSize) : undefined,
-      ),
+      sources.map((source) => (source ? this.deps.store.audiencePage(source, first) : undefined)),
     );
     for (let index = 0; index < sources.length; index++) {
       const audience = pages[index];
@@ -259,19 +268,21 @@ export class FanoutEngine {
         taken.add(delivery.connectionId);
         deliveries.push(delivery);
       }
-      // A cursor means this source has more: it continues in a page message, and so does every later
-      // source that has members.
+      // A cursor means this source has more: read on here while the page has room, else it continues
+      // in a page message, and so does every later source that has members.
       if (audience.cursor === undefined) complete.add(index);
+      else if (budget > 0) continuing.push({ index, cursor: audience.cursor });
       else handoff.push(pageMessage(event, index, { cursor: audience.cursor, startedAt }));
     }
     // Page messages write pointers to the body later; without them only this page's pointers do.
-    await this.recordHistory(event, sources, read, page, handoff.length > 0 ? 'always' : 'if-pointed');
+    const later = handoff.length > 0 || continuing.length > 0;
+    await this.recordHistory(event, sources, read, page, later ? 'always' : 'if-pointed');
     if (this.now() - readStart > POINTER_WRITE_BOUND_MS) {
       // Slow enough that a subscriber may have recovered in between without seeing the pointers.
       for (const { index } of read) {
         const source = sources[index];
         if (!source) continue;
-        const again = await this.deps.store.audiencePage(source, this.options.pageSize);
+        const again = await this.deps.store.audiencePage(source, first);
         for (const delivery of this.fresh(again.members, sources, index, reading)) {
           if (taken.has(delivery.connectionId)) continue;
           taken.add(delivery.connectionId);
@@ -286,10 +297,31 @@ export class FanoutEngine {
         pages: handoff.length,
       });
     }
-    await this.deliverAndSettle(body, event, page, deliveries, { attempt: 0 });
+    const plan: ReadOnPlan = {
+      sources,
+      continuing,
+      budget,
+      startedAt,
+      accept: (members, index) =>
+        this.fresh(members, sources, index, reading).filter((delivery) => {
+          if (taken.has(delivery.connectionId)) return false;
+          taken.add(delivery.connectionId);
+          return true;
+        }),
+    };
+    await this.deliverAndSettle(body, event, page, deliveries, { attempt: 0 }, plan);
   }
 
-  /** One page of one source; the next page is chained first so the pages run in parallel. */
+  /** Rows of a source read before a record's first post: the rest of its page is read on meanwhile. */
+  private firstRead(): number {
+    return Math.min(this.options.pageSize, this.options.firstReadRows);
+  }
+
+  /**
+   * One page of one source. Read in one go, the next page is chained first so the pages run in
+   * parallel; read in several, the next page is chained once the rest of this one is read, while
+   * its first posts are in flight.
+   */
   private async handlePage(
     body: string,
     message: PageMessage,
@@ -300,8 +332,9 @@ export class FanoutEngine {
     if (!source) return;
     let audience: AudiencePage;
     const readStart = this.now();
+    const first = this.firstRead();
     try {
-      audience = await this.deps.store.audiencePage(source, this.options.pageSize, message.cursor);
+      audience = await this.deps.store.audiencePage(source, first, message.cursor);
     } catch (err) {
       // A cursor this store never issued fails the same way on every redelivery: refuse it now.
       if (!isInvalidCursorError(err)) throw err;
@@ -309,7 +342,10 @@ export class FanoutEngine {
     }
     // Messages written before readings were timed have no start: their claims are never trusted.
     const startedAt = message.startedAt ?? Number.NEGATIVE_INFINITY;
-    if (audience.cursor !== undefined) {
+    const budget = this.options.pageSize - audience.members.length;
+    const continuing =
+      audience.cursor !== undefined && budget > 0 ? [{ index: message.source, cursor: audience.cursor }] : [];
+    if (audience.cursor !== undefined && continuing.length === 0) {
       await this.deps.queue.send([
         pageMessage(message.event, message.source, { cursor: audience.cursor, startedAt }),
       ]);
@@ -325,10 +361,23 @@ export class FanoutEngine {
     // Slow enough that a subscriber may have recovered in between: the page is read again.
     const members =
       this.now() - readStart > POINTER_WRITE_BOUND_MS
-        ? (await this.deps.store.audiencePage(source, this.options.pageSize, message.cursor)).members
+        ? (await this.deps.store.audiencePage(source, first, message.cursor)).members
         : audience.members;
     const deliveries = this.fresh(members, sources, message.source, reading);
-    await this.deliverAndSettle(body, message.event, page, deliveries, { attempt: 0 });
+    await this.deliverAndSettle(
+      body,
+      message.event,
+      page,
+      deliveries,
+      { attempt: 0 },
+      {
+        sources,
+        continuing,
+        budget,
+        startedAt,
+        accept: (more, index) => this.fresh(more, sources, index, reading),
+      },
+    );
   }
 
   /** Only the named connections: everyone else already has the event. */
@@ -387,10 +436,11 @@ export class FanoutEngine {
     page: Page,
     deliveries: readonly Delivery[],
     previous: { attempt: number; firstFailedAt?: number },
+    more?: ReadOnPlan,
   ): Promise<void> {
     const { metrics } = this.deps;
-    const outcome = await deliver(deliveries, page.frames, this.delivery, event.id, page.postBy);
-    metrics.addMetric('AudienceSize', 'Count', deliveries.length);
+    const { outcome, audience } = await this.post(event, page, deliveries, more);
+    metrics.addMetric('AudienceSize', 'Count', audience);
     count(metrics, 'Delivered', outcome.delivered);
     count(metrics, 'Pruned', outcome.pruned);
     count(metrics, 'Throttled', outcome.throttled);
@@ -407,7 +457,7 @@ export class FanoutEngine {
     if (outcome.failed.length > 0) await this.requeue(event, outcome.failed, previous);
     this.deps.log.info('delivered', {
       eventId: event.id,
-      audience: deliveries.length,
+      audience,
       delivered: outcome.delivered,
       pruned: outcome.pruned,
       throttled: outcome.throttled,
@@ -416,6 +466,59 @@ export class FanoutEngine {
       handedOver: outcome.unstarted.length,
       attempt: previous.attempt,
     });
+  }
+
+  /**
+   * Posts `first`, then what `more` reads on meanwhile, every read's deliveries as one more `deliver`
+   * call on the engine-wide limiter, so the window of posts never waits for the whole page. Settles
+   * only when every post has: a failure (a read-on whose hand-off could not be queued, a forbidden
+   * answer) is thrown after the posts in flight are done, never while they still run.
+   */
+  private async post(
+    event: FanoutEvent,
+    page: Page,
+    first: readonly Delivery[],
+    more?: ReadOnPlan,
+  ): Promise<{ outcome: DeliveryOutcome; audience: number }> {
+    type Settled = { outcome: DeliveryOutcome } | { error: unknown };
+    const runs: Promise<Settled>[] = [];
+    let audience = 0;
+    let stopped = false;
+    const start = (deliveries: readonly Delivery[]): void => {
+      if (deliveries.length === 0) return;
+      audience += deliveries.length;
+      // Settled into a value at once: a rejection must not wait unhandled while reads go on.
+      runs.push(
+        deliver(deliveries, page.frames, this.delivery, event.id, page.postBy).then(
+          (outcome) => {
+            if (outcome.tooLarge) stopped = true;
+            return { outcome };
+          },
+          (error: unknown) => {
+            stopped = true;
+            return { error };
+          },
+        ),
+      );
+    };
+    start(first);
+    let failure: { error: unknown } | undefined;
+    if (more && more.continuing.length > 0) {
+      const deps = { ...this.deps, now: this.now, readRows: this.options.readRows };
+      try {
+        await readOn(event, more, deps, page.postBy, () => stopped, start);
+      } catch (error) {
+        failure = { error };
+      }
+    }
+    const settled = await Promise.all(runs);
+    if (failure) throw failure.error;
+    const outcomes: DeliveryOutcome[] = [];
+    for (const run of settled) {
+      if ('error' in run) throw run.error;
+      outcomes.push(run.outcome);
+    }
+    return { outcome: mergeOutcomes(outcomes), audience };
   }
 
   /**

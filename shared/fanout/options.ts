@@ -7,6 +7,14 @@ export interface FanoutOptions {
   /** Audience members one record reads and delivers inline; the rest becomes page messages. */
   pageSize: number;
   /**
+   * Rows of a source read before the record's first post. The rest of its page is read, readRows at
+   * a time, while those posts are in flight, so the window fills at once and stays full while the
+   * page is read instead of waiting for the whole page.
+   */
+  firstReadRows: number;
+  /** Rows per read after the first, up to what is left of the page. */
+  readRows: number;
+  /**
    * Failed posts per connection within one record (the first try included) before it goes to a retry
    * message. Throttled posts do not count: they are paced and retried until the record's last start.
    */
@@ -50,6 +58,10 @@ const setting = (option: EnvironmentOption) => integerSetting('fanout', ENVIRONM
 export const DEFAULT_FANOUT_OPTIONS: Readonly<FanoutOptions> = {
   concurrency: setting('concurrency').default,
   pageSize: setting('pageSize').default,
+  // A quarter of the default page: its read takes a fraction of the whole page's, and posting it
+  // takes longer than reading the next readRows, so reads stay ahead of the posts.
+  firstReadRows: 250,
+  readRows: 1000,
   maxAttempts: setting('maxAttempts').default,
   baseDelayMs: 50,
   maxDelayMs: 2000,
@@ -69,6 +81,8 @@ const fromManifest = (option: EnvironmentOption) => {
 const RANGES: Readonly<Record<keyof FanoutOptions, { min: number; max: number; integer: boolean }>> = {
   concurrency: fromManifest('concurrency'),
   pageSize: fromManifest('pageSize'),
+  firstReadRows: { min: 1, max: 10_000, integer: true },
+  readRows: { min: 1, max: 10_000, integer: true },
   maxAttempts: fromManifest('maxAttempts'),
   baseDelayMs: { min: 0, max: 60_000, integer: false },
   maxDelayMs: { min: 0, max: 60_000, integer: false },

@@ -31,9 +31,9 @@ export interface MemoryStoreOptions {
 export class MemoryConnectionStore implements ConnectionStore {
   private readonly connections = new Map<string, HeldConnection>();
   /** pattern → connection ids, in subscription order. */
-  private readonly byPattern = new Map<string, Set<string>>();
+  private readonly byPattern = new Map<string, AudienceIndex>();
   /** user id → connection ids. */
-  private readonly byUser = new Map<string, Set<string>>();
+  private readonly byUser = new Map<string, AudienceIndex>();
   /** Calls made, by method name: lets tests assert that nothing was touched. */
   readonly calls: string[] = [];
   private readonly now: () => number;
@@ -103,18 +103,19 @@ export class MemoryConnectionStore implements ConnectionStore {
 
   async audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage> {
     this.calls.push('audiencePage');
-    const ids = [
-      ...((source.kind === 'pattern' ? this.byPattern.get(source.pattern) : this.byUser.get(source.userId)) ??
-        []),
-    ];
+    const index =
+      source.kind === 'pattern' ? this.byPattern.get(source.pattern) : this.byUser.get(source.userId);
     if (!Number.isInteger(limit) || limit < 1)
       throw new RangeError(`audience page limit must be >= 1, got ${limit}`);
-    const start = cursor === undefined ? 0 : Number(cursor);
-    if (!Number.isInteger(start) || start < 0)
+    const after = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(after) || after < 0)
       throw new InvalidCursorError(`invalid audience cursor: ${cursor}`);
-    const slice = ids.slice(start, start + limit);
+    // The cursor is the position of the last row read, as DynamoDB's is its key: rows deleted
+    // meanwhile (a pruned connection) move nothing, and no row after it is skipped.
+    const rest = [...(index?.rows ?? [])].filter(([, position]) => position > after);
+    const slice = rest.slice(0, limit);
     const members: AudienceMember[] = [];
-    for (const id of slice) {
+    for (const [id] of slice) {
       const record = this.connections.get(id);
       if (!record) continue;
       members.push({
@@ -125,8 +126,8 @@ export class MemoryConnectionStore implements ConnectionStore {
         connectedAt: record.connectedAt,
       });
     }
-    const next = start + slice.length;
-    return next < ids.length ? { members, cursor: String(next) } : { members };
+    const last = slice[slice.length - 1];
+    return last && rest.length > slice.length ? { members, cursor: String(last[1]) } : { members };
   }
 
   /** Number of rows the DynamoDB layout would hold for everything stored here (for leak checks). */
@@ -145,15 +146,24 @@ export class MemoryConnectionStore implements ConnectionStore {
   }
 }
 
-function indexAdd(index: Map<string, Set<string>>, key: string, id: string): void {
-  const set = index.get(key) ?? new Set<string>();
-  set.add(id);
-  index.set(key, set);
+/**
+ * One source's rows: connection id → its position, positions growing with each row added (Map order
+ * is position order). Kept when empty, so a position is never given twice.
+ */
+interface AudienceIndex {
+  last: number;
+  rows: Map<string, number>;
 }
 
-function indexDelete(index: Map<string, Set<string>>, key: string, id: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(id);
-  if (set.size === 0) index.delete(key);
+function indexAdd(index: Map<string, AudienceIndex>, key: string, id: string): void {
+  const entry = index.get(key) ?? { last: 0, rows: new Map<string, number>() };
+  if (!entry.rows.has(id)) {
+    entry.last += 1;
+    entry.rows.set(id, entry.last);
+  }
+  index.set(key, entry);
+}
+
+function indexDelete(index: Map<string, AudienceIndex>, key: string, id: string): void {
+  index.get(key)?.rows.delete(id);
 }

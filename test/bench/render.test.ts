@@ -45,6 +45,21 @@ const results: BenchResults = {
       n: 1000,
       latencyMs: 20,
       concurrency: 64,
+      pageSize: 250,
+      seconds: 0.8,
+      delivered: 1000,
+      missing: 0,
+      duplicates: 0,
+      rate: 1250,
+      limit: 3200,
+      ratio: 0.39,
+      invocations: 4,
+    },
+    {
+      system: 'fanout',
+      n: 1000,
+      latencyMs: 20,
+      concurrency: 64,
       seconds: 0.5,
       delivered: 1000,
       missing: 0,
@@ -52,6 +67,7 @@ const results: BenchResults = {
       rate: 2000,
       limit: 3200,
       ratio: 0.625,
+      invocations: 1,
     },
     {
       system: 'pipeline',
@@ -166,6 +182,12 @@ describe('benchmark results rendering', () => {
     expect(md).toContain('not measured');
     expect(md).toContain('Slope at 4 invocations: 1,000.0 s per million subscribers');
     expect(renderReadme(results)).toContain('bench/results/throughput.svg');
+  });
+
+  it('names the invocations an in-process run took in turn, and its page size where the case set it', () => {
+    const md = renderMarkdown(results);
+    expect(md).toContain('| 64 (4 invocations in turn, pages of 250) |');
+    expect(md).toMatch(/\| 64 \(1 invocation\) +\|/);
   });
 
   it("names the pipeline's parallel invocations beside its concurrency, since its limit counts them", () => {

@@ -1,0 +1,175 @@
+import { FanoutEngine } from '../../../shared/fanout/engine';
+import { addConnection, drain, envelopeBody, harness, NOW } from './fixtures';
+
+const TOPIC = 't/x';
+const ids = (count: number): string[] => Array.from({ length: count }, (_, i) => `c${i}`);
+
+/**
+ * Store reads and posts in the order they started or finished, each read of the topic taking 2 ms
+ * (a real round trip) while a post answers at once: reads, not posts, are then the slow part.
+ */
+function trace(h: ReturnType<typeof harness>): string[] {
+  const steps: string[] = [];
+  const read = h.store.audiencePage.bind(h.store);
+  h.store.audiencePage = async (source, limit, cursor) => {
+    const page = await read(source, limit, cursor);
+    if (source.kind !== 'pattern' || source.pattern !== TOPIC) return page;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    steps.push(`read ${page.members.length}`);
+    return page;
+  };
+  const post = h.gateway.post.bind(h.gateway);
+  h.gateway.post = (connectionId, data) => {
+    steps.push(`post ${connectionId}`);
+    return post(connectionId, data);
+  };
+  return steps;
+}
+
+describe('fan-out reading the rest of a page on while it posts', () => {
+  it('posts the first rows before the rest of the page is read, and reaches everyone once', async () => {
+    const h = harness({ pageSize: 6, firstReadRows: 2, readRows: 2, concurrency: 2 });
+    for (const id of ids(6)) await addConnection(h, id, [TOPIC]);
+    const steps = trace(h);
+
+    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+
+    // c0 and c1 are posted while the second read is still out.
+    expect(steps.slice(0, 4)).toEqual(['read 2', 'post c0', 'post c1', 'read 2']);
+    expect(steps.filter((s) => s.startsWith('read'))).toEqual(['read 2', 'read 2', 'read 2']);
+    for (const id of ids(6)) expect(h.gateway.received(id)).toHaveLength(1);
+    // The page held the whole audience: nothing left to hand on.
+    expect(h.queue.sent).toEqual([]);
+    expect(h.metrics.total('AudienceSize')).toBe(6);
+  });
+
+  it('keeps the window full across its reads: posts of different reads are in flight together', async () => {
+    const h = harness({ pageSize: 8, firstReadRows: 2, readRows: 2, concurrency: 4 });
+    h.gateway.latencyMs = 5;
+    for (const id of ids(8)) await addConnection(h, id, [TOPIC]);
+
+    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+
+    expect(h.gateway.maxInFlight).toBe(4);
+    expect(h.gateway.deliveredCount()).toBe(8);
+  });
+
+  it('hands what lies past the page on as a page message once the page is read, and the rest follows', async () => {
+    const h = harness({ pageSize: 5, firstReadRows: 2, readRows: 2 });
+    for (const id of ids(12)) await addConnection(h, id, [TOPIC]);
+
+    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+
+    expect(h.gateway.deliveredCount()).toBe(5);
+    expect(h.queue.sent).toEqual([expect.objectContaining({ kind: 'fanout.page', source: 0, cursor: '5' })]);
+    await drain(h);
+    for (const id of ids(12)) expect(h.gateway.received(id)).toHaveLength(1);
+  });
+
+  it('reads a page message on the same way, chaining the next page once its own is read', async () => {
+    const h = harness({ pageSize: 4, firstReadRows: 1, readRows: 2 });
+    for (const id of ids(10)) await addConnection(h, id, [TOPIC]);
+    const steps = trace(h);
+    const event = {
+      id: 'evt-1',
+      source: 'orders',
+      detailType: 'OrderUpdated',
+      time: '2026-11-24T10:00:00Z',
+      topics: [TOPIC],
+      users: [],
+      data: 1,
+    };
+
+    await h.engine.handleRecord(JSON.stringify({ kind: 'fanout.page', event, source: 0, cursor: '2' }));
+
+    expect(steps.filter((s) => s.startsWith('read'))).toEqual(['read 1', 'read 2', 'read 1']);
+    expect(h.gateway.recipients()).toEqual(['c2', 'c3', 'c4', 'c5']);
+    expect(h.queue.sent).toEqual([{ kind: 'fanout.page', event, source: 0, cursor: '6' }]);
+  });
+
+  it('takes later sources while an earlier one reads on, giving a connection in both one frame', async () => {
+    const h = harness({ pageSize: 10, firstReadRows: 2, readRows: 2 });
+    for (const id of ids(5)) await addConnection(h, id, [TOPIC]);
+    await addConnection(h, 'wild', ['t/*']);
+    await addConnection(h, 'both', [TOPIC, 't/*']);
+
+    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+
+    for (const id of [...ids(5), 'wild', 'both']) expect(h.gateway.received(id)).toHaveLength(1);
+    expect(h.gateway.received('both')[0]).toMatchObject({ subscription: TOPIC });
+    expect(h.queue.sent).toEqual([]);
+  });
+
+  it('hands the rest of the page on when a read on fails, keeping what it posted', async () => {
+    const h = harness({ pageSize: 6, firstReadRows: 2, readRows: 2 });
+    for (const id of ids(6)) await addConnection(h, id, [TOPIC]);
+    let reads = 0;
+    h.store.failAudience = (source) => source.kind === 'pattern' && source.pattern === TOPIC && ++reads === 2;
+
+    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+
+    expect(h.gateway.recipients()).toEqual(['c0', 'c1']);
+    expect(h.queue.sent).toEqual([expect.objectContaining({ kind: 'fanout.page', source: 0, cursor: '2' })]);
+    expect(
+      h.log.entries.some((e) => e.message === 'could not read on; the rest of the page is handed on'),
+    ).toBe(true);
+    await drain(h);
+    for (const id of ids(6)) expect(h.gateway.received(id)).toHaveLength(1);
+  });
+
+  it('hands the rest on, unread, once the page may start no more posts', async () => {
+    let clock = NOW;
+    const h = harness();
+    const engine = new FanoutEngine(
+      {
+        store: h.store,
+        gateway: h.gateway,
+        queue: h.queue,
+        log: h.log,
+        metrics: h.metrics,
+        now: () => clock,
+      },
+      { pageSize: 6, firstReadRows: 2, readRows: 2, maxPageSeconds: 1 },
+    );
+    for (const id of ids(6)) await addConnection(h, id, [TOPIC]);
+    // The first read takes the page's whole second.
+    const read = h.store.audiencePage.bind(h.store);
+    h.store.audiencePage = async (source, limit, cursor) => {
+      const page = await read(source, limit, cursor);
+      if (source.kind === 'pattern' && source.pattern === TOPIC && cursor === undefined) clock += 1_000;
+      return page;
+    };
+
+    await engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+
+    expect(h.gateway.deliveredCount()).toBe(0);
+    expect(h.queue.sent.map((m) => m.kind).sort()).toEqual(['fanout.page', 'fanout.retry']);
+    expect(h.queue.sent).toContainEqual(expect.objectContaining({ kind: 'fanout.page', cursor: '2' }));
+  });
+
+  it('fails the record when the hand-off of the rest cannot be queued, only after its posts settle', async () => {
+    const h = harness({ pageSize: 3, firstReadRows: 1, readRows: 2 });
+    h.gateway.latencyMs = 5;
+    for (const id of ids(5)) await addConnection(h, id, [TOPIC]);
+    h.queue.failNext('send');
+
+    await expect(h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }))).rejects.toThrow('injected send');
+
+    // What was started was finished before the record failed; SQS redelivers the record whole.
+    expect(h.gateway.log.map((p) => p.connectionId).sort()).toEqual(['c0', 'c1', 'c2']);
+    expect(h.gateway.inFlight).toBe(0);
+  });
+
+  it('stops reading on once the role may not post, and hands nothing on', async () => {
+    const h = harness({ pageSize: 50, firstReadRows: 2, readRows: 2, concurrency: 1 });
+    for (const id of ids(20)) await addConnection(h, id, [TOPIC]);
+    const steps = trace(h);
+    h.gateway.fault = () => 'forbidden';
+
+    await expect(h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }))).rejects.toThrow(/forbidden/);
+
+    // The first answer comes long before the reads could have covered the page (10 reads).
+    expect(steps.filter((s) => s.startsWith('read')).length).toBeLessThan(4);
+    expect(h.queue.sent).toEqual([]);
+  });
+});
