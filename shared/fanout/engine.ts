@@ -12,18 +12,11 @@ import type { Log, MetricSink } from '../observability/ports.js';
 import type { WorkQueue } from '../queue/queue.js';
 import { type HistoryStore, POINTER_WRITE_BOUND_MS, type Stream } from '../store/history.js';
 import { type AudiencePage, type ConnectionStore, isInvalidCursorError } from '../store/store.js';
-import {
-  asError,
-  type Delivery,
-  type DeliveryDeps,
-  type DeliveryOutcome,
-  deliver,
-  mergeOutcomes,
-} from './deliver.js';
+import { asError, type Delivery, type DeliveryDeps } from './deliver.js';
 import { EventFrames } from './frames.js';
 import { pageMessage, retryDelaySeconds, retryMessages } from './handoff.js';
 import { type FanoutOptions, resolveFanoutOptions } from './options.js';
-import { type Continuing, type ReadOnPlan, readOn } from './read-on.js';
+import { type Continuing, deliverReadingOn, type ReadOnPlan } from './read-on.js';
 import { isExpired, type ParsedRecord, parseRecord } from './record.js';
 
 export interface FanoutDeps {
@@ -439,7 +432,10 @@ export class FanoutEngine {
     more?: ReadOnPlan,
   ): Promise<void> {
     const { metrics } = this.deps;
-    const { outcome, audience } = await this.post(event, page, deliveries, more);
+    const { outcome, audience } = await deliverReadingOn(event, page, deliveries, more, {
+      delivery: this.delivery,
+      readOn: { ...this.deps, now: this.now, readRows: this.options.readRows },
+    });
     metrics.addMetric('AudienceSize', 'Count', audience);
     count(metrics, 'Delivered', outcome.delivered);
     count(metrics, 'Pruned', outcome.pruned);
@@ -466,59 +462,6 @@ export class FanoutEngine {
       handedOver: outcome.unstarted.length,
       attempt: previous.attempt,
     });
-  }
-
-  /**
-   * Posts `first`, then what `more` reads on meanwhile, every read's deliveries as one more `deliver`
-   * call on the engine-wide limiter, so the window of posts never waits for the whole page. Settles
-   * only when every post has: a failure (a read-on whose hand-off could not be queued, a forbidden
-   * answer) is thrown after the posts in flight are done, never while they still run.
-   */
-  private async post(
-    event: FanoutEvent,
-    page: Page,
-    first: readonly Delivery[],
-    more?: ReadOnPlan,
-  ): Promise<{ outcome: DeliveryOutcome; audience: number }> {
-    type Settled = { outcome: DeliveryOutcome } | { error: unknown };
-    const runs: Promise<Settled>[] = [];
-    let audience = 0;
-    let stopped = false;
-    const start = (deliveries: readonly Delivery[]): void => {
-      if (deliveries.length === 0) return;
-      audience += deliveries.length;
-      // Settled into a value at once: a rejection must not wait unhandled while reads go on.
-      runs.push(
-        deliver(deliveries, page.frames, this.delivery, event.id, page.postBy).then(
-          (outcome) => {
-            if (outcome.tooLarge) stopped = true;
-            return { outcome };
-          },
-          (error: unknown) => {
-            stopped = true;
-            return { error };
-          },
-        ),
-      );
-    };
-    start(first);
-    let failure: { error: unknown } | undefined;
-    if (more && more.continuing.length > 0) {
-      const deps = { ...this.deps, now: this.now, readRows: this.options.readRows };
-      try {
-        await readOn(event, more, deps, page.postBy, () => stopped, start);
-      } catch (error) {
-        failure = { error };
-      }
-    }
-    const settled = await Promise.all(runs);
-    if (failure) throw failure.error;
-    const outcomes: DeliveryOutcome[] = [];
-    for (const run of settled) {
-      if ('error' in run) throw run.error;
-      outcomes.push(run.outcome);
-    }
-    return { outcome: mergeOutcomes(outcomes), audience };
   }
 
   /**

@@ -3,7 +3,15 @@ import type { FanoutEvent, PageMessage } from '../domain/envelope.js';
 import type { Log } from '../observability/ports.js';
 import type { WorkQueue } from '../queue/queue.js';
 import type { AudiencePage, ConnectionStore } from '../store/store.js';
-import { asError, type Delivery } from './deliver.js';
+import {
+  asError,
+  type Delivery,
+  type DeliveryDeps,
+  type DeliveryOutcome,
+  deliver,
+  mergeOutcomes,
+} from './deliver.js';
+import type { EventFrames } from './frames.js';
 import { pageMessage } from './handoff.js';
 
 /** A source of a record whose page goes on past the rows read before the record's first post. */
@@ -84,4 +92,58 @@ export async function readOn(
   if (handoff.length === 0) return;
   await deps.queue.send(handoff);
   deps.log.info('handed audience pages to other invocations', { eventId: event.id, pages: handoff.length });
+}
+
+/**
+ * Posts `first`, then what `more` reads on meanwhile, every read's deliveries as one more `deliver`
+ * call on the engine-wide limiter, so the window of posts never waits for the whole page. Settles
+ * only when every post has: a failure (a read on whose hand-off could not be queued, a forbidden
+ * answer) is thrown after the posts in flight are done, never while they still run. `audience` is
+ * how many deliveries were attempted in all.
+ */
+export async function deliverReadingOn(
+  event: FanoutEvent,
+  page: { frames: EventFrames; postBy: number },
+  first: readonly Delivery[],
+  more: ReadOnPlan | undefined,
+  deps: { delivery: DeliveryDeps; readOn: ReadOnDeps },
+): Promise<{ outcome: DeliveryOutcome; audience: number }> {
+  type Settled = { outcome: DeliveryOutcome } | { error: unknown };
+  const runs: Promise<Settled>[] = [];
+  let audience = 0;
+  let stopped = false;
+  const start = (deliveries: readonly Delivery[]): void => {
+    if (deliveries.length === 0) return;
+    audience += deliveries.length;
+    // Settled into a value at once: a rejection must not wait unhandled while reads go on.
+    runs.push(
+      deliver(deliveries, page.frames, deps.delivery, event.id, page.postBy).then(
+        (outcome) => {
+          if (outcome.tooLarge) stopped = true;
+          return { outcome };
+        },
+        (error: unknown) => {
+          stopped = true;
+          return { error };
+        },
+      ),
+    );
+  };
+  start(first);
+  let failure: { error: unknown } | undefined;
+  if (more && more.continuing.length > 0) {
+    try {
+      await readOn(event, more, deps.readOn, page.postBy, () => stopped, start);
+    } catch (error) {
+      failure = { error };
+    }
+  }
+  const settled = await Promise.all(runs);
+  if (failure) throw failure.error;
+  const outcomes: DeliveryOutcome[] = [];
+  for (const run of settled) {
+    if ('error' in run) throw run.error;
+    outcomes.push(run.outcome);
+  }
+  return { outcome: mergeOutcomes(outcomes), audience };
 }
