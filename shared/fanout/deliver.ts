@@ -70,6 +70,9 @@ export interface DeliveryOutcome {
  *
  * Throws (after in-flight posts settle) only for a `forbidden` answer: the function's role may not
  * post at all, so the record must fail and be retried after the misconfiguration is fixed.
+ *
+ * `stop` is shared by the calls of one record (read-on.ts): a forbidden or too-large answer in one
+ * sets it, and no call starts another post after that.
  */
 export async function deliver(
   deliveries: readonly Delivery[],
@@ -77,6 +80,7 @@ export async function deliver(
   deps: DeliveryDeps,
   eventId: string,
   deadline: number,
+  stop: { stopped: boolean } = { stopped: false },
 ): Promise<DeliveryOutcome> {
   const outcome = emptyOutcome();
   let fatal: GatewayError | undefined;
@@ -103,12 +107,15 @@ export async function deliver(
         if (deps.now() + pause >= deadline) break;
         if (pause > 0) await deps.sleep(pause);
       }
-      if (fatal || outcome.tooLarge) return;
+      if (stop.stopped) return;
       const error = await deps.limiter.run(async () => {
+        // Stopped while it waited for a slot: the record fails or is dead-lettered whole.
+        if (stop.stopped) return STOPPED;
         // Unpaced, acquire would resolve true at once: skipping it saves a promise on every post.
         if (deps.pacer?.isPacing() && !(await deps.pacer.acquire(deadline))) return LATE;
         return post(deps, delivery.connectionId, frame, eventId);
       });
+      if (error === STOPPED) return;
       if (error === LATE) {
         // Its paced slot would fall after the deadline. Never posted: handed over as it is; posted
         // and failed before: handed over with the failed ones.
@@ -137,9 +144,11 @@ export async function deliver(
           return;
         case 'too_large':
           outcome.tooLarge ??= error;
+          stop.stopped = true;
           return;
         case 'forbidden':
           fatal ??= error;
+          stop.stopped = true;
           return;
         case 'invalid':
           // API Gateway refuses the request itself (a malformed connection id): no retry can
@@ -173,7 +182,7 @@ export async function deliver(
       await deliverOne(delivery);
     },
     // Once the role may not post, or the frame is too large, no other connection can get it either.
-    { stop: () => fatal !== undefined || outcome.tooLarge !== undefined },
+    { stop: () => stop.stopped },
   );
   if (fatal) throw fatal;
   return outcome;
@@ -223,6 +232,8 @@ function retryPause(
 
 /** A post whose paced slot would come after the deadline, so it was not made. */
 const LATE = Symbol('late');
+/** A post not made because a forbidden or too-large answer stopped the record's posts. */
+const STOPPED = Symbol('stopped');
 
 /** One post; resolves to its error instead of throwing, so the pool's control flow stays flat. */
 async function post(

@@ -256,11 +256,7 @@ export class FanoutEngine {
       }
       budget -= audience.members.length;
       read.push({ index, members: audience.members.length });
-      for (const delivery of this.fresh(audience.members, sources, index, reading)) {
-        if (taken.has(delivery.connectionId)) continue;
-        taken.add(delivery.connectionId);
-        deliveries.push(delivery);
-      }
+      deliveries.push(...untaken(this.fresh(audience.members, sources, index, reading), taken));
       // A cursor means this source has more: read on here while the page has room, else it continues
       // in a page message, and so does every later source that has members.
       if (audience.cursor === undefined) complete.add(index);
@@ -276,11 +272,7 @@ export class FanoutEngine {
         const source = sources[index];
         if (!source) continue;
         const again = await this.deps.store.audiencePage(source, first);
-        for (const delivery of this.fresh(again.members, sources, index, reading)) {
-          if (taken.has(delivery.connectionId)) continue;
-          taken.add(delivery.connectionId);
-          deliveries.push(delivery);
-        }
+        deliveries.push(...untaken(this.fresh(again.members, sources, index, reading), taken));
       }
     }
     if (handoff.length > 0) {
@@ -295,12 +287,7 @@ export class FanoutEngine {
       continuing,
       budget,
       startedAt,
-      accept: (members, index) =>
-        this.fresh(members, sources, index, reading).filter((delivery) => {
-          if (taken.has(delivery.connectionId)) return false;
-          taken.add(delivery.connectionId);
-          return true;
-        }),
+      accept: (members, index) => untaken(this.fresh(members, sources, index, reading), taken),
     };
     await this.deliverAndSettle(body, event, page, deliveries, { attempt: 0 }, plan);
   }
@@ -351,12 +338,15 @@ export class FanoutEngine {
       'never',
     );
     const reading = { startedAt, complete: new Set<number>() };
-    // Slow enough that a subscriber may have recovered in between: the page is read again.
-    const members =
-      this.now() - readStart > POINTER_WRITE_BOUND_MS
-        ? (await this.deps.store.audiencePage(source, first, message.cursor)).members
-        : audience.members;
-    const deliveries = this.fresh(members, sources, message.source, reading);
+    // Slow enough that a subscriber may have recovered in between: the page is read again, and what
+    // it finds joins the first read (a row new since may push some of those out of the second), each
+    // connection once, here and in what is read on after the cursor.
+    const members = [...audience.members];
+    if (this.now() - readStart > POINTER_WRITE_BOUND_MS) {
+      members.push(...(await this.deps.store.audiencePage(source, first, message.cursor)).members);
+    }
+    const taken = new Set<string>();
+    const deliveries = untaken(this.fresh(members, sources, message.source, reading), taken);
     await this.deliverAndSettle(
       body,
       message.event,
@@ -368,7 +358,7 @@ export class FanoutEngine {
         continuing,
         budget,
         startedAt,
-        accept: (more, index) => this.fresh(more, sources, index, reading),
+        accept: (more, index) => untaken(this.fresh(more, sources, index, reading), taken),
       },
     );
   }
@@ -556,6 +546,15 @@ function neededSources(record: Handled): number[] {
     case 'retry':
       return record.message.targets.map((target) => target.source);
   }
+}
+
+/** The deliveries whose connection `taken` does not hold yet, which it holds from then on: one post per connection and record. */
+function untaken(deliveries: readonly Delivery[], taken: Set<string>): Delivery[] {
+  return deliveries.filter((delivery) => {
+    if (taken.has(delivery.connectionId)) return false;
+    taken.add(delivery.connectionId);
+    return true;
+  });
 }
 
 /** Zero counts are left out: EMF entries cost, and dashboards treat missing data as zero. */

@@ -111,21 +111,16 @@ export async function deliverReadingOn(
   type Settled = { outcome: DeliveryOutcome } | { error: unknown };
   const runs: Promise<Settled>[] = [];
   let audience = 0;
-  let stopped = false;
+  // Set by the first forbidden or too-large answer of any call: every call stops starting posts.
+  const stop = { stopped: false };
   const start = (deliveries: readonly Delivery[]): void => {
-    if (deliveries.length === 0) return;
+    if (deliveries.length === 0 || stop.stopped) return;
     audience += deliveries.length;
     // Settled into a value at once: a rejection must not wait unhandled while reads go on.
     runs.push(
-      deliver(deliveries, page.frames, deps.delivery, event.id, page.postBy).then(
-        (outcome) => {
-          if (outcome.tooLarge) stopped = true;
-          return { outcome };
-        },
-        (error: unknown) => {
-          stopped = true;
-          return { error };
-        },
+      deliver(deliveries, page.frames, deps.delivery, event.id, page.postBy, stop).then(
+        (outcome) => ({ outcome }),
+        (error: unknown) => ({ error }),
       ),
     );
   };
@@ -133,7 +128,7 @@ export async function deliverReadingOn(
   let failure: { error: unknown } | undefined;
   if (more && more.continuing.length > 0) {
     try {
-      await readOn(event, more, deps.readOn, page.postBy, () => stopped, start);
+      await readOn(event, more, deps.readOn, page.postBy, () => stop.stopped, start);
     } catch (error) {
       failure = { error };
     }

@@ -1,7 +1,18 @@
 import { FanoutEngine } from '../../../shared/fanout/engine';
-import { addConnection, drain, envelopeBody, harness, NOW } from './fixtures';
+import { POINTER_WRITE_BOUND_MS } from '../../../shared/store/history';
+import { MemoryHistoryStore } from '../../../shared/store/history-memory';
+import { addConnection, drain, envelopeBody, harness, NOW, yieldOnce } from './fixtures';
 
 const TOPIC = 't/x';
+const pageEvent = {
+  id: 'evt-1',
+  source: 'orders',
+  detailType: 'OrderUpdated',
+  time: '2026-11-24T10:00:00Z',
+  topics: [TOPIC],
+  users: [],
+  data: 1,
+};
 const ids = (count: number): string[] => Array.from({ length: count }, (_, i) => `c${i}`);
 
 /**
@@ -168,8 +179,68 @@ describe('fan-out reading the rest of a page on while it posts', () => {
 
     await expect(h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }))).rejects.toThrow(/forbidden/);
 
-    // The first answer comes long before the reads could have covered the page (10 reads).
+    // The first answer comes long before the reads could have covered the page (10 reads), and no
+    // post starts after it, whichever read it came from.
     expect(steps.filter((s) => s.startsWith('read')).length).toBeLessThan(4);
+    expect(h.gateway.log).toHaveLength(1);
     expect(h.queue.sent).toEqual([]);
+  });
+
+  it('posts each connection of a page message once when its slow pointer write made it read the page again', async () => {
+    let clock = NOW;
+    const h = harness();
+    const history = new MemoryHistoryStore({ retentionSeconds: 600, now: () => clock });
+    const record = history.record.bind(history);
+    // The pointer write outlasts the bound, and c0 leaves meanwhile: the second read starts a row later.
+    history.record = async (...args) => {
+      clock += POINTER_WRITE_BOUND_MS + 100;
+      await h.store.removeConnection('c0');
+      return record(...args);
+    };
+    const engine = new FanoutEngine(
+      { ...h, history, now: () => clock, sleep: yieldOnce },
+      { pageSize: 6, firstReadRows: 2, readRows: 2 },
+    );
+    for (const id of ids(8)) await addConnection(h, id, [TOPIC]);
+
+    await engine.handleRecord(JSON.stringify({ kind: 'fanout.page', event: pageEvent, source: 0 }));
+
+    const posts = h.gateway.log.map((p) => p.connectionId);
+    expect(posts).toEqual([...new Set(posts)]);
+    for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) expect(posts).toContain(id);
+  });
+
+  it('keeps the first read of a page message when the second one, after a slow pointer write, no longer reaches it', async () => {
+    let clock = NOW;
+    const h = harness();
+    const history = new MemoryHistoryStore({ retentionSeconds: 600, now: () => clock });
+    const record = history.record.bind(history);
+    let written = false;
+    history.record = async (...args) => {
+      clock += POINTER_WRITE_BOUND_MS + 100;
+      written = true;
+      return record(...args);
+    };
+    for (const id of ids(6)) await addConnection(h, id, [TOPIC]);
+    await addConnection(h, 'new', [TOPIC]);
+    // As in DynamoDB, where rows sort by key: a subscriber added meanwhile sorts before the first
+    // read's rows and pushes the last of them out of the second read.
+    const read = h.store.audiencePage.bind(h.store);
+    h.store.audiencePage = async (source, limit, cursor) => {
+      const page = await read(source, limit, cursor);
+      if (cursor !== undefined || source.kind !== 'pattern' || source.pattern !== TOPIC) return page;
+      const rows = page.members.filter((m) => m.connectionId !== 'new');
+      if (!written) return { ...page, members: rows };
+      const late = (await read(source, 10)).members.find((m) => m.connectionId === 'new');
+      return { ...page, members: [...(late ? [late] : []), ...rows].slice(0, limit) };
+    };
+    const engine = new FanoutEngine(
+      { ...h, history, now: () => clock, sleep: yieldOnce },
+      { pageSize: 4, firstReadRows: 2, readRows: 2 },
+    );
+
+    await engine.handleRecord(JSON.stringify({ kind: 'fanout.page', event: pageEvent, source: 0 }));
+
+    expect(h.gateway.recipients().sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'new']);
   });
 });
