@@ -126,8 +126,29 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     connectionId: string,
     beforeDelete?: (held: HeldStreams) => Promise<void>,
   ): Promise<void> {
+    const first = await this.connectionRows(connectionId);
+    if (first.own.length > 0) {
+      await beforeDelete?.({ ...(first.userId ? { userId: first.userId } : {}), patterns: first.patterns });
+    }
+    await this.deleteConnectionRows(connectionId, first);
+    // A subscribe racing this call may have written rows after the read above and found META still
+    // there when it checked, so it left them (store.ts: it only repairs when META is gone). Its writes
+    // come before that check, and the check before META's deletion: a read after the deletion sees
+    // every such row. A write after that read finds META gone and deletes its own rows.
+    const rest = await this.connectionRows(connectionId);
+    if (rest.own.length === 0) return;
+    await this.deleteConnectionRows(connectionId, {
+      ...rest,
+      userId: rest.userId ?? first.userId,
+    });
+  }
+
+  /** The rows of a connection's own partition, with the patterns and the user they name. */
+  private async connectionRows(
+    connectionId: string,
+  ): Promise<{ own: Key[]; patterns: string[]; userId: string | undefined }> {
     const partition = connectionPartition(connectionId);
-    const ownRows: Key[] = [];
+    const own: Key[] = [];
     const patterns = new Set<string>();
     let userId: string | undefined;
     let startKey: Item | undefined;
@@ -135,7 +156,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       const page = await this.table.queryPage(partition, { startKey, consistent: true });
       for (const item of page.items) {
         if (typeof item.sk !== 'string') continue;
-        ownRows.push({ pk: partition, sk: item.sk });
+        own.push({ pk: partition, sk: item.sk });
         const pattern = patternOfSubKey(item.sk);
         if (pattern !== undefined) patterns.add(pattern);
         if (isMetaKey(item.sk)) {
@@ -147,15 +168,18 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       }
       startKey = page.lastEvaluatedKey;
     } while (startKey);
+    return { own, patterns: [...patterns], userId };
+  }
 
-    if (ownRows.length > 0) {
-      await beforeDelete?.({ ...(userId ? { userId } : {}), patterns: [...patterns] });
-    }
-    const indexRows = [...patterns].map((p) => topicKey(p, connectionId));
-    if (userId) indexRows.push(userKey(userId, connectionId));
-    // Index rows first: if that fails part-way, the connection's own rows still name them for a retry.
+  /** Index rows first: if that fails part-way, the connection's own rows still name them for a retry. */
+  private async deleteConnectionRows(
+    connectionId: string,
+    rows: { own: readonly Key[]; patterns: readonly string[]; userId: string | undefined },
+  ): Promise<void> {
+    const indexRows = rows.patterns.map((p) => topicKey(p, connectionId));
+    if (rows.userId) indexRows.push(userKey(rows.userId, connectionId));
     await this.table.batchWrite(indexRows.map(deleteRequest));
-    await this.table.batchWrite(ownRows.map(deleteRequest));
+    await this.table.batchWrite(rows.own.map(deleteRequest));
   }
 
   async audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage> {

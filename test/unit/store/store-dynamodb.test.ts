@@ -539,13 +539,16 @@ describe('DynamoDbConnectionStore requests', () => {
           LastEvaluatedKey: { pk: 'CONN#c1', sk: 'SUB#p14' },
         })
         // `extra` has a SUB# row but is missing from META's list: still cleaned up.
-        .resolves({ Items: [...patterns.slice(15), 'extra'].map((p) => ({ sk: `SUB#${p}` })) });
+        .resolvesOnce({ Items: [...patterns.slice(15), 'extra'].map((p) => ({ sk: `SUB#${p}` })) })
+        // The sweep after the deletes finds the partition empty.
+        .resolves({ Items: [] });
       ddb.on(BatchWriteCommand).resolves({});
 
       await makeStore().removeConnection('c1');
 
       const queries = inputs(QueryCommand);
-      expect(queries).toHaveLength(2);
+      expect(queries).toHaveLength(3);
+      expect(queries[2]?.ExclusiveStartKey).toBeUndefined();
       expect(queries[0]).toMatchObject({
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeValues: { ':pk': 'CONN#c1' },
@@ -564,8 +567,34 @@ describe('DynamoDbConnectionStore requests', () => {
       expect(batches.slice(2).flat().sort()).toEqual(ownRows.sort());
     });
 
+    it('sweeps the partition again after its deletes, removing the rows a racing subscribe wrote meanwhile', async () => {
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [{ sk: 'META', userId: 'u1', subscriptions: ['a'] }, { sk: 'SUB#a' }] })
+        // A subscribe wrote `late` after the first read and saw META still there, so it kept its rows.
+        .resolvesOnce({ Items: [{ sk: 'SUB#late' }] })
+        .resolves({ Items: [] });
+      ddb.on(BatchWriteCommand).resolves({});
+
+      await makeStore().removeConnection('c1');
+
+      const batches = inputs(BatchWriteCommand).map(
+        (input) => input.RequestItems?.[TABLE]?.map((r) => keyOf(r.DeleteRequest ?? {})) ?? [],
+      );
+      expect(batches).toEqual([
+        ['TOPIC#a/c1', 'USER#u1/c1'],
+        ['CONN#c1/META', 'CONN#c1/SUB#a'],
+        // The sweep: the late pattern's index row, the user's again (the subscribe rewrote its list).
+        ['TOPIC#late/c1', 'USER#u1/c1'],
+        ['CONN#c1/SUB#late'],
+      ]);
+    });
+
     it('retries UnprocessedItems, with growing delays, until they drain', async () => {
-      ddb.on(QueryCommand).resolves({ Items: [{ sk: 'META', subscriptions: ['a', 'b'] }] });
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [{ sk: 'META', subscriptions: ['a', 'b'] }] })
+        .resolves({ Items: [] });
       const leftover = { DeleteRequest: { Key: { pk: 'TOPIC#b', sk: 'c1' } } };
       ddb
         .on(BatchWriteCommand)
