@@ -49,25 +49,21 @@ function onMessage(client: Client, data: RawData): void {
   const count = (client.counts.get(id) ?? 0) + 1;
   client.counts.set(id, count);
   totals.set(id, (totals.get(id) ?? 0) + 1);
-  if (count === 1) {
-    let list = arrivalsByEvent.get(id);
-    if (!list) {
-      list = [];
-      arrivalsByEvent.set(id, list);
-    }
-    list.push({ eventId: id, client: client.index, at });
-  }
+  if (count === 1) listIn(arrivalsByEvent, id).push({ eventId: id, client: client.index, at });
   lastArrival.set(id, Math.max(lastArrival.get(id) ?? 0, at));
   if (!firstArrival.has(id)) firstArrival.set(id, at);
   const sentAt = frame.data?.sentAt;
-  if (typeof sentAt === 'number') {
-    let list = latencies.get(id);
-    if (!list) {
-      list = [];
-      latencies.set(id, list);
-    }
-    list.push(at - sentAt);
+  if (typeof sentAt === 'number') listIn(latencies, id).push(at - sentAt);
+}
+
+/** The list `map` keeps under `key`, made and kept there on first use. */
+function listIn<T>(map: Map<string, T[]>, key: string): T[] {
+  let list = map.get(key);
+  if (!list) {
+    list = [];
+    map.set(key, list);
   }
+  return list;
 }
 
 async function openOne(url: string, secret: string, index: number, topics: string[]): Promise<Client> {

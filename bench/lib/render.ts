@@ -110,6 +110,9 @@ export function leanPathNote(r: Pick<BenchResults, 'delivery'>): string {
   return `The plain SDK client against the lean signed path (the same function built with \`ApiGatewayManagementApiClient\` instead, bench/fanout-sdk): ${parts.join('; ')}.`;
 }
 
+/** A paragraph and the blank line after it, or nothing for an empty one. */
+const paragraph = (text: string): string[] => (text ? [text, ''] : []);
+
 /**
  * Concurrency, and the invocations that posted with it: at once for the pipeline, one after another
  * for an in-process run (its page messages come back to it in turn).
@@ -308,7 +311,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     deliveryTable(r),
     '',
-    ...(leanPathNote(r) ? [leanPathNote(r), ''] : []),
+    ...paragraph(leanPathNote(r)),
     '![throughput against latency](throughput.svg)',
     '',
     '## End-to-end latency: PutEvents to frame',
@@ -365,7 +368,7 @@ export function renderReadme(r: BenchResults): string {
     '',
     targetsTable(targets(r)),
     '',
-    ...(leanPathNote(r) ? [leanPathNote(r), ''] : []),
+    ...paragraph(leanPathNote(r)),
     '![throughput against latency](bench/results/throughput.svg)',
     '',
     'All tables: [bench/results/latest.md](bench/results/latest.md).',

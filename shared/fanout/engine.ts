@@ -16,7 +16,7 @@ import { asError, type Delivery, type DeliveryDeps } from './deliver.js';
 import { EventFrames } from './frames.js';
 import { pageMessage, retryDelaySeconds, retryMessages } from './handoff.js';
 import { type FanoutOptions, resolveFanoutOptions } from './options.js';
-import { type Continuing, deliverReadingOn, type ReadOnPlan } from './read-on.js';
+import { type Continuing, deliverReadingOn, type ReadOnDeps, type ReadOnPlan } from './read-on.js';
 import { isExpired, type ParsedRecord, parseRecord } from './record.js';
 
 export interface FanoutDeps {
@@ -69,6 +69,7 @@ export class FanoutEngine {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly delivery: DeliveryDeps;
+  private readonly readOn: ReadOnDeps;
 
   constructor(
     private readonly deps: FanoutDeps,
@@ -92,6 +93,7 @@ export class FanoutEngine {
       now: this.now,
       options: this.options,
     };
+    this.readOn = { ...deps, now: this.now, readRows: this.options.readRows };
   }
 
   /**
@@ -424,7 +426,7 @@ export class FanoutEngine {
     const { metrics } = this.deps;
     const { outcome, audience } = await deliverReadingOn(event, page, deliveries, more, {
       delivery: this.delivery,
-      readOn: { ...this.deps, now: this.now, readRows: this.options.readRows },
+      readOn: this.readOn,
     });
     metrics.addMetric('AudienceSize', 'Count', audience);
     count(metrics, 'Delivered', outcome.delivered);

@@ -1,34 +1,82 @@
 import { FanoutEngine } from '../../../shared/fanout/engine';
+import type { FanoutOptions } from '../../../shared/fanout/options';
 import { POINTER_WRITE_BOUND_MS } from '../../../shared/store/history';
 import { MemoryHistoryStore } from '../../../shared/store/history-memory';
-import { addConnection, drain, envelopeBody, harness, NOW, yieldOnce } from './fixtures';
+import type { AudiencePage } from '../../../shared/store/store';
+import {
+  addConnection,
+  drain,
+  envelopeBody,
+  fanoutEvent,
+  type Harness,
+  harness,
+  NOW,
+  yieldOnce,
+} from './fixtures';
 
 const TOPIC = 't/x';
-const pageEvent = {
-  id: 'evt-1',
-  source: 'orders',
-  detailType: 'OrderUpdated',
-  time: '2026-11-24T10:00:00Z',
-  topics: [TOPIC],
-  users: [],
-  data: 1,
-};
+const pageEvent = fanoutEvent({ topics: [TOPIC] });
+const pageBody = (cursor?: string): string =>
+  JSON.stringify({ kind: 'fanout.page', event: pageEvent, source: 0, ...(cursor ? { cursor } : {}) });
 const ids = (count: number): string[] => Array.from({ length: count }, (_, i) => `c${i}`);
+
+/**
+ * Every read of the topic's rows goes through `change` (the other sources are read as they are):
+ * `read` reads the store itself, untouched.
+ */
+function onTopicRead(
+  h: Harness,
+  change: (
+    page: AudiencePage,
+    at: { limit: number; cursor: string | undefined; read: Harness['store']['audiencePage'] },
+  ) => Promise<AudiencePage> | AudiencePage,
+): void {
+  const read = h.store.audiencePage.bind(h.store);
+  h.store.audiencePage = async (source, limit, cursor) => {
+    const page = await read(source, limit, cursor);
+    if (source.kind !== 'pattern' || source.pattern !== TOPIC) return page;
+    return change(page, { limit, cursor, read });
+  };
+}
+
+/** An engine on the harness's ports with a clock the test moves, and the history `withHistory` makes. */
+function clockedEngine(
+  h: Harness,
+  options: Partial<FanoutOptions>,
+  withHistory?: (clock: { now: number }) => MemoryHistoryStore,
+) {
+  const clock = { now: NOW };
+  const history = withHistory?.(clock);
+  const engine = new FanoutEngine(
+    { ...h, ...(history ? { history } : {}), now: () => clock.now, sleep: yieldOnce },
+    options,
+  );
+  return { clock, engine };
+}
+
+/** A history whose pointer write outlasts POINTER_WRITE_BOUND_MS on `clock`, running `meanwhile` first. */
+function slowHistory(clock: { now: number }, meanwhile: () => Promise<void> | void = () => {}) {
+  const history = new MemoryHistoryStore({ retentionSeconds: 600, now: () => clock.now });
+  const record = history.record.bind(history);
+  history.record = async (...args) => {
+    clock.now += POINTER_WRITE_BOUND_MS + 100;
+    await meanwhile();
+    return record(...args);
+  };
+  return history;
+}
 
 /**
  * Store reads and posts in the order they started or finished, each read of the topic taking 2 ms
  * (a real round trip) while a post answers at once: reads, not posts, are then the slow part.
  */
-function trace(h: ReturnType<typeof harness>): string[] {
+function trace(h: Harness): string[] {
   const steps: string[] = [];
-  const read = h.store.audiencePage.bind(h.store);
-  h.store.audiencePage = async (source, limit, cursor) => {
-    const page = await read(source, limit, cursor);
-    if (source.kind !== 'pattern' || source.pattern !== TOPIC) return page;
+  onTopicRead(h, async (page) => {
     await new Promise((resolve) => setTimeout(resolve, 2));
     steps.push(`read ${page.members.length}`);
     return page;
-  };
+  });
   const post = h.gateway.post.bind(h.gateway);
   h.gateway.post = (connectionId, data) => {
     steps.push(`post ${connectionId}`);
@@ -81,21 +129,12 @@ describe('fan-out reading the rest of a page on while it posts', () => {
     const h = harness({ pageSize: 4, firstReadRows: 1, readRows: 2 });
     for (const id of ids(10)) await addConnection(h, id, [TOPIC]);
     const steps = trace(h);
-    const event = {
-      id: 'evt-1',
-      source: 'orders',
-      detailType: 'OrderUpdated',
-      time: '2026-11-24T10:00:00Z',
-      topics: [TOPIC],
-      users: [],
-      data: 1,
-    };
 
-    await h.engine.handleRecord(JSON.stringify({ kind: 'fanout.page', event, source: 0, cursor: '2' }));
+    await h.engine.handleRecord(pageBody('2'));
 
     expect(steps.filter((s) => s.startsWith('read'))).toEqual(['read 1', 'read 2', 'read 1']);
     expect(h.gateway.recipients()).toEqual(['c2', 'c3', 'c4', 'c5']);
-    expect(h.queue.sent).toEqual([{ kind: 'fanout.page', event, source: 0, cursor: '6' }]);
+    expect(h.queue.sent).toEqual([{ kind: 'fanout.page', event: pageEvent, source: 0, cursor: '6' }]);
   });
 
   it('takes later sources while an earlier one reads on, giving a connection in both one frame', async () => {
@@ -129,27 +168,19 @@ describe('fan-out reading the rest of a page on while it posts', () => {
   });
 
   it('hands the rest on, unread, once the page may start no more posts', async () => {
-    let clock = NOW;
     const h = harness();
-    const engine = new FanoutEngine(
-      {
-        store: h.store,
-        gateway: h.gateway,
-        queue: h.queue,
-        log: h.log,
-        metrics: h.metrics,
-        now: () => clock,
-      },
-      { pageSize: 6, firstReadRows: 2, readRows: 2, maxPageSeconds: 1 },
-    );
+    const { clock, engine } = clockedEngine(h, {
+      pageSize: 6,
+      firstReadRows: 2,
+      readRows: 2,
+      maxPageSeconds: 1,
+    });
     for (const id of ids(6)) await addConnection(h, id, [TOPIC]);
     // The first read takes the page's whole second.
-    const read = h.store.audiencePage.bind(h.store);
-    h.store.audiencePage = async (source, limit, cursor) => {
-      const page = await read(source, limit, cursor);
-      if (source.kind === 'pattern' && source.pattern === TOPIC && cursor === undefined) clock += 1_000;
+    onTopicRead(h, (page, { cursor }) => {
+      if (cursor === undefined) clock.now += 1_000;
       return page;
-    };
+    });
 
     await engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
 
@@ -187,23 +218,14 @@ describe('fan-out reading the rest of a page on while it posts', () => {
   });
 
   it('posts each connection of a page message once when its slow pointer write made it read the page again', async () => {
-    let clock = NOW;
     const h = harness();
-    const history = new MemoryHistoryStore({ retentionSeconds: 600, now: () => clock });
-    const record = history.record.bind(history);
     // The pointer write outlasts the bound, and c0 leaves meanwhile: the second read starts a row later.
-    history.record = async (...args) => {
-      clock += POINTER_WRITE_BOUND_MS + 100;
-      await h.store.removeConnection('c0');
-      return record(...args);
-    };
-    const engine = new FanoutEngine(
-      { ...h, history, now: () => clock, sleep: yieldOnce },
-      { pageSize: 6, firstReadRows: 2, readRows: 2 },
+    const { engine } = clockedEngine(h, { pageSize: 6, firstReadRows: 2, readRows: 2 }, (clock) =>
+      slowHistory(clock, () => h.store.removeConnection('c0')),
     );
     for (const id of ids(8)) await addConnection(h, id, [TOPIC]);
 
-    await engine.handleRecord(JSON.stringify({ kind: 'fanout.page', event: pageEvent, source: 0 }));
+    await engine.handleRecord(pageBody());
 
     const posts = h.gateway.log.map((p) => p.connectionId);
     expect(posts).toEqual([...new Set(posts)]);
@@ -211,35 +233,27 @@ describe('fan-out reading the rest of a page on while it posts', () => {
   });
 
   it('keeps the first read of a page message when the second one, after a slow pointer write, no longer reaches it', async () => {
-    let clock = NOW;
     const h = harness();
-    const history = new MemoryHistoryStore({ retentionSeconds: 600, now: () => clock });
-    const record = history.record.bind(history);
     let written = false;
-    history.record = async (...args) => {
-      clock += POINTER_WRITE_BOUND_MS + 100;
-      written = true;
-      return record(...args);
-    };
+    const { engine } = clockedEngine(h, { pageSize: 4, firstReadRows: 2, readRows: 2 }, (clock) =>
+      slowHistory(clock, () => {
+        written = true;
+      }),
+    );
     for (const id of ids(6)) await addConnection(h, id, [TOPIC]);
     await addConnection(h, 'new', [TOPIC]);
     // As in DynamoDB, where rows sort by key: a subscriber added meanwhile sorts before the first
     // read's rows and pushes the last of them out of the second read.
-    const read = h.store.audiencePage.bind(h.store);
-    h.store.audiencePage = async (source, limit, cursor) => {
-      const page = await read(source, limit, cursor);
-      if (cursor !== undefined || source.kind !== 'pattern' || source.pattern !== TOPIC) return page;
+    onTopicRead(h, async (page, { limit, cursor, read }) => {
+      if (cursor !== undefined) return page;
       const rows = page.members.filter((m) => m.connectionId !== 'new');
       if (!written) return { ...page, members: rows };
+      const source = { kind: 'pattern', pattern: TOPIC, topic: TOPIC } as const;
       const late = (await read(source, 10)).members.find((m) => m.connectionId === 'new');
       return { ...page, members: [...(late ? [late] : []), ...rows].slice(0, limit) };
-    };
-    const engine = new FanoutEngine(
-      { ...h, history, now: () => clock, sleep: yieldOnce },
-      { pageSize: 4, firstReadRows: 2, readRows: 2 },
-    );
+    });
 
-    await engine.handleRecord(JSON.stringify({ kind: 'fanout.page', event: pageEvent, source: 0 }));
+    await engine.handleRecord(pageBody());
 
     expect(h.gateway.recipients().sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'new']);
   });
