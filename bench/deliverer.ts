@@ -196,6 +196,12 @@ async function runChat(
 async function handle(request: DelivererRequest): Promise<DelivererReply> {
   if (request.type === 'load') {
     await load();
+    // A warm environment: its code compiled, its connections open, as after an earlier event.
+    const { warmUp } = request;
+    if (warmUp) {
+      if (system === 'fanout') await runFanout(warmUp.body);
+      else await runChat(warmUp.frame, warmUp.chatTable);
+    }
     return { type: 'loaded' };
   }
   const startedAt = now();

@@ -23,7 +23,15 @@ import { runColdStart } from './scenarios/coldstart.js';
 import { type DeliveryCase, runDeliveryCase } from './scenarios/delivery.js';
 import { runLarge, seedLarge } from './scenarios/large.js';
 import { runLatency } from './scenarios/latency.js';
-import { openClients, pipelineOptions, ROOT, seedChatTable, seedTopic, startWorld } from './world.js';
+import {
+  openClients,
+  pipelineOptions,
+  ROOT,
+  seedChatTable,
+  seedTopic,
+  seedWarmUp,
+  startWorld,
+} from './world.js';
 
 interface Plan {
   mode: 'full' | 'quick';
@@ -85,7 +93,7 @@ function plan(mode: 'full' | 'quick'): Plan {
   };
 }
 
-const WARM_UP = 1000;
+const LARGE_WARM_UP = 1000;
 const topicOf = (n: number): string => `bench/n${n}`;
 const chatTableOf = (n: number): string => `bench-chat-${n}`;
 
@@ -99,6 +107,7 @@ async function socketsPart(p: Plan, delivery: DeliveryRow[], latency: LatencyRow
       await seedTopic(world, topicOf(n), ids);
       await seedChatTable(world, chatTableOf(n), ids);
     }
+    await seedWarmUp(world);
     const { concurrency } = pipelineOptions(world);
     process.stdout.write('delivery throughput\n');
     for (const c of p.cases)
@@ -121,8 +130,8 @@ async function largePart(p: Plan, large: LargeRow[]): Promise<void> {
     try {
       // One untimed event to a thousand first, so every environment is warm: the slope is of
       // delivery, and cold starts have their own benchmark below.
-      await seedLarge(world, [WARM_UP, ...sizes]);
-      await runLarge(world, WARM_UP, invocations, 16, 20);
+      await seedLarge(world, [LARGE_WARM_UP, ...sizes]);
+      await runLarge(world, LARGE_WARM_UP, invocations, 16, 20);
       for (const n of sizes) large.push(await runLarge(world, n, invocations, 16, 20));
     } finally {
       await world.close();

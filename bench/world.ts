@@ -7,24 +7,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  type AttributeValue,
-  CreateTableCommand,
-  type DynamoDBClient,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import { localClients } from '../local/dev/clients.js';
 import { type LocalPlatform, type LocalPlatformOptions, startLocalPlatform } from '../local/dev/platform.js';
 import { functionEnvironment } from '../local/dev/settings.js';
+import { createActiveTable } from '../local/dynamodb/tables.js';
 import { createQueueWithDlq } from '../local/sqs/queues.js';
 import { rowExpiry } from '../shared/domain/limits.js';
 import { type FanoutOptions, optionsFromEnvironment } from '../shared/fanout/options.js';
 import { type Item, topicItem } from '../shared/store/dynamodb-rows.js';
 import { Child } from './lib/child.js';
-import type { DelivererReply, DelivererRequest, DelivererResult, System } from './lib/deliverer-protocol.js';
+import {
+  type DelivererReply,
+  type DelivererRequest,
+  type DelivererResult,
+  type DelivererRun,
+  type System,
+  WARM_UP,
+} from './lib/deliverer-protocol.js';
 import type { FarmReply, FarmRequest, FrameReport } from './lib/farm-protocol.js';
 import { StageRecorder } from './lib/stages.js';
 
@@ -149,6 +152,13 @@ export async function writeItems(dynamodb: DynamoDBClient, table: string, items:
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
+/** Seeds the warm-up topic and chat table with the first WARM_UP.audience clients. */
+export async function seedWarmUp(world: World): Promise<void> {
+  const ids = world.clientIds.slice(0, WARM_UP.audience);
+  await seedTopic(world, WARM_UP.topic, ids);
+  await seedChatTable(world, WARM_UP.chatTable, ids);
+}
+
 /** Subscribes `connectionIds` to `topic` (exact pattern): the topic index rows `subscribe` writes. */
 export async function seedTopic(
   world: World,
@@ -173,14 +183,12 @@ export async function seedChatTable(
   table: string,
   connectionIds: readonly string[],
 ): Promise<void> {
-  await world.dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: 'connectionId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'connectionId', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createActiveTable(world.dynamodb, {
+    TableName: table,
+    AttributeDefinitions: [{ AttributeName: 'connectionId', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'connectionId', KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
   await writeItems(
     world.dynamodb,
     table,
@@ -280,12 +288,17 @@ function deliverer(): Promise<string> {
   return delivererBundle;
 }
 
-/** Runs one system in a child of its own (bench/deliverer.ts) and returns what it measured. */
+/**
+ * Runs one system in a child of its own (bench/deliverer.ts) and returns what it measured. With
+ * `warm`, the child first delivers `warm.run` untimed, then `warm.beforeRun` is called (to inject
+ * the case's faults, which the warm-up must not meet), then the timed run starts.
+ */
 export async function runDeliverer(
   world: World,
   system: System,
   run: { body: string; frame: string; chatTable: string; settings?: Record<string, number> },
   extraEnv: Record<string, string> = {},
+  warm?: { run: Omit<DelivererRun, 'type'>; beforeRun: () => void },
 ): Promise<DelivererResult> {
   const { platform } = world;
   let env: Record<string, string> = {
@@ -336,8 +349,9 @@ export async function runDeliverer(
     },
   );
   try {
-    const loaded = await child.request({ type: 'load' });
+    const loaded = await child.request({ type: 'load', ...(warm ? { warmUp: warm.run } : {}) });
     if (loaded.type !== 'loaded') throw new Error(`deliverer: ${JSON.stringify(loaded)}`);
+    warm?.beforeRun();
     const result = await child.request({ type: 'run', ...run });
     if (result.type !== 'result') throw new Error(`deliverer: ${JSON.stringify(result)}`);
     return result;

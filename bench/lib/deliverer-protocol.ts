@@ -27,5 +27,18 @@ export interface DelivererResult {
   deadLettered: number;
 }
 
-export type DelivererRequest = { type: 'load' } | DelivererRun;
+/**
+ * The untimed event each delivering child handles before its timed one: to this many subscribers,
+ * more than any case's concurrency, so the child's connection pool is as full as a warm Lambda
+ * environment's.
+ */
+export const WARM_UP = { topic: 'bench/warm-up', chatTable: 'bench-chat-warm-up', audience: 200 } as const;
+
+/** Loads the system; with `warmUp`, also delivers that run once, untimed, before answering. */
+export interface DelivererLoad {
+  type: 'load';
+  warmUp?: Omit<DelivererRun, 'type'>;
+}
+
+export type DelivererRequest = DelivererLoad | DelivererRun;
 export type DelivererReply = { type: 'loaded' } | DelivererResult | { type: 'error'; message: string };

@@ -1,4 +1,6 @@
 /** bench/results/latest.md, the README's excerpt and the charts, from one run's results. */
+
+import { WARM_UP } from './deliverer-protocol.js';
 import { num, table } from './markdown.js';
 import type { BenchResults, DeliveryRow, LatencyResults, RunInfo } from './results.js';
 import type { Stage } from './stages.js';
@@ -307,7 +309,9 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     '## Delivery throughput: one event to N subscribers (real sockets)',
     '',
-    "Time runs from PutEvents (pipeline) or the start of the delivering process's run (the others) to the last frame at the clients. CPU is the delivering process's own `process.cpuUsage()` during the run (each system runs in a child process of its own: Node 20 has no thread CPU clock); the pipeline's function runs in a worker thread of the platform process, whose CPU is not separable, so it shows none. The limit is concurrency over the injected latency, times the invocations posting at once: the pipeline hands every audience page past the first to another invocation, so it runs min(pages, the poller's maximum concurrency) of them (shown beside its concurrency). Lost and duplicated frames are counted per client. Subscriptions are written as the store writes them; connections are opened through the real `$connect` route.",
+    "Time runs from PutEvents (pipeline) or the start of the delivering process's run (the others) to the last frame at the clients. CPU is the delivering process's own `process.cpuUsage()` during the run (each system runs in a child process of its own: Node 20 has no thread CPU clock). Each child first delivers one untimed event to " +
+      String(WARM_UP.audience) +
+      " subscribers, with no latency or throttle, so its code is compiled and its connections are open, as in a Lambda environment that served an earlier event; neither its time nor its CPU is counted. the pipeline's function runs in a worker thread of the platform process, whose CPU is not separable, so it shows none. The limit is concurrency over the injected latency, times the invocations posting at once: the pipeline hands every audience page past the first to another invocation, so it runs min(pages, the poller's maximum concurrency) of them (shown beside its concurrency). Lost and duplicated frames are counted per client. Subscriptions are written as the store writes them; connections are opened through the real `$connect` route.",
     '',
     deliveryTable(r),
     '',

@@ -1,15 +1,22 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
-import { type DynamoDbFaults, withFaults } from './faults.js';
+import { startWorkerServer } from '../worker-server.js';
+import { DYNALITE_WORKER_SOURCE } from './dynalite-worker.js';
+import { type DynamoDbFaults, sendDynamoDbError, withFaults } from './faults.js';
+import { createActiveTable } from './tables.js';
 import { startTtlSweeper, type TtlSweeper } from './ttl.js';
 
 /**
- * Local DynamoDB: dynalite (a pure-JS implementation of the DynamoDB wire API) in this process, on
- * loopback, with the fan-out table created from the same key definition the Terraform uses.
- * Data lives in memory, or on disk under `path`.
+ * Local DynamoDB: dynalite (a pure-JS implementation of the DynamoDB wire API) on loopback, with the
+ * fan-out table created from the same key definition the Terraform uses. Data lives in memory, or on
+ * disk under `path`.
+ *
+ * dynalite runs in a worker thread (dynalite-worker.ts), so its CPU does not hold the gateway's event
+ * loop. The endpoint is a small server in this thread that injects faults (faults.ts: hooks a test
+ * switches while the platform runs, so they stay here) and forwards every other call to the worker.
  *
  * dynalite has no UpdateTimeToLive: rows carry `expiresAt` as on AWS, and a sweeper (ttl.ts) deletes
  * them once expired, as DynamoDB's TTL does on AWS, every `ttlSweepIntervalMs`.
@@ -18,22 +25,41 @@ import { startTtlSweeper, type TtlSweeper } from './ttl.js';
 /** How often expired rows are deleted by default: DynamoDB is lazy too ("typically within two days"). */
 export const DEFAULT_TTL_SWEEP_INTERVAL_MS = 60_000;
 
-interface DynaliteServer {
-  listen(port: number, host: string, callback: (err?: Error) => void): void;
-  close(callback: (err?: Error) => void): void;
-  address(): AddressInfo | string | null;
-  listeners(event: 'request'): ((req: IncomingMessage, res: ServerResponse) => void)[];
-  removeAllListeners(event: 'request'): void;
-  on(event: 'request', listener: (req: IncomingMessage, res: ServerResponse) => void): void;
-}
-type DynaliteFactory = (options: {
-  createTableMs?: number;
-  deleteTableMs?: number;
-  path?: string;
-}) => DynaliteServer;
+// Resolved here and required in the worker: dynalite is CommonJS without type declarations.
+const DYNALITE_ENTRY = createRequire(import.meta.url).resolve('dynalite');
 
-// dynalite is CommonJS without type declarations.
-const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
+/** Per-hop headers (RFC 9110 §7.6.1): each side of the forwarder keeps its own connection. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+
+function endToEnd(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
+  const kept: IncomingMessage['headers'] = {};
+  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name)) kept[name] = value;
+  return kept;
+}
+
+/** Forwards a call, as it came, to dynalite on `port`, and its answer back. */
+export function forwardTo(port: number, agent: Agent): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const upstream = request(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 500, endToEnd(answer.headers));
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', (err) => {
+      // The worker is gone or broke the connection: DynamoDB's own answer to a call it failed.
+      if (res.headersSent) res.destroy(err);
+      else
+        sendDynamoDbError(res, {
+          status: 500,
+          errorType: 'InternalServerError',
+          message: `the local DynamoDB did not answer: ${err.message}`,
+        });
+    });
+    req.pipe(upstream);
+  };
+}
 
 export interface LocalDynamoDb {
   endpoint: string;
@@ -59,39 +85,38 @@ export async function startLocalDynamoDb(options: {
   /** Faults injected into every call (faults.ts); `setFaults` changes them later. */
   faults?: DynamoDbFaults;
 }): Promise<LocalDynamoDb> {
-  const server = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    ...(options.path ? { path: options.path } : {}),
+  const worker = await startWorkerServer('dynalite', DYNALITE_WORKER_SOURCE, {
+    entry: DYNALITE_ENTRY,
+    path: options.path,
   });
-  // dynalite is a plain http.Server with one request listener: faults go in front of it.
+  // One connection per call in flight, kept open: the forwarder adds no handshakes.
+  const agent = new Agent({ keepAlive: true });
   let faults = options.faults;
-  const handlers = server.listeners('request');
-  const [dynaliteHandler] = handlers;
-  if (handlers.length !== 1 || !dynaliteHandler) {
-    throw new Error(`dynalite has ${handlers.length} request listeners, expected 1: cannot inject faults`);
-  }
-  server.removeAllListeners('request');
-  server.on(
-    'request',
-    withFaults(dynaliteHandler, () => faults),
-  );
+  const server = createServer(withFaults(forwardTo(worker.port, agent), () => faults));
+  const closeServer = async () => {
+    await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    agent.destroy();
+    await worker.stop();
+  };
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) =>
-    server.listen(options.port ?? 0, host, (err) => (err ? reject(err) : resolve())),
-  );
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('dynalite did not report its port');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+  } catch (err) {
+    await worker.stop();
+    throw err;
+  }
+  const address = server.address() as AddressInfo;
   const endpoint = `http://${host}:${address.port}`;
   const client = new DynamoDBClient({
     endpoint,
     region: options.region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const closeServer = () =>
-    new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
   try {
-    await client.send(new CreateTableCommand(createTableInput(options.tableName)));
+    await createActiveTable(client, createTableInput(options.tableName));
   } catch (err) {
     // A table kept on disk from an earlier run is fine.
     if (!(err instanceof Error && err.name === 'ResourceInUseException')) {

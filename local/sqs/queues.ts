@@ -2,7 +2,8 @@
  * Local SQS: fauxqs 1.9.2 (an SQS/SNS/S3 emulator speaking the AWS JSON protocol that `@aws-sdk/client-sqs` v3
  * uses) on loopback, and the fan-out queue + DLQ created through the same wire API Terraform uses on AWS.
  *
- * fauxqs is ESM-only. It runs in a `worker_threads` Worker of this process (`eval: true`) because:
+ * fauxqs is ESM-only. It runs in a `worker_threads` Worker of this process (`eval: true`,
+ * ../worker-server.ts) because:
  * - jest transforms our code to CommonJS and a native `import()` from there fails without
  *   --experimental-vm-modules (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG); inside a Worker, `import()` is
  *   Node's own loader, under jest or not, whatever jest.config.cjs transforms;
@@ -20,8 +21,8 @@
  */
 
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startWorkerServer } from '../worker-server.js';
 
 const FAUXQS_WORKER_SOURCE = `
 'use strict';
@@ -92,80 +93,18 @@ export interface StartFauxqsOptions {
   searchFrom?: string;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 /** Starts fauxqs on loopback with an ephemeral port. */
 export async function startFauxqs(options: StartFauxqsOptions = {}): Promise<LocalSqsServer> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? 'us-east-1';
   const entry = options.fauxqsEntry === undefined ? undefined : resolve(options.fauxqsEntry);
-  const worker = new Worker(FAUXQS_WORKER_SOURCE, {
-    eval: true,
-    workerData: {
-      entry,
-      searchFrom: options.searchFrom === undefined ? undefined : resolve(options.searchFrom),
-      host,
-      port: options.port ?? 0,
-      region,
-    },
+  const { port, stop } = await startWorkerServer('fauxqs', FAUXQS_WORKER_SOURCE, {
+    entry,
+    searchFrom: options.searchFrom === undefined ? undefined : resolve(options.searchFrom),
+    host,
+    port: options.port ?? 0,
+    region,
   });
-  const exited = new Promise<number>((resolveExit) => worker.once('exit', resolveExit));
-
-  const port = await new Promise<number>((resolveStart, rejectStart) => {
-    const onMessage = (message: unknown): void => {
-      if (!isRecord(message)) return;
-      if (message.type === 'listening' && typeof message.port === 'number') {
-        cleanup();
-        resolveStart(message.port);
-      } else if (message.type === 'error') {
-        cleanup();
-        rejectStart(new Error(`fauxqs failed to start: ${String(message.error)}`));
-        void worker.terminate();
-      }
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      rejectStart(error);
-    };
-    const onExit = (code: number): void => {
-      cleanup();
-      rejectStart(new Error(`fauxqs worker exited with code ${code} before listening`));
-    };
-    const cleanup = (): void => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      // Close the server gracefully (fauxqs ends pending long polls and forces open connections closed),
-      // then end the thread; terminate() alone would also do, but would skip fastify's close hooks.
-      const closed = new Promise<void>((resolveClose) => {
-        const onMessage = (message: unknown): void => {
-          if (isRecord(message) && message.type === 'stopped') {
-            worker.off('message', onMessage);
-            resolveClose();
-          }
-        };
-        worker.on('message', onMessage);
-        worker.once('exit', () => resolveClose());
-      });
-      worker.postMessage({ type: 'stop' });
-      await closed;
-      await worker.terminate();
-      await exited;
-    })();
-    return stopped;
-  };
-
   return { endpoint: `http://${host}:${port}`, port, region, stop };
 }
 

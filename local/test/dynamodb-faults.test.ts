@@ -1,15 +1,19 @@
 /**
  * Faults injected into the local DynamoDB (local/dynamodb/faults.ts): the real SDK client sees an
  * injected fault as DynamoDB's own error, by name and status, the table is not touched while it lasts,
- * and clearing the faults brings the table back as it was.
+ * and clearing the faults brings the table back as it was. Calls reach dynalite, in a worker thread,
+ * through a forwarder in front of it.
  */
+
+import { Agent, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   type AttributeValue,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
+import { forwardTo, type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
 import { type DynamoDbCall, SERVICE_UNAVAILABLE } from '../dynamodb/faults.js';
 
 const TABLE = 'faults-test';
@@ -91,4 +95,34 @@ it('delays every answer by latencyMs', async () => {
   await put('CONN#d');
   expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   expect(await get('CONN#d')).toEqual(key('CONN#d'));
+});
+
+it('answers InternalServerError, as DynamoDB does for a call it failed, when dynalite is not there', async () => {
+  // A port nobody listens on: where the worker's dynalite would be had it ended.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  const agent = new Agent({ keepAlive: true });
+  const front = createServer(forwardTo(port, agent));
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const orphan = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    await expect(
+      orphan.send(new GetItemCommand({ TableName: TABLE, Key: key('CONN#e') })),
+    ).rejects.toMatchObject({
+      name: 'InternalServerError',
+      message: expect.stringContaining('the local DynamoDB did not answer'),
+      $metadata: { httpStatusCode: 500 },
+    });
+  } finally {
+    orphan.destroy();
+    agent.destroy();
+    await new Promise((resolve) => front.close(resolve));
+  }
 });

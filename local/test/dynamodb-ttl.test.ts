@@ -5,7 +5,6 @@
  */
 import {
   type AttributeValue,
-  CreateTableCommand,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -14,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
+import { createActiveTable } from '../dynamodb/tables.js';
 import { startTtlSweeper } from '../dynamodb/ttl.js';
 import { waitUntil } from './support/wait.js';
 
@@ -44,7 +44,7 @@ const key = (pk: string, sk = 'META'): Record<string, AttributeValue> => ({
 
 /** Another table of the same shape, for a sweeper of its own (the timer-driven one sweeps TABLE). */
 async function table(name: string): Promise<string> {
-  await client.send(new CreateTableCommand(createTableInput(name)));
+  await createActiveTable(client, createTableInput(name));
   return name;
 }
 

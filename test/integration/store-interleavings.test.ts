@@ -8,11 +8,12 @@
  * exactly what META says. store-crash.test.ts stops one call at each of its writes; this test mixes
  * them.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { matches } from '@fanout/protocol';
 import fc from 'fast-check';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb/dynamodb';
+import { createActiveTable } from '../../local/dynamodb/tables';
 import {
   type AudienceMember,
   type AudienceSource,
@@ -298,7 +299,7 @@ describe('the DynamoDB store under interleaved calls stopped at random writes', 
       fc.asyncProperty(callsArb, async (calls) => {
         tables += 1;
         const tableName = `interleave-${tables}`;
-        await raw.send(new CreateTableCommand(createTableInput(tableName)));
+        await createActiveTable(raw, createTableInput(tableName));
         const healthy = new DynamoDbConnectionStore(client, tableName);
         await healthy.registerConnection({
           connectionId: 'c',

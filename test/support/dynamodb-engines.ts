@@ -1,9 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalDynamoDb } from '../../local/dynamodb/dynamodb';
+import { createActiveTable } from '../../local/dynamodb/tables';
 import { waitUntil } from '../../local/test/support/wait';
 import { createTableInput } from '../../shared/store/table';
 
@@ -217,7 +218,7 @@ export function describeEachEngine(
           createTable: async (prefix) => {
             tables += 1;
             const tableName = `${prefix}-${tables}`;
-            await raw.send(new CreateTableCommand(createTableInput(tableName)));
+            await createActiveTable(raw, createTableInput(tableName));
             return tableName;
           },
         };
