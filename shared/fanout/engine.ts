@@ -269,12 +269,13 @@ export class FanoutEngine {
     const later = handoff.length > 0 || continuing.length > 0;
     await this.recordHistory(event, sources, read, page, later ? 'always' : 'if-pointed');
     if (this.now() - readStart > POINTER_WRITE_BOUND_MS) {
-      // Slow enough that a subscriber may have recovered in between without seeing the pointers.
+      // Slow enough that a subscriber may have recovered in between without seeing the pointers:
+      // each source's first rows are read again, through where its first read ended.
       for (const { index } of read) {
         const source = sources[index];
         if (!source) continue;
-        const again = await this.deps.store.audiencePage(source, first);
-        deliveries.push(...untaken(this.fresh(again.members, sources, index, reading), taken));
+        const again = await this.readAgain(source, undefined, pages[index]?.cursor);
+        deliveries.push(...untaken(this.fresh(again, sources, index, reading), taken));
       }
     }
     if (handoff.length > 0) {
@@ -292,6 +293,26 @@ export class FanoutEngine {
       accept: (members, index) => untaken(this.fresh(members, sources, index, reading), taken),
     };
     await this.deliverAndSettle(body, event, page, deliveries, { attempt: 0 }, plan);
+  }
+
+  /**
+   * The rows after `from` through `through` (a cursor an earlier read ended at; without one, to the
+   * source's end, which that read reached), every row written among them since included: the range
+   * a first read covered, read again after a slow pointer write. Read `firstRead()` rows at a time.
+   */
+  private async readAgain(
+    source: AudienceSource,
+    from: string | undefined,
+    through: string | undefined,
+  ): Promise<AudienceMember[]> {
+    const members: AudienceMember[] = [];
+    let cursor = from;
+    do {
+      const page = await this.deps.store.audiencePage(source, this.firstRead(), cursor, through);
+      members.push(...page.members);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return members;
   }
 
   /** Rows of a source read before a record's first post: the rest of its page is read on meanwhile. */
@@ -340,12 +361,12 @@ export class FanoutEngine {
       'never',
     );
     const reading = { startedAt, complete: new Set<number>() };
-    // Slow enough that a subscriber may have recovered in between: the page is read again, and what
-    // it finds joins the first read (a row new since may push some of those out of the second), each
-    // connection once, here and in what is read on after the cursor.
+    // Slow enough that a subscriber may have recovered in between: what the first read covered is
+    // read again, through where it ended, and what it finds joins the first read, each connection
+    // once, here and in what is read on after the cursor.
     const members = [...audience.members];
     if (this.now() - readStart > POINTER_WRITE_BOUND_MS) {
-      members.push(...(await this.deps.store.audiencePage(source, first, message.cursor)).members);
+      members.push(...(await this.readAgain(source, message.cursor, audience.cursor)));
     }
     const taken = new Set<string>();
     const deliveries = untaken(this.fresh(members, sources, message.source, reading), taken);

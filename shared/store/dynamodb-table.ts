@@ -81,12 +81,12 @@ export class ConnectionTable {
   /** One page of a partition, projected to the attributes audience members and clean-up need. */
   async queryPage(
     partition: string,
-    page: { limit?: number; startKey?: Item | undefined; consistent?: boolean },
+    page: { limit?: number; startKey?: Item | undefined; consistent?: boolean; throughSk?: string },
   ): Promise<QueryPage> {
     const result = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: '#pk = :pk',
+        KeyConditionExpression: page.throughSk === undefined ? '#pk = :pk' : '#pk = :pk AND #sk <= :through',
         ProjectionExpression: '#sk, #userId, #subscriptions, #listedAt, #connectedAt',
         ExpressionAttributeNames: {
           '#pk': NAMES['#pk'],
@@ -96,7 +96,10 @@ export class ConnectionTable {
           '#listedAt': NAMES['#listedAt'],
           '#connectedAt': NAMES['#connectedAt'],
         },
-        ExpressionAttributeValues: { ':pk': partition },
+        ExpressionAttributeValues: {
+          ':pk': partition,
+          ...(page.throughSk === undefined ? {} : { ':through': page.throughSk }),
+        },
         ...(page.limit !== undefined ? { Limit: page.limit } : {}),
         ...(page.startKey ? { ExclusiveStartKey: page.startKey } : {}),
         ...(page.consistent ? { ConsistentRead: true } : {}),

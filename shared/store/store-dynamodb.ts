@@ -182,7 +182,12 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     await this.table.batchWrite(rows.own.map(deleteRequest));
   }
 
-  async audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage> {
+  async audiencePage(
+    source: AudienceSource,
+    limit: number,
+    cursor?: string,
+    through?: string,
+  ): Promise<AudiencePage> {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new RangeError(`audience page limit must be a positive integer, got ${limit}`);
     }
@@ -194,6 +199,8 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     const page = await this.table.queryPage(partition, {
       limit: limit + 1,
       startKey: cursor === undefined ? undefined : decodeCursor(cursor, partition),
+      // Sort keys compare as DynamoDB orders them, so a row written since within the range is read.
+      ...(through === undefined ? {} : { throughSk: decodeCursor(through, partition).sk }),
       consistent: true,
     });
     const items = page.items.slice(0, limit);

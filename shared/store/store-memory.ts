@@ -101,18 +101,23 @@ export class MemoryConnectionStore implements ConnectionStore {
     this.connections.delete(connectionId);
   }
 
-  async audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage> {
+  async audiencePage(
+    source: AudienceSource,
+    limit: number,
+    cursor?: string,
+    through?: string,
+  ): Promise<AudiencePage> {
     this.calls.push('audiencePage');
     const index =
       source.kind === 'pattern' ? this.byPattern.get(source.pattern) : this.byUser.get(source.userId);
     if (!Number.isInteger(limit) || limit < 1)
       throw new RangeError(`audience page limit must be >= 1, got ${limit}`);
-    const after = cursor === undefined ? 0 : Number(cursor);
-    if (!Number.isInteger(after) || after < 0)
-      throw new InvalidCursorError(`invalid audience cursor: ${cursor}`);
+    const after = cursor === undefined ? 0 : position(cursor);
+    const last = through === undefined ? Number.POSITIVE_INFINITY : position(through);
     // The cursor is the position of the last row read, as DynamoDB's is its key: rows deleted
-    // meanwhile (a pruned connection) move nothing, and no row after it is skipped.
-    const rest = [...(index?.rows ?? [])].filter(([, position]) => position > after);
+    // meanwhile (a pruned connection) move nothing, and no row after it is skipped. A row added
+    // later takes a new position past every earlier one, so a read again `through` never finds it.
+    const rest = [...(index?.rows ?? [])].filter(([, at]) => at > after && at <= last);
     const slice = rest.slice(0, limit);
     const members: AudienceMember[] = [];
     for (const [id] of slice) {
@@ -126,8 +131,8 @@ export class MemoryConnectionStore implements ConnectionStore {
         connectedAt: record.connectedAt,
       });
     }
-    const last = slice[slice.length - 1];
-    return last && rest.length > slice.length ? { members, cursor: String(last[1]) } : { members };
+    const end = slice[slice.length - 1];
+    return end && rest.length > slice.length ? { members, cursor: String(end[1]) } : { members };
   }
 
   /** Number of rows the DynamoDB layout would hold for everything stored here (for leak checks). */
@@ -166,4 +171,11 @@ function indexAdd(index: Map<string, AudienceIndex>, key: string, id: string): v
 
 function indexDelete(index: Map<string, AudienceIndex>, key: string, id: string): void {
   index.get(key)?.rows.delete(id);
+}
+
+/** The row position a cursor names. */
+function position(cursor: string): number {
+  const at = Number(cursor);
+  if (!Number.isInteger(at) || at < 0) throw new InvalidCursorError(`invalid audience cursor: ${cursor}`);
+  return at;
 }

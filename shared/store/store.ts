@@ -24,7 +24,9 @@ import type { AudienceMember, AudienceSource } from '../domain/audience.js';
  *   an event. Members carry `listedAt` only on lists that are safe to de-duplicate with.
  * - Connection ids are never reused (API Gateway assigns a fresh one per connection), so
  *   `registerConnection` is not conditional.
- * - `audiencePage` takes a limit of at least 1 and throws on a cursor it did not issue for that source.
+ * - `audiencePage` takes a limit of at least 1 and throws on a cursor (or `through`) it did not issue
+ *   for that source. A row written after a read that gave cursor C is either up to C, and so found
+ *   by a read again `through` C, or after C: never in neither.
  */
 export interface NewConnection {
   connectionId: string;
@@ -88,5 +90,15 @@ export interface ConnectionStore {
   /** Removes `patterns` (those not held are ignored). Returns the patterns that were removed. */
   unsubscribe(connectionId: string, patterns: readonly string[], options?: WriteOptions): Promise<string[]>;
   removeConnection(connectionId: string, beforeDelete?: (held: HeldStreams) => Promise<void>): Promise<void>;
-  audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage>;
+  /**
+   * Up to `limit` members of `source` after `cursor` (from the start without one). With `through`,
+   * a cursor this source issued, no row after the one it names: the range an earlier read ended at,
+   * read again with every row written into it since, and no cursor once that row is reached.
+   */
+  audiencePage(
+    source: AudienceSource,
+    limit: number,
+    cursor?: string,
+    through?: string,
+  ): Promise<AudiencePage>;
 }

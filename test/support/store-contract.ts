@@ -1,6 +1,6 @@
 import type { AudienceMember, AudienceSource } from '../../shared/domain/audience.js';
 import { FanoutError } from '../../shared/domain/errors.js';
-import type { ConnectionStore, NewConnection } from '../../shared/store/store.js';
+import { type ConnectionStore, InvalidCursorError, type NewConnection } from '../../shared/store/store.js';
 
 export interface StoreFixture {
   store: ConnectionStore;
@@ -205,6 +205,60 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       const whole = await store.audiencePage(patternSource('orders/*'), 4);
       expect(whole.members).toHaveLength(4);
       expect(whole.cursor).toBeUndefined();
+    });
+
+    it('reads a range again through a cursor: the rows up to it, and no cursor once it is reached', async () => {
+      for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) {
+        await store.registerConnection(connection(id));
+        await store.subscribe(id, ['orders/*'], 10);
+      }
+      const source = patternSource('orders/*');
+      const first = await store.audiencePage(source, 3);
+      expect(first.cursor).toBeDefined();
+      // Page by page: a limit smaller than the range gives a cursor, and the range ends at `through`.
+      const start = await store.audiencePage(source, 2, undefined, first.cursor);
+      expect(start.cursor).toBeDefined();
+      const end = await store.audiencePage(source, 2, start.cursor, first.cursor);
+      expect(end.cursor).toBeUndefined();
+      expect([...ids(start.members), ...ids(end.members)]).toEqual(ids(first.members));
+      // Exactly the range: no cursor though rows follow it.
+      const whole = await store.audiencePage(source, 3, undefined, first.cursor);
+      expect(ids(whole.members)).toEqual(ids(first.members));
+      expect(whole.cursor).toBeUndefined();
+      await expect(store.audiencePage(source, 3, undefined, 'not-a-cursor')).rejects.toThrow(
+        InvalidCursorError,
+      );
+    });
+
+    it("finds a row written after a read either in that read's range read again or after its cursor", async () => {
+      for (const id of ['c1', 'c3', 'c5', 'c7']) {
+        await store.registerConnection(connection(id));
+        await store.subscribe(id, ['orders/*'], 10);
+      }
+      const source = patternSource('orders/*');
+      const first = await store.audiencePage(source, 2);
+      // Rows that sort inside the first read's range where rows sort by key (DynamoDB), and after it.
+      for (const id of ['c2', 'c4', 'c6']) {
+        await store.registerConnection(connection(id));
+        await store.subscribe(id, ['orders/*'], 10);
+      }
+      const again: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.audiencePage(source, 1, cursor, first.cursor);
+        again.push(...page.members.map((m) => m.connectionId));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      const after: string[] = [];
+      cursor = first.cursor;
+      do {
+        const page = await store.audiencePage(source, 2, cursor);
+        after.push(...page.members.map((m) => m.connectionId));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      // Every row once across the two, the first read's rows in the range read again.
+      expect(sorted([...again, ...after])).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']);
+      for (const m of first.members) expect(again).toContain(m.connectionId);
     });
 
     it('stamps each member with when its list was written and when the connection opened', async () => {

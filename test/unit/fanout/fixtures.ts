@@ -29,9 +29,14 @@ export class TrackingStore extends MemoryConnectionStore {
     return super.removeConnection(connectionId, beforeDelete);
   }
 
-  override async audiencePage(source: AudienceSource, limit: number, cursor?: string): Promise<AudiencePage> {
+  override async audiencePage(
+    source: AudienceSource,
+    limit: number,
+    cursor?: string,
+    through?: string,
+  ): Promise<AudiencePage> {
     if (this.failAudience?.(source)) throw new Error('ProvisionedThroughputExceededException: injected');
-    return super.audiencePage(source, limit, cursor);
+    return super.audiencePage(source, limit, cursor, through);
   }
 }
 

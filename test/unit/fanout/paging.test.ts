@@ -76,12 +76,12 @@ describe('fan-out paging and de-duplication', () => {
     let inFlight = 0;
     let most = 0;
     const read = h.store.audiencePage.bind(h.store);
-    h.store.audiencePage = async (source, limit, cursor) => {
+    h.store.audiencePage = async (source, limit, cursor, through) => {
       inFlight++;
       most = Math.max(most, inFlight);
       await yieldOnce();
       try {
-        return await read(source, limit, cursor);
+        return await read(source, limit, cursor, through);
       } finally {
         inFlight--;
       }
@@ -154,8 +154,9 @@ describe('de-duplication while subscriptions change', () => {
       source: AudienceSource,
       limit: number,
       cursor?: string,
+      through?: string,
     ): Promise<AudiencePage> {
-      const page = await super.audiencePage(source, limit, cursor);
+      const page = await super.audiencePage(source, limit, cursor, through);
       const between = this.betweenReads;
       this.betweenReads = undefined;
       await between?.();

@@ -32,8 +32,8 @@ function onTopicRead(
   ) => Promise<AudiencePage> | AudiencePage,
 ): void {
   const read = h.store.audiencePage.bind(h.store);
-  h.store.audiencePage = async (source, limit, cursor) => {
-    const page = await read(source, limit, cursor);
+  h.store.audiencePage = async (source, limit, cursor, through) => {
+    const page = await read(source, limit, cursor, through);
     if (source.kind !== 'pattern' || source.pattern !== TOPIC) return page;
     return change(page, { limit, cursor, read });
   };
@@ -306,5 +306,43 @@ describe('fan-out reading the rest of a page on while it posts', () => {
     await engine.handleRecord(pageBody());
 
     expect(h.gateway.recipients().sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'new']);
+  });
+
+  it('reaches subscribers added past a whole first read when a slow pointer write made it read again', async () => {
+    const h = harness();
+    // The topic's two rows were all of it; two subscribe while the pointer write outlasts the bound.
+    const { engine } = clockedEngine(h, { pageSize: 10, firstReadRows: 2, readRows: 2 }, (clock) =>
+      slowHistory(clock, async () => {
+        await addConnection(h, 'n0', [TOPIC]);
+        await addConnection(h, 'n1', [TOPIC]);
+      }),
+    );
+    for (const id of ids(2)) await addConnection(h, id, [TOPIC]);
+
+    await engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
+
+    // Read again as far as the first read went (to the end), not just as many rows.
+    expect(h.gateway.recipients().sort()).toEqual(['c0', 'c1', 'n0', 'n1']);
+    for (const id of ['c0', 'c1', 'n0', 'n1']) expect(h.gateway.received(id)).toHaveLength(1);
+  });
+
+  it("reads a page message's first rows again through the cursor its first read ended at", async () => {
+    const h = harness();
+    const { engine } = clockedEngine(h, { pageSize: 4, firstReadRows: 2, readRows: 2 }, slowHistory);
+    for (const id of ids(8)) await addConnection(h, id, [TOPIC]);
+    const reads: { cursor: string | undefined; through: string | undefined; cursorOut?: string }[] = [];
+    const read = h.store.audiencePage.bind(h.store);
+    h.store.audiencePage = async (source, limit, cursor, through) => {
+      const page = await read(source, limit, cursor, through);
+      reads.push({ cursor, through, ...(page.cursor ? { cursorOut: page.cursor } : {}) });
+      return page;
+    };
+
+    await engine.handleRecord(pageBody('2'));
+
+    const [first, again] = reads;
+    expect(first).toMatchObject({ cursor: '2', through: undefined });
+    expect(again).toEqual({ cursor: '2', through: first?.cursorOut });
+    expect(h.gateway.recipients()).toEqual(['c2', 'c3', 'c4', 'c5']);
   });
 });

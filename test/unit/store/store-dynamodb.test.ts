@@ -493,6 +493,26 @@ describe('DynamoDbConnectionStore requests', () => {
       expect(q2?.ExclusiveStartKey).toEqual({ pk: 'TOPIC#orders/*', sk: 'c2' });
     });
 
+    it('reads a range again with a key condition up to the sort key its through cursor names', async () => {
+      ddb.on(QueryCommand).resolves({ Items: [{ sk: 'c1', subscriptions: [] }] });
+      const store = makeStore();
+      const source = { kind: 'pattern', pattern: 'orders/*', topic: 'orders/eu' } as const;
+      const through = Buffer.from(JSON.stringify({ pk: 'TOPIC#orders/*', sk: 'c2' })).toString('base64url');
+      const foreign = Buffer.from(JSON.stringify({ pk: 'USER#bob', sk: 'c1' })).toString('base64url');
+
+      const page = await store.audiencePage(source, 2, undefined, through);
+
+      expect(page).toEqual({ members: [{ connectionId: 'c1', subscriptions: [] }] });
+      expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+        KeyConditionExpression: '#pk = :pk AND #sk <= :through',
+        ExpressionAttributeValues: { ':pk': 'TOPIC#orders/*', ':through': 'c2' },
+        Limit: 3,
+      });
+      await expect(store.audiencePage(source, 2, undefined, foreign)).rejects.toThrow(
+        /belongs to USER#bob, not TOPIC#orders\/\*/,
+      );
+    });
+
     it('reads a user source from its USER# partition', async () => {
       ddb.on(QueryCommand).resolves({ Items: [{ sk: 'c1', userId: 'alice', subscriptions: [] }] });
       const page = await makeStore().audiencePage({ kind: 'user', userId: 'alice' }, 10);
