@@ -19,11 +19,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-/** Starts `source` in a Worker with `workerData`; resolves once it listens. `name` is for errors. */
+/**
+ * Starts `source` in a Worker with `workerData`; resolves once it listens. `name` is for errors.
+ * An error the worker throws after that goes to `reportError` (by default, to stderr): the
+ * thread is gone, and the calls to its server fail from then on.
+ */
 export async function startWorkerServer(
   name: string,
   source: string,
   workerData: Record<string, unknown>,
+  reportError: (error: Error) => void = (error) => {
+    process.stderr.write(`${name} worker failed: ${error.stack ?? error}\n`);
+  },
 ): Promise<WorkerServer> {
   const worker = new Worker(source, { eval: true, workerData });
   const exited = new Promise<number>((resolveExit) => worker.once('exit', resolveExit));
@@ -57,6 +64,8 @@ export async function startWorkerServer(
     worker.on('error', onError);
     worker.on('exit', onExit);
   });
+  // Without a listener an 'error' event would throw in this thread and end the whole process.
+  worker.on('error', reportError);
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -71,10 +80,10 @@ export async function startWorkerServer(
           }
         };
         worker.on('message', onMessage);
-        worker.once('exit', () => resolveClose());
       });
       worker.postMessage({ type: 'stop' });
-      await closed;
+      // A worker that already ended (it threw) answers nothing: its exit is the end of it.
+      await Promise.race([closed, exited]);
       await worker.terminate();
       await exited;
     })();

@@ -29,8 +29,8 @@ export interface DelivererResult {
 
 /**
  * The untimed event each delivering child handles before its timed one: to this many subscribers,
- * more than any case's concurrency, so the child's connection pool is as full as a warm Lambda
- * environment's.
+ * more than the fan-out's concurrency in any case, so its connection pool is as full as a warm
+ * Lambda environment's (the sample opens a connection per post, so for it only the code is warm).
  */
 export const WARM_UP = { topic: 'bench/warm-up', chatTable: 'bench-chat-warm-up', audience: 200 } as const;
 

@@ -1,6 +1,7 @@
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
 import { startWorkerServer } from '../worker-server.js';
@@ -28,23 +29,44 @@ export const DEFAULT_TTL_SWEEP_INTERVAL_MS = 60_000;
 // Resolved here and required in the worker: dynalite is CommonJS without type declarations.
 const DYNALITE_ENTRY = createRequire(import.meta.url).resolve('dynalite');
 
-/** Per-hop headers (RFC 9110 §7.6.1): each side of the forwarder keeps its own connection. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+/**
+ * Headers of one hop (RFC 9110 §7.6.1, and the framing of §6.1), which the forwarder does not pass
+ * on: each side keeps its own connection, and Node frames each message again.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'upgrade',
+  'te',
+  'transfer-encoding',
+]);
 
 function endToEnd(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase());
   const kept: IncomingMessage['headers'] = {};
-  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name)) kept[name] = value;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HOP_BY_HOP.has(name) && !named.includes(name)) kept[name] = value;
+  }
   return kept;
 }
 
-/** Forwards a call, as it came, to dynalite on `port`, and its answer back. */
+/**
+ * Forwards a call, as it came, to dynalite on `port`, and its answer back. An answer cut off after
+ * its head cuts the client's connection too (the SDK then retries, as after a network error); a
+ * client that goes away aborts the call.
+ */
 export function forwardTo(port: number, agent: Agent): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const upstream = request(
       { host: '127.0.0.1', port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
       (answer) => {
         res.writeHead(answer.statusCode ?? 500, endToEnd(answer.headers));
-        answer.pipe(res);
+        pipeline(answer, res, (err) => {
+          if (err) res.destroy(err);
+        });
       },
     );
     upstream.on('error', (err) => {
@@ -57,6 +79,10 @@ export function forwardTo(port: number, agent: Agent): (req: IncomingMessage, re
           message: `the local DynamoDB did not answer: ${err.message}`,
         });
     });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.on('error', (err) => upstream.destroy(err));
     req.pipe(upstream);
   };
 }
@@ -102,7 +128,10 @@ export async function startLocalDynamoDb(options: {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => resolve());
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
   } catch (err) {
     await worker.stop();

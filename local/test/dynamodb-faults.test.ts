@@ -126,3 +126,33 @@ it('answers InternalServerError, as DynamoDB does for a call it failed, when dyn
     await new Promise((resolve) => front.close(resolve));
   }
 });
+
+it("cuts the client off when dynalite's answer breaks off after its head, instead of leaving it waiting", async () => {
+  // Stands in for a worker that dies mid-answer: the head, a tenth of the body, then the socket goes.
+  const broken = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': 100 });
+    res.write('{"Item":');
+    setTimeout(() => res.socket?.destroy(), 10);
+  });
+  await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+  const agent = new Agent({ keepAlive: true });
+  const front = createServer(forwardTo((broken.address() as AddressInfo).port, agent));
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const cut = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    await expect(cut.send(new GetItemCommand({ TableName: TABLE, Key: key('CONN#f') }))).rejects.toThrow();
+  } finally {
+    cut.destroy();
+    agent.destroy();
+    front.closeAllConnections();
+    await new Promise((resolve) => front.close(resolve));
+    broken.closeAllConnections();
+    await new Promise((resolve) => broken.close(resolve));
+  }
+});

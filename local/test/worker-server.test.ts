@@ -51,4 +51,14 @@ describe('a stand-in server in a worker thread', () => {
       'broken source',
     );
   });
+
+  it('reports an error the worker throws once it listens, and still stops', async () => {
+    const errors: Error[] = [];
+    const source = `${LISTENING}\nsetTimeout(() => { throw new Error('late failure'); }, 20);`;
+    const server = await startWorkerServer('echo', source, {}, (error) => errors.push(error));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(errors.map((e) => e.message)).toEqual(['late failure']);
+    // The thread has ended: stop answers at once instead of waiting for a 'stopped' that never comes.
+    await server.stop();
+  });
 });

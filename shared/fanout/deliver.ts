@@ -53,18 +53,6 @@ export interface DeliveryOutcome {
   tooLarge?: GatewayError;
 }
 
-/** What the `deliver` calls of one record share (read-on.ts). */
-export interface RecordPosts {
-  /** Set by a forbidden or too-large answer in any call: no call starts another post after that. */
-  stopped: boolean;
-  /**
-   * Called once per delivery when it stops waiting: its first try got a slot of the engine-wide
-   * limiter, or the deadline set it aside unstarted. How the record's reader knows how far ahead of
-   * the posts it is.
-   */
-  started?: () => void;
-}
-
 /**
  * Posts one event's frames to `deliveries` with bounded concurrency: a pool of at most `concurrency`
  * workers pulls from the list (so a page never queues thousands of promises), and every post also
@@ -83,8 +71,8 @@ export interface RecordPosts {
  * Throws (after in-flight posts settle) only for a `forbidden` answer: the function's role may not
  * post at all, so the record must fail and be retried after the misconfiguration is fixed.
  *
- * `stop` is shared by the calls of one record (RecordPosts): a forbidden or too-large answer in
- * one sets it, and no call starts another post after that.
+ * `stop` is shared by the calls of one record (read-on.ts): a forbidden or too-large answer in one
+ * sets it, and no call starts another post after that.
  */
 export async function deliver(
   deliveries: readonly Delivery[],
@@ -92,7 +80,7 @@ export async function deliver(
   deps: DeliveryDeps,
   eventId: string,
   deadline: number,
-  stop: RecordPosts = { stopped: false },
+  stop: { stopped: boolean } = { stopped: false },
 ): Promise<DeliveryOutcome> {
   const outcome = emptyOutcome();
   let fatal: GatewayError | undefined;
@@ -121,7 +109,6 @@ export async function deliver(
       }
       if (stop.stopped) return;
       const error = await deps.limiter.run(async () => {
-        if (tries === 0) stop.started?.();
         // Stopped while it waited for a slot: the record fails or is dead-lettered whole.
         if (stop.stopped) return STOPPED;
         // Unpaced, acquire would resolve true at once: skipping it saves a promise on every post.
@@ -189,7 +176,6 @@ export async function deliver(
     deps.options.concurrency,
     async (delivery) => {
       if (deps.now() >= deadline) {
-        stop.started?.();
         outcome.unstarted.push(delivery);
         return;
       }

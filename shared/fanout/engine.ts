@@ -270,13 +270,17 @@ export class FanoutEngine {
     await this.recordHistory(event, sources, read, page, later ? 'always' : 'if-pointed');
     if (this.now() - readStart > POINTER_WRITE_BOUND_MS) {
       // Slow enough that a subscriber may have recovered in between without seeing the pointers:
-      // each source's first rows are read again, through where its first read ended.
-      for (const { index } of read) {
-        const source = sources[index];
-        if (!source) continue;
-        const again = await this.readAgain(source, undefined, pages[index]?.cursor);
-        deliveries.push(...untaken(this.fresh(again, sources, index, reading), taken));
-      }
+      // each source's first rows are read again, through where its first read ended, all at once as
+      // the first reads were.
+      const again = await Promise.all(
+        read.map(({ index }) => {
+          const source = sources[index];
+          return source ? this.readAgain(source, undefined, pages[index]?.cursor) : [];
+        }),
+      );
+      read.forEach(({ index }, at) => {
+        deliveries.push(...untaken(this.fresh(again[at] ?? [], sources, index, reading), taken));
+      });
     }
     if (handoff.length > 0) {
       await this.deps.queue.send(handoff);

@@ -10,7 +10,6 @@ import {
   type DeliveryOutcome,
   deliver,
   mergeOutcomes,
-  type RecordPosts,
 } from './deliver.js';
 import type { EventFrames } from './frames.js';
 import { pageMessage } from './handoff.js';
@@ -35,21 +34,6 @@ export interface ReadOnPlan {
   accept: (members: readonly AudienceMember[], index: number) => Delivery[];
 }
 
-/** Where a read's deliveries go, and what the reader asks of the posts before each read. */
-export interface ReadOnPosts {
-  /** True once the posts cannot go on (a forbidden or too-large answer): reading stops. */
-  stopped(): boolean;
-  /** Starts posting a read's deliveries. */
-  post(deliveries: Delivery[]): void;
-  /**
-   * Resolves once the next read may start: when fewer than a read's rows wait to be posted (or the
-   * posts stopped or all settled). Reading no further ahead than that keeps at most two reads in
-   * memory and spreads the reads' work over the posting, instead of parsing the whole page in the
-   * first moments while the first posts' answers wait behind it.
-   */
-  room(): Promise<void>;
-}
-
 export interface ReadOnDeps {
   store: ConnectionStore;
   queue: WorkQueue;
@@ -65,22 +49,20 @@ export interface ReadOnDeps {
  * the page is read (docs/architecture.md, "The fan-out algorithm"). These reads come after the
  * record's history write, so, unlike the first ones, they never need reading again.
  *
- * Each read waits for `posts.room()`, so the reads keep one read ahead of the posts.
- *
  * Reading stops at the budget, at `postBy`, at a read that fails (a store error: the rows after it
  * are not lost but handed on, and the page message's invocation meets the error itself), or when
- * `posts.stopped` says the posts cannot go on (a forbidden or too-large answer: the record is then
- * failed or dead-lettered whole, so nothing is handed on). What is left of each source is handed
- * on as a page message. Throws only when those cannot be queued.
+ * `stopped` says the posts cannot go on (a forbidden or too-large answer: the record is then failed
+ * or dead-lettered whole, so nothing is handed on). What is left of each source is handed on as a
+ * page message. Throws only when those cannot be queued.
  */
 export async function readOn(
   event: FanoutEvent,
   plan: ReadOnPlan,
   deps: ReadOnDeps,
   postBy: number,
-  posts: ReadOnPosts,
+  stopped: () => boolean,
+  post: (deliveries: Delivery[]) => void,
 ): Promise<void> {
-  const stopped = () => posts.stopped();
   let budget = plan.budget;
   const handoff: PageMessage[] = [];
   for (const { index, cursor } of plan.continuing) {
@@ -88,8 +70,6 @@ export async function readOn(
     if (!source) continue;
     let next: string | undefined = cursor;
     while (next !== undefined && budget > 0 && !stopped() && deps.now() < postBy) {
-      await posts.room();
-      if (stopped() || deps.now() >= postBy) break;
       let page: AudiencePage;
       try {
         page = await deps.store.audiencePage(source, Math.min(budget, deps.readRows), next);
@@ -102,7 +82,7 @@ export async function readOn(
         break;
       }
       budget -= page.members.length;
-      posts.post(plan.accept(page.members, index));
+      post(plan.accept(page.members, index));
       next = page.cursor;
     }
     if (next !== undefined && !stopped()) {
@@ -131,55 +111,24 @@ export async function deliverReadingOn(
   type Settled = { outcome: DeliveryOutcome } | { error: unknown };
   const runs: Promise<Settled>[] = [];
   let audience = 0;
-  // Deliveries handed to `deliver` whose first post has not started; the reader waits on `wake`
-  // while a read's worth of them or more are waiting.
-  let waiting = 0;
-  let settling = 0;
-  let wake: (() => void) | undefined;
-  const hasRoom = (): boolean => waiting < deps.readOn.readRows || stop.stopped || settling === 0;
-  const check = (): void => {
-    if (wake && hasRoom()) {
-      const resolve = wake;
-      wake = undefined;
-      resolve();
-    }
-  };
-  const stop: RecordPosts = {
-    // Set by the first forbidden or too-large answer of any call: every call stops starting posts.
-    stopped: false,
-    started: () => {
-      waiting--;
-      check();
-    },
-  };
+  // Set by the first forbidden or too-large answer of any call: every call stops starting posts.
+  const stop = { stopped: false };
   const start = (deliveries: readonly Delivery[]): void => {
     if (deliveries.length === 0 || stop.stopped) return;
     audience += deliveries.length;
-    waiting += deliveries.length;
-    settling++;
     // Settled into a value at once: a rejection must not wait unhandled while reads go on.
     runs.push(
-      deliver(deliveries, page.frames, deps.delivery, event.id, page.postBy, stop)
-        .then(
-          (outcome) => ({ outcome }),
-          (error: unknown) => ({ error }),
-        )
-        .finally(() => {
-          settling--;
-          check();
-        }),
+      deliver(deliveries, page.frames, deps.delivery, event.id, page.postBy, stop).then(
+        (outcome) => ({ outcome }),
+        (error: unknown) => ({ error }),
+      ),
     );
-  };
-  const posts: ReadOnPosts = {
-    stopped: () => stop.stopped,
-    post: start,
-    room: () => (hasRoom() ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve))),
   };
   start(first);
   let failure: { error: unknown } | undefined;
   if (more && more.continuing.length > 0) {
     try {
-      await readOn(event, more, deps.readOn, page.postBy, posts);
+      await readOn(event, more, deps.readOn, page.postBy, () => stop.stopped, start);
     } catch (error) {
       failure = { error };
     }

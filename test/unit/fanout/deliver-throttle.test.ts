@@ -108,23 +108,4 @@ describe('fan-out delivery under a throttle', () => {
     expect(outcome.failed.map((d) => d.connectionId)).toEqual(['c0']);
     expect(outcome.unstarted).toEqual([]);
   });
-
-  it('tells the record once per delivery that it stopped waiting: posted, retried or set aside', async () => {
-    const w = world({ maxAttempts: 4, ids: 5 });
-    for (let i = 0; i < Pacer.MIN_ANSWERS; i++) w.pacer.throttled();
-    // c0 is throttled once and posted again at its next paced slot.
-    w.gateway.failNext('c0', 'throttled', 1);
-    const slot = 1000 / Pacer.MIN_RATE;
-    let started = 0;
-
-    const outcome = await deliver(w.deliveries, w.frames, w.deps, 'evt-1', START + 3.5 * slot, {
-      stopped: false,
-      started: () => started++,
-    });
-
-    expect(outcome.delivered + outcome.unstarted.length + outcome.failed.length).toBe(5);
-    expect(outcome.throttled).toBe(1);
-    expect(outcome.unstarted.length).toBeGreaterThan(0);
-    expect(started).toBe(5);
-  });
 });

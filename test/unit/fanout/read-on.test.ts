@@ -113,56 +113,6 @@ describe('fan-out reading the rest of a page on while it posts', () => {
     expect(h.gateway.deliveredCount()).toBe(8);
   });
 
-  it('reads no further ahead of its posts than one read', async () => {
-    const h = harness({ pageSize: 12, firstReadRows: 2, readRows: 2, concurrency: 1 });
-    h.gateway.latencyMs = 2;
-    for (const id of ids(12)) await addConnection(h, id, [TOPIC]);
-    const ahead: number[] = [];
-    let read = 0;
-    onTopicRead(h, (page) => {
-      // Rows read before this one that no post has started on yet.
-      ahead.push(read - h.gateway.log.length);
-      read += page.members.length;
-      return page;
-    });
-
-    await h.engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
-
-    // Each read starts once fewer than readRows (2) rows wait for their first post, beside the one
-    // post in flight (concurrency 1). Read all at once, the last read would find 10 rows ahead.
-    expect(ahead).toHaveLength(6);
-    expect(Math.max(...ahead)).toBeLessThanOrEqual(2);
-    for (const id of ids(12)) expect(h.gateway.received(id)).toHaveLength(1);
-  });
-
-  it('hands the rest on when the page may start no more posts while a read waits for its posts', async () => {
-    const h = harness();
-    const { clock, engine } = clockedEngine(h, {
-      pageSize: 10,
-      firstReadRows: 4,
-      readRows: 2,
-      concurrency: 1,
-      maxPageSeconds: 1,
-    });
-    for (const id of ids(10)) await addConnection(h, id, [TOPIC]);
-    // The first post takes the page's whole second: the posts after it start no more.
-    const post = h.gateway.post.bind(h.gateway);
-    h.gateway.post = (connectionId, data) => {
-      clock.now += 1_000;
-      return post(connectionId, data);
-    };
-
-    await engine.handleRecord(envelopeBody({ topics: [TOPIC] }));
-
-    expect(h.gateway.log.map((p) => p.connectionId)).toEqual(['c0']);
-    // The read on waited behind c1..c3 and never ran; what it would have read is handed on as a
-    // page message, and the three unstarted as a retry.
-    expect(h.queue.sent).toContainEqual(expect.objectContaining({ kind: 'fanout.page', cursor: '4' }));
-    expect(h.queue.sent.map((m) => m.kind).sort()).toEqual(['fanout.page', 'fanout.retry']);
-    await drain(h);
-    for (const id of ids(10)) expect(h.gateway.received(id)).toHaveLength(1);
-  });
-
   it('hands what lies past the page on as a page message once the page is read, and the rest follows', async () => {
     const h = harness({ pageSize: 5, firstReadRows: 2, readRows: 2 });
     for (const id of ids(12)) await addConnection(h, id, [TOPIC]);
