@@ -10,7 +10,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { TokenBucket } from '../../local/gateway/throttle.js';
 import type { GatewayFaults } from '../../local/gateway/types.js';
 import { sdkFanoutBundle } from '../fanout-sdk/bundle.js';
-import { type DelivererResult, type System, WARM_UP } from '../lib/deliverer-protocol.js';
+import { type DelivererResult, type DelivererRun, type System, WARM_UP } from '../lib/deliverer-protocol.js';
 import type { DeliveryRow } from '../lib/results.js';
 import {
   awaitFrames,
@@ -159,7 +159,7 @@ export async function runDeliveryCase(
 }
 
 /** The untimed run a delivering child makes first (WARM_UP), with no faults injected. */
-function warmUpRun(world: World): { body: string; frame: string; chatTable: string } {
+function warmUpRun(world: World): Omit<DelivererRun, 'type'> {
   const event = eventBridgeEvent(WARM_UP.topic, { sentAt: 0 }, world.platform.config.region);
   return { body: event.body, frame: frameOf(event.id, WARM_UP.topic, 0), chatTable: WARM_UP.chatTable };
 }

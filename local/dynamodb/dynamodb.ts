@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableInput, TABLE_KEY } from '../../shared/store/table.js';
+import { LOCAL_CREDENTIALS } from '../dev/clients.js';
 import { startWorkerServer } from '../worker-server.js';
 import { DYNALITE_WORKER_SOURCE } from './dynalite-worker.js';
 import { type DynamoDbFaults, sendDynamoDbError, withFaults } from './faults.js';
@@ -142,7 +143,7 @@ export async function startLocalDynamoDb(options: {
   const client = new DynamoDBClient({
     endpoint,
     region: options.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
   });
   try {
     await createActiveTable(client, createTableInput(options.tableName));

@@ -5,7 +5,7 @@
  * through a forwarder in front of it.
  */
 
-import { Agent, createServer } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type AttributeValue,
@@ -13,6 +13,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CREDENTIALS } from '../dev/clients.js';
 import { forwardTo, type LocalDynamoDb, startLocalDynamoDb } from '../dynamodb/dynamodb.js';
 import { type DynamoDbCall, SERVICE_UNAVAILABLE } from '../dynamodb/faults.js';
 
@@ -20,15 +21,13 @@ const TABLE = 'faults-test';
 let db: LocalDynamoDb;
 let client: DynamoDBClient;
 
+/** One attempt: the tests look at what DynamoDB answered, not at the SDK's retries. */
+const clientOf = (endpoint: string): DynamoDBClient =>
+  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+
 beforeAll(async () => {
   db = await startLocalDynamoDb({ tableName: TABLE, region: 'us-east-1', ttlSweepIntervalMs: false });
-  client = new DynamoDBClient({
-    endpoint: db.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    // One attempt: the test looks at what DynamoDB answered, not at the SDK's retries.
-    maxAttempts: 1,
-  });
+  client = clientOf(db.endpoint);
 });
 
 afterEach(() => db.setFaults(undefined));
@@ -97,33 +96,44 @@ it('delays every answer by latencyMs', async () => {
   expect(await get('CONN#d')).toEqual(key('CONN#d'));
 });
 
+/** Listens on an ephemeral loopback port; resolves with the port. */
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A forwarder to `port` where dynalite would be, and a client of it; `close` ends both. */
+async function forwarderTo(port: number): Promise<{ client: DynamoDBClient; close: () => Promise<void> }> {
+  const agent = new Agent({ keepAlive: true });
+  const front = createServer(forwardTo(port, agent));
+  const forwarder = clientOf(`http://127.0.0.1:${await listen(front)}`);
+  return {
+    client: forwarder,
+    close: async () => {
+      forwarder.destroy();
+      agent.destroy();
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+    },
+  };
+}
+
 it('answers InternalServerError, as DynamoDB does for a call it failed, when dynalite is not there', async () => {
   // A port nobody listens on: where the worker's dynalite would be had it ended.
   const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const { port } = closed.address() as AddressInfo;
+  const port = await listen(closed);
   await new Promise((resolve) => closed.close(resolve));
-  const agent = new Agent({ keepAlive: true });
-  const front = createServer(forwardTo(port, agent));
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  const orphan = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  const forwarder = await forwarderTo(port);
   try {
     await expect(
-      orphan.send(new GetItemCommand({ TableName: TABLE, Key: key('CONN#e') })),
+      forwarder.client.send(new GetItemCommand({ TableName: TABLE, Key: key('CONN#e') })),
     ).rejects.toMatchObject({
       name: 'InternalServerError',
       message: expect.stringContaining('the local DynamoDB did not answer'),
       $metadata: { httpStatusCode: 500 },
     });
   } finally {
-    orphan.destroy();
-    agent.destroy();
-    await new Promise((resolve) => front.close(resolve));
+    await forwarder.close();
   }
 });
 
@@ -135,23 +145,13 @@ it("cuts the client off when dynalite's answer breaks off after its head, instea
     res.write('{"Item":');
     setTimeout(() => res.socket?.destroy(), 10);
   });
-  await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
-  const agent = new Agent({ keepAlive: true });
-  const front = createServer(forwardTo((broken.address() as AddressInfo).port, agent));
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  const cut = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  const forwarder = await forwarderTo(await listen(broken));
   try {
-    await expect(cut.send(new GetItemCommand({ TableName: TABLE, Key: key('CONN#f') }))).rejects.toThrow();
+    await expect(
+      forwarder.client.send(new GetItemCommand({ TableName: TABLE, Key: key('CONN#f') })),
+    ).rejects.toThrow();
   } finally {
-    cut.destroy();
-    agent.destroy();
-    front.closeAllConnections();
-    await new Promise((resolve) => front.close(resolve));
+    await forwarder.close();
     broken.closeAllConnections();
     await new Promise((resolve) => broken.close(resolve));
   }

@@ -22,13 +22,14 @@ import {
 } from './dynamodb-rows.js';
 import { syncIndex } from './dynamodb-sync.js';
 import { ConnectionTable, deleteRequest, putRequest } from './dynamodb-table.js';
-import type {
-  AudiencePage,
-  ConnectionStore,
-  HeldStreams,
-  NewConnection,
-  SubscribeResult,
-  WriteOptions,
+import {
+  type AudiencePage,
+  type ConnectionStore,
+  checkAudienceLimit,
+  type HeldStreams,
+  type NewConnection,
+  type SubscribeResult,
+  type WriteOptions,
 } from './store.js';
 
 export interface DynamoDbStoreOptions {
@@ -188,9 +189,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
     cursor?: string,
     through?: string,
   ): Promise<AudiencePage> {
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new RangeError(`audience page limit must be a positive integer, got ${limit}`);
-    }
+    checkAudienceLimit(limit);
     const partition = sourcePartition(source);
     // Strongly consistent: a subscription acknowledged before an event was published must be in its
     // audience. Reads cost twice an eventually consistent one, still far below the posts they feed.

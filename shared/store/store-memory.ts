@@ -3,6 +3,7 @@ import { FanoutError } from '../domain/errors.js';
 import {
   type AudiencePage,
   type ConnectionStore,
+  checkAudienceLimit,
   type HeldStreams,
   InvalidCursorError,
   type NewConnection,
@@ -110,8 +111,7 @@ export class MemoryConnectionStore implements ConnectionStore {
     this.calls.push('audiencePage');
     const index =
       source.kind === 'pattern' ? this.byPattern.get(source.pattern) : this.byUser.get(source.userId);
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new RangeError(`audience page limit must be >= 1, got ${limit}`);
+    checkAudienceLimit(limit);
     const after = cursor === undefined ? 0 : position(cursor);
     const last = through === undefined ? Number.POSITIVE_INFINITY : position(through);
     // The cursor is the position of the last row read, as DynamoDB's is its key: rows deleted

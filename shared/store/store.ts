@@ -66,6 +66,13 @@ export interface AudiencePage {
   cursor?: string;
 }
 
+/** The limit rule of `audiencePage`, for every implementation: a RangeError unless a positive integer. */
+export function checkAudienceLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`audience page limit must be a positive integer, got ${limit}`);
+  }
+}
+
 /** A cursor `audiencePage` did not issue for that source: the page message carrying it is unusable. */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';

@@ -230,6 +230,14 @@ export function describeConnectionStoreContract(name: string, makeStore: () => P
       );
     });
 
+    it('refuses an audience page limit that is not a positive integer', async () => {
+      for (const limit of [0, -1, 1.5]) {
+        await expect(store.audiencePage(patternSource('orders/*'), limit)).rejects.toThrow(
+          'audience page limit must be a positive integer',
+        );
+      }
+    });
+
     it("finds a row written after a read either in that read's range read again or after its cursor", async () => {
       for (const id of ['c1', 'c3', 'c5', 'c7']) {
         await store.registerConnection(connection(id));

@@ -28,14 +28,19 @@ function onTopicRead(
   h: Harness,
   change: (
     page: AudiencePage,
-    at: { limit: number; cursor: string | undefined; read: Harness['store']['audiencePage'] },
+    at: {
+      limit: number;
+      cursor: string | undefined;
+      through: string | undefined;
+      read: Harness['store']['audiencePage'];
+    },
   ) => Promise<AudiencePage> | AudiencePage,
 ): void {
   const read = h.store.audiencePage.bind(h.store);
   h.store.audiencePage = async (source, limit, cursor, through) => {
     const page = await read(source, limit, cursor, through);
     if (source.kind !== 'pattern' || source.pattern !== TOPIC) return page;
-    return change(page, { limit, cursor, read });
+    return change(page, { limit, cursor, through, read });
   };
 }
 
@@ -281,12 +286,10 @@ describe('fan-out reading the rest of a page on while it posts', () => {
     const { engine } = clockedEngine(h, { pageSize: 4, firstReadRows: 2, readRows: 2 }, slowHistory);
     for (const id of ids(8)) await addConnection(h, id, [TOPIC]);
     const reads: { cursor: string | undefined; through: string | undefined; cursorOut?: string }[] = [];
-    const read = h.store.audiencePage.bind(h.store);
-    h.store.audiencePage = async (source, limit, cursor, through) => {
-      const page = await read(source, limit, cursor, through);
+    onTopicRead(h, (page, { cursor, through }) => {
       reads.push({ cursor, through, ...(page.cursor ? { cursorOut: page.cursor } : {}) });
       return page;
-    };
+    });
 
     await engine.handleRecord(pageBody('2'));
 
