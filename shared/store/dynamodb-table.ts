@@ -14,6 +14,7 @@ import {
   type RetryPolicy,
   type WriteRequest,
 } from './dynamodb-batch.js';
+import { readingRowsDirectly } from './dynamodb-query.js';
 import { type ConnectionState, type Item, type Key, metaKey, parseMeta } from './dynamodb-rows.js';
 
 /** Names for every attribute used in expressions: keeps clear of DynamoDB's reserved words. */
@@ -84,26 +85,29 @@ export class ConnectionTable {
     page: { limit?: number; startKey?: Item | undefined; consistent?: boolean; throughSk?: string },
   ): Promise<QueryPage> {
     const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: page.throughSk === undefined ? '#pk = :pk' : '#pk = :pk AND #sk <= :through',
-        ProjectionExpression: '#sk, #userId, #subscriptions, #listedAt, #connectedAt',
-        ExpressionAttributeNames: {
-          '#pk': NAMES['#pk'],
-          '#sk': NAMES['#sk'],
-          '#userId': NAMES['#userId'],
-          '#subscriptions': NAMES['#subscriptions'],
-          '#listedAt': NAMES['#listedAt'],
-          '#connectedAt': NAMES['#connectedAt'],
-        },
-        ExpressionAttributeValues: {
-          ':pk': partition,
-          ...(page.throughSk === undefined ? {} : { ':through': page.throughSk }),
-        },
-        ...(page.limit !== undefined ? { Limit: page.limit } : {}),
-        ...(page.startKey ? { ExclusiveStartKey: page.startKey } : {}),
-        ...(page.consistent ? { ConsistentRead: true } : {}),
-      }),
+      readingRowsDirectly(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression:
+            page.throughSk === undefined ? '#pk = :pk' : '#pk = :pk AND #sk <= :through',
+          ProjectionExpression: '#sk, #userId, #subscriptions, #listedAt, #connectedAt',
+          ExpressionAttributeNames: {
+            '#pk': NAMES['#pk'],
+            '#sk': NAMES['#sk'],
+            '#userId': NAMES['#userId'],
+            '#subscriptions': NAMES['#subscriptions'],
+            '#listedAt': NAMES['#listedAt'],
+            '#connectedAt': NAMES['#connectedAt'],
+          },
+          ExpressionAttributeValues: {
+            ':pk': partition,
+            ...(page.throughSk === undefined ? {} : { ':through': page.throughSk }),
+          },
+          ...(page.limit !== undefined ? { Limit: page.limit } : {}),
+          ...(page.startKey ? { ExclusiveStartKey: page.startKey } : {}),
+          ...(page.consistent ? { ConsistentRead: true } : {}),
+        }),
+      ),
     );
     return {
       items: result.Items ?? [],

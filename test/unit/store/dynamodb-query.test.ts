@@ -1,0 +1,145 @@
+import { Readable } from 'node:stream';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { parseRows, readingRowsDirectly } from '../../../shared/store/dynamodb-query.js';
+
+/** One canned HTTP answer: what DynamoDB's JSON protocol sends. */
+interface Answer {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+const ROWS = {
+  Count: 2,
+  ScannedCount: 2,
+  Items: [
+    {
+      sk: { S: 'c1' },
+      userId: { S: 'u1' },
+      subscriptions: { L: [{ S: 'orders/*' }, { S: 'x' }] },
+      listedAt: { N: '1796328238166' },
+      connectedAt: { N: '1796328238000' },
+    },
+    { sk: { S: 'c2' }, subscriptions: { L: [] }, flags: { SS: ['a', 'b'] }, on: { BOOL: true } },
+  ],
+  LastEvaluatedKey: { pk: { S: 'TOPIC#orders/*' }, sk: { S: 'c2' } },
+};
+
+/** A document client whose request handler answers from `answers` in turn, never the network. */
+function clientAnswering(answers: Answer[]): { client: DynamoDBDocumentClient; calls: () => number } {
+  let calls = 0;
+  const requestHandler = {
+    handle: async () => {
+      const answer = answers[Math.min(calls, answers.length - 1)] as Answer;
+      calls += 1;
+      return {
+        response: {
+          statusCode: answer.status,
+          headers: { 'content-type': 'application/x-amz-json-1.0', ...answer.headers },
+          // A stream in chunks, as Node's request handler hands it over.
+          body: Readable.from([Buffer.from(answer.body.slice(0, 7)), Buffer.from(answer.body.slice(7))]),
+        },
+      };
+    },
+  };
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      requestHandler: requestHandler as never,
+      maxAttempts: 3,
+      retryStrategy: undefined,
+    }),
+  );
+  return { client, calls: () => calls };
+}
+
+const query = () =>
+  new QueryCommand({
+    TableName: 'connections',
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': 'pk' },
+    ExpressionAttributeValues: { ':pk': 'TOPIC#orders/*' },
+  });
+
+const ok = (body: unknown): Answer => ({ status: 200, body: JSON.stringify(body) });
+
+describe('readingRowsDirectly', () => {
+  it('returns the same Items and LastEvaluatedKey as the document client reading the answer itself', async () => {
+    const sdk = await clientAnswering([ok(ROWS)]).client.send(query());
+    const direct = await clientAnswering([ok(ROWS)]).client.send(readingRowsDirectly(query()));
+
+    expect(direct.Items).toEqual(sdk.Items);
+    expect(direct.LastEvaluatedKey).toEqual(sdk.LastEvaluatedKey);
+    expect(direct.Items?.[0]).toEqual({
+      sk: 'c1',
+      userId: 'u1',
+      subscriptions: ['orders/*', 'x'],
+      listedAt: 1796328238166,
+      connectedAt: 1796328238000,
+    });
+    expect(direct.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('returns no LastEvaluatedKey and no rows for an answer that has none', async () => {
+    const direct = await clientAnswering([ok({ Count: 0, ScannedCount: 0, Items: [] })]).client.send(
+      readingRowsDirectly(query()),
+    );
+    expect(direct.Items).toEqual([]);
+    expect(direct.LastEvaluatedKey).toBeUndefined();
+  });
+
+  it('leaves an error answer to the SDK, which raises its own exception with its name', async () => {
+    const { client, calls } = clientAnswering([
+      {
+        status: 400,
+        body: JSON.stringify({
+          __type: 'com.amazon.coral.validate#ValidationException',
+          message: 'Query condition missed key schema element',
+        }),
+      },
+    ]);
+    await expect(client.send(readingRowsDirectly(query()))).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Query condition missed key schema element',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(calls()).toBe(1);
+  });
+
+  it('returns the rows of the attempt that succeeded after the SDK retried a throttled one', async () => {
+    const { client, calls } = clientAnswering([
+      {
+        status: 400,
+        body: JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'Rate of requests exceeds the allowed throughput',
+        }),
+      },
+      ok(ROWS),
+    ]);
+    const direct = await client.send(readingRowsDirectly(query()));
+    expect(calls()).toBe(2);
+    expect(direct.Items?.map((item) => item.sk)).toEqual(['c1', 'c2']);
+  });
+
+  it('fails with a clear error when a 200 answer is not JSON', async () => {
+    const { client } = clientAnswering([{ status: 200, body: '<html>proxy error</html>' }]);
+    await expect(client.send(readingRowsDirectly(query()))).rejects.toThrow(
+      /DynamoDB answered a Query with a body that is not JSON/,
+    );
+  });
+});
+
+describe('parseRows', () => {
+  it('rejects an answer that is not an object, or whose Items is not a list', () => {
+    expect(() => parseRows('null')).toThrow(/not a JSON object/);
+    expect(() => parseRows('{"Items":{}}')).toThrow(/Items is not a list/);
+  });
+
+  it('reads an answer without Items as no rows', () => {
+    expect(parseRows('{"Count":0}')).toEqual({ items: [] });
+  });
+});
