@@ -153,12 +153,25 @@ describe('Pacer', () => {
     expect(sleeps[0]).toBeCloseTo(1000 / 270, 1);
   });
 
-  it('reads a first burst over at least a tenth of a second, not as thousands a second', () => {
+  it('reads a first burst over at least MIN_SPAN_MS, not as an unbounded rate', () => {
     const { p } = pacer();
     for (let i = 0; i < 30; i++) p.succeeded();
     p.throttled();
-    // 30 successes in no time: 300/s at most, paced at 270/s.
-    expect(p.currentRate()).toBeCloseTo(270, 6);
+    // 30 successes in no time: read over MIN_SPAN_MS, and paced a little under that.
+    expect(p.currentRate()).toBeCloseTo(0.9 * ((30 * 1000) / Pacer.MIN_SPAN_MS), 6);
+  });
+
+  it('reads a short burst into an empty bucket as the share it was admitted, not as the floor', async () => {
+    const { p, advance } = pacer();
+    // Ten answers within 5 ms, four admitted: the burst of parallel invocations lifting together.
+    for (let i = 0; i < 10; i++) {
+      if (i % 5 < 2) p.succeeded();
+      else p.throttled();
+      advance(0.5);
+    }
+    // Four over MIN_SPAN_MS (200 a second), paced a little under: far above MIN_RATE.
+    expect(p.currentRate()).toBeCloseTo(0.9 * ((4 * 1000) / Pacer.MIN_SPAN_MS), 6);
+    expect(p.currentRate()).toBeGreaterThan(2 * Pacer.MIN_RATE);
   });
 
   it('reads no rate from fewer answers than MIN_ANSWERS: a throttle among a few posts leaves it unpaced, or where it was', () => {
@@ -234,8 +247,8 @@ describe('Pacer', () => {
     // Within a second of those 300: had they been kept, they would count as admitted now.
     for (let i = 0; i < 20; i++) p.succeeded();
     p.throttled();
-    // 20 answers in no time read over a tenth of a second: 200 a second, paced at 180.
-    expect(p.currentRate()).toBeCloseTo(180, 6);
+    // 20 answers in no time read over MIN_SPAN_MS, paced a little under.
+    expect(p.currentRate()).toBeCloseTo(0.9 * ((20 * 1000) / Pacer.MIN_SPAN_MS), 6);
   });
 
   it('refuses a slot that would come at or after the deadline, and takes none', async () => {
