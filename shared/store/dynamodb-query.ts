@@ -9,8 +9,12 @@ interface Rows {
   lastEvaluatedKey?: Item;
 }
 
-/** The body handed on to the SDK's deserializer once the rows are taken: an answer with none. */
-const NO_ROWS = '{}';
+/** A 200 answer split in two: its rows, read here, and the rest (DynamoDB JSON) for the SDK. */
+interface ReadAnswer {
+  rows: Rows;
+  /** The answer without `Items` and `LastEvaluatedKey`: `Count`, `ScannedCount`, `ConsumedCapacity`. */
+  rest: string;
+}
 
 /**
  * Makes `command` read its answer's rows straight from the JSON DynamoDB sends, instead of through
@@ -20,25 +24,34 @@ const NO_ROWS = '{}';
  * (against a canned answer), while no post in flight is answered. With `JSON.parse` and
  * util-dynamodb's `unmarshall` (the document client's own conversion) the same send took about 3 ms.
  *
- * Everything else stays the SDK's: endpoint, signing, retries, and every error answer, which is
- * left to its deserializer untouched. Only a 200 answer's body is read here; the deserializer then
- * sees an answer without rows, and the rows are put back into the command's output, so callers read
- * `Items` and `LastEvaluatedKey` as the document client returns them. A retried attempt reads its
- * own answer: the rows of the last one are the ones returned.
+ * Everything else stays the SDK's: endpoint, signing, retries, every error answer and every answer
+ * it cannot read here (not JSON, `Items` not a list), which reach its deserializer untouched. A 200
+ * answer's rows are taken out; the deserializer reads the rest of it (`Count`, `ScannedCount`,
+ * `ConsumedCapacity`), and the rows are put back into the command's output, so callers read `Items`
+ * and `LastEvaluatedKey` as the document client returns them. A retried attempt reads its own
+ * answer: the rows of the last one are the ones returned. The rows are kept per send, so a command
+ * sent twice at once returns each send its own.
+ *
+ * One difference from the document client: binary values (`B`, `BS`) stay the base64 strings of
+ * the JSON, where the SDK decodes them to bytes first. The connection table holds no binary values.
  */
 export function readingRowsDirectly(command: QueryCommand): QueryCommand {
-  let rows: Rows | undefined;
+  // Keyed by the send's handler context, which every middleware of one send shares.
+  const rowsOf = new WeakMap<object, Rows>();
   // `override`: a document-client command's stack and its inner command's are one object, and the
   // SDK concatenates both, so a middleware added once is met twice.
   // Inside the SDK's deserializer ('low' in its step): sees the raw HTTP answer before it does.
   command.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       const result = await next(args);
       const response = result.response as { statusCode?: number; body?: unknown };
-      rows = undefined;
+      rowsOf.delete(context);
       if (response.statusCode === 200) {
-        rows = parseRows(await bodyText(response.body));
-        response.body = Buffer.from(NO_ROWS);
+        const text = await bodyText(response.body);
+        const read = readAnswer(text);
+        if (read) rowsOf.set(context, read.rows);
+        // The body was read to its end: the deserializer gets bytes, the whole answer or its rest.
+        response.body = Buffer.from(read ? read.rest : text);
       }
       return result;
     },
@@ -46,8 +59,9 @@ export function readingRowsDirectly(command: QueryCommand): QueryCommand {
   );
   // Outside the document client's unmarshalling (which finds no rows to convert): puts them back.
   command.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       const result = await next(args);
+      const rows = rowsOf.get(context);
       if (rows) {
         const output = result.output as { Items?: Item[]; LastEvaluatedKey?: Item };
         output.Items = rows.items;
@@ -60,23 +74,44 @@ export function readingRowsDirectly(command: QueryCommand): QueryCommand {
   return command;
 }
 
+/** A Query's answer body split into its rows and the rest; undefined when it cannot be read here. */
+function readAnswer(text: string): ReadAnswer | undefined {
+  try {
+    const { rows, rest } = splitRows(text);
+    return { rows, rest: JSON.stringify(rest) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The rows of a Query's answer body (DynamoDB JSON), unmarshalled as the document client does. */
 export function parseRows(text: string): Rows {
+  return splitRows(text).rows;
+}
+
+function splitRows(text: string): { rows: Rows; rest: Record<string, unknown> } {
   let answer: unknown;
   try {
     answer = JSON.parse(text);
   } catch (err) {
     throw new Error(`DynamoDB answered a Query with a body that is not JSON: ${(err as Error).message}`);
   }
-  if (typeof answer !== 'object' || answer === null) {
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
     throw new Error('DynamoDB answered a Query with a body that is not a JSON object');
   }
   type Row = Record<string, AttributeValue>;
-  const { Items = [], LastEvaluatedKey } = answer as { Items?: Row[]; LastEvaluatedKey?: Row };
+  const {
+    Items = [],
+    LastEvaluatedKey,
+    ...rest
+  } = answer as { Items?: Row[]; LastEvaluatedKey?: Row } & Record<string, unknown>;
   if (!Array.isArray(Items)) throw new Error('DynamoDB answered a Query whose Items is not a list');
   return {
-    items: Items.map((item) => unmarshall(item)),
-    ...(LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(LastEvaluatedKey) } : {}),
+    rows: {
+      items: Items.map((item) => unmarshall(item)),
+      ...(LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(LastEvaluatedKey) } : {}),
+    },
+    rest,
   };
 }
 

@@ -26,8 +26,21 @@ const ROWS = {
   LastEvaluatedKey: { pk: { S: 'TOPIC#orders/*' }, sk: { S: 'c2' } },
 };
 
+/** How the request handler hands a body over: a stream in chunks (Node's), bytes, or a string. */
+type BodyShape = 'stream' | 'bytes' | 'string';
+
+const bodyAs = (body: string, shape: BodyShape): unknown =>
+  shape === 'string'
+    ? body
+    : shape === 'bytes'
+      ? new TextEncoder().encode(body)
+      : Readable.from([Buffer.from(body.slice(0, 7)), Buffer.from(body.slice(7))]);
+
 /** A document client whose request handler answers from `answers` in turn, never the network. */
-function clientAnswering(answers: Answer[]): { client: DynamoDBDocumentClient; calls: () => number } {
+function clientAnswering(
+  answers: Answer[],
+  shape: BodyShape = 'stream',
+): { client: DynamoDBDocumentClient; calls: () => number } {
   let calls = 0;
   const requestHandler = {
     handle: async () => {
@@ -37,8 +50,7 @@ function clientAnswering(answers: Answer[]): { client: DynamoDBDocumentClient; c
         response: {
           statusCode: answer.status,
           headers: { 'content-type': 'application/x-amz-json-1.0', ...answer.headers },
-          // A stream in chunks, as Node's request handler hands it over.
-          body: Readable.from([Buffer.from(answer.body.slice(0, 7)), Buffer.from(answer.body.slice(7))]),
+          body: bodyAs(answer.body, shape),
         },
       };
     },
@@ -81,6 +93,48 @@ describe('readingRowsDirectly', () => {
       connectedAt: 1796328238000,
     });
     expect(direct.$metadata.httpStatusCode).toBe(200);
+    // The rest of the answer is the SDK's to read, as before.
+    expect(direct.Count).toBe(2);
+    expect(direct.ScannedCount).toBe(2);
+  });
+
+  it("hands the SDK's deserializer the answer without its rows: it has none to walk", async () => {
+    const command = readingRowsDirectly(query());
+    let seenBySdk: unknown = 'not reached';
+    // Just outside the SDK's deserializer: what it made of the body, before the rows are put back.
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        seenBySdk = (result.output as { Items?: unknown }).Items;
+        return result;
+      },
+      { step: 'deserialize', priority: 'high', name: 'testSeenBySdk', override: true },
+    );
+    const direct = await clientAnswering([ok(ROWS)]).client.send(command);
+    expect(seenBySdk).toBeUndefined();
+    expect(direct.Items).toHaveLength(2);
+  });
+
+  it.each(['bytes', 'string'] as const)('reads a body handed over as %s', async (shape) => {
+    const direct = await clientAnswering([ok(ROWS)], shape).client.send(readingRowsDirectly(query()));
+    expect(direct.Items?.map((item) => item.sk)).toEqual(['c1', 'c2']);
+  });
+
+  it('unmarshalls a number in LastEvaluatedKey as the document client does', async () => {
+    const answer = ok({ ...ROWS, LastEvaluatedKey: { pk: { S: 'p' }, at: { N: '42' } } });
+    const sdk = await clientAnswering([answer]).client.send(query());
+    const direct = await clientAnswering([answer]).client.send(readingRowsDirectly(query()));
+    expect(direct.LastEvaluatedKey).toEqual({ pk: 'p', at: 42 });
+    expect(direct.LastEvaluatedKey).toEqual(sdk.LastEvaluatedKey);
+  });
+
+  it('returns each of two sends of one command at once its own rows', async () => {
+    const command = readingRowsDirectly(query());
+    const one = clientAnswering([ok({ Items: [{ sk: { S: 'first' } }] })]).client;
+    const two = clientAnswering([ok({ Items: [{ sk: { S: 'second' } }] })]).client;
+    const [a, b] = await Promise.all([one.send(command), two.send(command)]);
+    expect(a.Items).toEqual([{ sk: 'first' }]);
+    expect(b.Items).toEqual([{ sk: 'second' }]);
   });
 
   it('returns no LastEvaluatedKey and no rows for an answer that has none', async () => {
@@ -125,11 +179,24 @@ describe('readingRowsDirectly', () => {
     expect(direct.Items?.map((item) => item.sk)).toEqual(['c1', 'c2']);
   });
 
-  it('fails with a clear error when a 200 answer is not JSON', async () => {
+  it("leaves a 200 answer that is not JSON to the SDK, which raises its deserialization error with the answer's metadata", async () => {
     const { client } = clientAnswering([{ status: 200, body: '<html>proxy error</html>' }]);
-    await expect(client.send(readingRowsDirectly(query()))).rejects.toThrow(
-      /DynamoDB answered a Query with a body that is not JSON/,
-    );
+    await expect(client.send(readingRowsDirectly(query()))).rejects.toMatchObject({
+      message: expect.stringMatching(/Deserialization error/),
+      $metadata: { httpStatusCode: 200 },
+    });
+  });
+
+  it('leaves a 200 answer whose Items is not a list to the SDK, as without it', async () => {
+    const answer = ok({ Items: { not: 'a list' } });
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        (value) => ({ value: (value as { Items?: unknown }).Items }),
+        (error: Error) => ({ error: error.name }),
+      );
+    const sdk = await outcome(clientAnswering([answer]).client.send(query()));
+    const direct = await outcome(clientAnswering([answer]).client.send(readingRowsDirectly(query())));
+    expect(direct).toEqual(sdk);
   });
 });
 
