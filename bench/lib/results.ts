@@ -21,6 +21,12 @@ export interface DeliveryRow {
   cpuMicrosPerDelivery?: number;
   invocations?: number;
   deadLettered?: number;
+  /**
+   * Which run of its case this row is, when the case ran its system more than once: a target then
+   * reads the median run (bench/lib/targets.ts), so that one slow spell of the shared machine does not
+   * decide it.
+   */
+  run?: { index: number; of: number };
 }
 
 export interface LatencyRow {

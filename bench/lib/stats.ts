@@ -11,6 +11,15 @@ export function quantile(values: readonly number[], q: number): number {
 
 export const median = (values: readonly number[]): number => quantile(values, 0.5);
 
+/**
+ * The item whose `value` is the median (the lower middle one of an even count), so that every figure
+ * reported with it comes from the same run; undefined for an empty list.
+ */
+export function medianBy<T>(items: readonly T[], value: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => value(a) - value(b));
+  return sorted[Math.ceil(sorted.length / 2) - 1];
+}
+
 export interface Fit {
   /** y per unit of x. */
   slope: number;

@@ -1,9 +1,20 @@
 /** The targets of issue 9, each computed from one run's results. */
 import type { BenchResults, DeliveryRow } from './results.js';
-import { linearFit, type Target } from './stats.js';
+import { linearFit, medianBy, type Target } from './stats.js';
 
 const find = (rows: readonly DeliveryRow[], where: Partial<DeliveryRow>): DeliveryRow | undefined =>
   rows.find((row) => Object.entries(where).every(([k, v]) => row[k as keyof DeliveryRow] === v));
+
+/**
+ * The median run of `rows` by `value` (the one run, when there is one), and the name's note on how
+ * many runs it was chosen from.
+ */
+function medianRun(
+  rows: readonly DeliveryRow[],
+  value: (row: DeliveryRow) => number,
+): { row: DeliveryRow | undefined; note: string } {
+  return { row: medianBy(rows, value), note: rows.length > 1 ? ` (median of ${rows.length} runs)` : '' };
+}
 
 export function targets(results: BenchResults): Target[] {
   const d = results.delivery;
@@ -12,13 +23,16 @@ export function targets(results: BenchResults): Target[] {
   const sample0 = find(d, { system: 'sample', n: big, latencyMs: 0, throttle: undefined });
   // One invocation: the whole audience in one page, as the target is worded (a smaller page makes
   // several invocations one after another, which AWS would run side by side).
-  const at64 = d.find(
-    (r) =>
-      r.system === 'fanout' &&
-      r.latencyMs === 20 &&
-      r.concurrency === 64 &&
-      !r.throttle &&
-      r.invocations === 1,
+  const at64 = medianRun(
+    d.filter(
+      (r) =>
+        r.system === 'fanout' &&
+        r.latencyMs === 20 &&
+        r.concurrency === 64 &&
+        !r.throttle &&
+        r.invocations === 1,
+    ),
+    (r) => r.ratio ?? 0,
   );
   const out: Target[] = [
     {
@@ -39,25 +53,27 @@ export function targets(results: BenchResults): Target[] {
       unit: '×',
     },
     {
-      name: `20 ms per call, N=${(at64?.n ?? 0).toLocaleString('en-US')}, one invocation at concurrency 64: share of 3,200/s`,
-      measured: at64?.ratio,
+      name: `20 ms per call, N=${(at64.row?.n ?? 0).toLocaleString('en-US')}, one invocation at concurrency 64: share of 3,200/s${at64.note}`,
+      measured: at64.row?.ratio,
       bound: 0.9,
       kind: 'min',
       unit: '',
     },
   ];
   for (const rate of [1000, 300]) {
-    const row = d.find((r) => r.system === 'pipeline' && r.throttle === rate);
+    const runs = d.filter((r) => r.system === 'pipeline' && r.throttle === rate);
+    const share = medianRun(runs, (r) => r.ratio ?? 0);
     out.push({
-      name: `pipeline throttled at ${rate} calls/s: share of the rate`,
-      measured: row?.ratio,
+      name: `pipeline throttled at ${rate} calls/s: share of the rate${share.note}`,
+      measured: share.row?.ratio,
       bound: 0.95,
       kind: 'min',
       unit: '',
     });
     out.push({
-      name: `pipeline throttled at ${rate} calls/s: frames lost + dead-lettered`,
-      measured: row ? row.missing + (row.deadLettered ?? 0) : undefined,
+      // Every run's, not the median's: one frame lost in any run misses the target.
+      name: `pipeline throttled at ${rate} calls/s: frames lost + dead-lettered${runs.length > 1 ? `, ${runs.length} runs` : ''}`,
+      measured: runs.length ? runs.reduce((sum, r) => sum + r.missing + (r.deadLettered ?? 0), 0) : undefined,
       bound: 0,
       kind: 'max',
       unit: '',

@@ -34,7 +34,11 @@ export interface DeliveryCase {
   concurrency?: number;
   /** FANOUT_PAGE_SIZE of the in-process fan-out. */
   pageSize?: number;
-  repeat?: number;
+  /**
+   * Runs of a system in this case (1 when not named), interleaved with the other systems' runs: a
+   * target on a figure that one slow spell of the shared machine can move reads their median.
+   */
+  runs?: Partial<Record<DeliverySystem, number>>;
 }
 
 /** The faults of one case: latency on every call, and an account-wide token bucket when throttled. */
@@ -80,8 +84,11 @@ export async function runDeliveryCase(
   const topic = topicOf(c.n);
   // Built before any timing starts (once per run).
   const sdkBundle = c.systems.includes('fanout-sdk') ? await sdkFanoutBundle() : undefined;
-  for (let r = 0; r < (c.repeat ?? 1); r++) {
+  const runsOf = (system: DeliverySystem): number => c.runs?.[system] ?? 1;
+  const rounds = Math.max(...c.systems.map(runsOf));
+  for (let r = 0; r < rounds; r++) {
     for (const system of c.systems) {
+      if (r >= runsOf(system)) continue;
       const faults = faultsFor(c.latencyMs, c.throttle);
       let eventId: string;
       let startedAt: number;
@@ -149,9 +156,11 @@ export async function runDeliveryCase(
             }
           : {}),
         ...(system === 'pipeline' ? { deadLettered: (await deadLetters(world)) - dlqBefore } : {}),
+        ...(runsOf(system) > 1 ? { run: { index: r + 1, of: runsOf(system) } } : {}),
       });
+      const of = runsOf(system) > 1 ? ` run ${r + 1}/${runsOf(system)}` : '';
       process.stdout.write(
-        `  ${system.padEnd(10)} N=${c.n} ${c.latencyMs} ms${c.throttle ? ` ${c.throttle}/s` : ''}: ${report.received}/${c.n} in ${seconds.toFixed(2)} s (${rate.toFixed(0)}/s)${result ? ` cpu ${(result.cpuMicros / Math.max(1, report.received)).toFixed(0)} µs/delivery` : ''}\n`,
+        `  ${system.padEnd(10)} N=${c.n} ${c.latencyMs} ms${c.throttle ? ` ${c.throttle}/s` : ''}: ${report.received}/${c.n} in ${seconds.toFixed(2)} s (${rate.toFixed(0)}/s)${result ? ` cpu ${(result.cpuMicros / Math.max(1, report.received)).toFixed(0)} µs/delivery` : ''}${of}\n`,
       );
     }
   }

@@ -169,6 +169,33 @@ describe('benchmark results rendering', () => {
     expect(byName['end to end, 1,000 subscribers at 0.5 events/s: p99']).toBeUndefined();
   });
 
+  it("reads the median of several runs of a case, names how many, and counts every run's losses", () => {
+    const pipeline = results.delivery.find((d) => d.system === 'pipeline');
+    const at64 = results.delivery.find((d) => d.concurrency === 64 && d.invocations === 1);
+    if (!pipeline || !at64) throw new Error('fixture rows missing');
+    const throttled = [0.96, 0.9, 0.99].map((ratio, i) => ({
+      ...pipeline,
+      ratio,
+      missing: i,
+      deadLettered: 1,
+      run: { index: i + 1, of: 3 },
+    }));
+    const fast = [0.93, 0.95, 0.8].map((ratio, i) => ({ ...at64, ratio, run: { index: i + 1, of: 3 } }));
+    const runs = {
+      ...results,
+      delivery: [...results.delivery.filter((d) => d !== pipeline && d !== at64), ...throttled, ...fast],
+    };
+    const byName = Object.fromEntries(targets(runs).map((t) => [t.name, t.measured]));
+    expect(byName['pipeline throttled at 300 calls/s: share of the rate (median of 3 runs)']).toBe(0.96);
+    expect(byName['pipeline throttled at 300 calls/s: frames lost + dead-lettered, 3 runs']).toBe(6);
+    expect(
+      byName[
+        '20 ms per call, N=1,000, one invocation at concurrency 64: share of 3,200/s (median of 3 runs)'
+      ],
+    ).toBe(0.93);
+    expect(renderMarkdown(runs)).toContain('| fanout, whole local pipeline (run 2 of 3) |');
+  });
+
   it('writes the machine, the date, the commit and each table', () => {
     const md = renderMarkdown(results);
     expect(md).toContain('2026-12-02T00:00:00Z at commit `abc1234`');
@@ -267,5 +294,15 @@ describe('benchmark results rendering', () => {
     // Without a lean row of the same case there is nothing to compare.
     expect(leanPathNote({ delivery: sdk.map((d) => ({ ...d, concurrency: 16 })) })).toBe('');
     expect(leanPathNote(results)).toBe('');
+  });
+
+  it("compares the plain SDK client with the lean path's median run where the lean path ran several", () => {
+    const at64 = results.delivery.find((d) => d.concurrency === 64 && d.invocations === 1);
+    if (!at64) throw new Error('fixture row missing');
+    const lean = [0.9, 0.6, 0.8].map((ratio, i) => ({ ...at64, ratio, run: { index: i + 1, of: 3 } }));
+    const sdk = { ...at64, system: 'fanout-sdk', ratio: 0.4 };
+    expect(leanPathNote({ delivery: [...lean, sdk] })).toContain(
+      'it reaches 0.40 of the limit where the lean path reaches 0.80',
+    );
   });
 });

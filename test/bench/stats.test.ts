@@ -1,4 +1,4 @@
-import { judge, linearFit, median, quantile } from '../../bench/lib/stats';
+import { judge, linearFit, median, medianBy, quantile } from '../../bench/lib/stats';
 
 describe('benchmark statistics', () => {
   it('takes quantiles by nearest rank, whatever the input order', () => {
@@ -8,6 +8,17 @@ describe('benchmark statistics', () => {
     expect(quantile(values, 0)).toBe(1);
     expect(median([3, 1, 2])).toBe(2);
     expect(quantile([], 0.5)).toBeNaN();
+  });
+
+  it('picks the item with the median value, the lower middle one of an even count, and none of none', () => {
+    const runs = [
+      { run: 'a', share: 0.97 },
+      { run: 'b', share: 0.91 },
+      { run: 'c', share: 0.99 },
+    ];
+    expect(medianBy(runs, (r) => r.share)?.run).toBe('a');
+    expect(medianBy(runs.slice(0, 2), (r) => r.share)?.run).toBe('b');
+    expect(medianBy([], () => 0)).toBeUndefined();
   });
 
   it('refuses a quantile outside 0..1', () => {
