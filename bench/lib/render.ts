@@ -340,7 +340,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     '## Cold start',
     '',
-    'Module load is the time a fresh Node process takes to import the bundle, as a Lambda init does; the median of several rounds, each loading every bundle once in turn, so that a slow spell of the shared machine slows them alike.',
+    'Module load is the time a fresh Node process takes to import the bundle, as a Lambda init does; the median of several rounds, each loading every bundle once in turn, so that a slow spell of the shared machine slows them alike. The fan-out function built with the plain SDK `@connections` client (bench/fanout-sdk) is loaded beside it, to show what the lean signed path changes at load.',
     '',
     coldStartTable(r),
     '',

@@ -10,6 +10,7 @@ import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 import { functionEnvironment, readStackSettings } from '../../local/dev/settings.js';
 import { FUNCTION_NAMES } from '../../shared/deployment/manifest.js';
+import { SDK_FANOUT_ZIP, sdkFanoutBundle } from '../fanout-sdk/bundle.js';
 import type { ColdStartRow } from '../lib/results.js';
 import { median } from '../lib/stats.js';
 import { ROOT } from '../world.js';
@@ -101,6 +102,16 @@ export async function runColdStart(runs: number): Promise<ColdStartRow[]> {
       bundle,
       env: { ...lambdaEnv, ...functionEnvironment(fn, settings, wired) },
       zipBytes: statSync(join(ROOT, 'dist', `${fn}.zip`)).size,
+    });
+  }
+  // The same function with the plain SDK `@connections` client: what the lean path saves at load.
+  const fanout = bundles.find((b) => b.name === 'fanout');
+  if (fanout) {
+    bundles.push({
+      name: 'fanout, plain SDK client (bench/fanout-sdk)',
+      bundle: await sdkFanoutBundle(),
+      env: fanout.env,
+      zipBytes: statSync(SDK_FANOUT_ZIP).size,
     });
   }
   for (const name of ['minimal', 'empty'] as const) {
