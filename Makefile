@@ -59,16 +59,16 @@ reliability: build ## run the reliability suite (test/reliability) and render do
 bench: build ## the benchmarks of issue 9 (6 to 10 min): bench/results/latest.md, charts, README and cost tables
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts
 
-bench-latency: build ## only the end-to-end latency scenario (under 1 min): bench/results/latency.md
+bench-latency: build ## only the end-to-end latency scenario (about 1 min): bench/results/latency.md
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --only latency
 
-bench-quick: build ## the same benchmarks, smaller (1 to 1.5 min)
+bench-quick: build ## the same benchmarks, smaller (about 1 min)
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/main.ts --quick
 
-bench-cpu: build ## only CPU per delivery at N=10,000 (about 4 min): the fan-out bundle against the sample, 3 runs alternating
+bench-cpu: build ## only CPU per delivery at N=10,000: the fan-out bundle against the sample, 3 runs alternating
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true $(BIN)/tsx bench/cpu.ts --sample
 
-bench-cost: install ## the cost tables from the last bench results (or stated defaults), into terraform/README.md
+bench-cost: install ## the cost tables from the last bench results (or stated defaults), into terraform/README.md and bench/results/cost.md
 	$(BIN)/tsx bench/cost/main.ts
 
 tf-check: install ## offline Terraform checks (no provider needed): checker, fixtures, policy tests, README tables

@@ -2,10 +2,10 @@
 
 export const USAGE = [
   'usage: tsx bench/main.ts [--quick] [--only latency] [--help]',
-  '  (no option)     every benchmark (make bench, about 10 min): bench/results/latest.{json,md}, charts, README, cost',
-  '  --quick         the same, smaller (make bench-quick, about 2 min)',
-  '  --only latency  only the end-to-end latency scenario (make bench-latency, about 1 min with --quick,',
-  '                  2 min without): bench/results/latency.{json,md}; latest.md and the README are left alone',
+  '  (no option)     every benchmark (make bench, 6 to 10 min): bench/results/latest.{json,md}, charts, README, cost',
+  '  --quick         the same, smaller (make bench-quick, about 1 min)',
+  '  --only latency  only the end-to-end latency scenario (make bench-latency, about 1 min; less',
+  '                  with --quick): bench/results/latency.{json,md}; latest.md and the README are left alone',
 ].join('\n');
 
 export interface Cli {
