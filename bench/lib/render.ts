@@ -56,6 +56,7 @@ export function deliveryTable(r: BenchResults): string {
       'share of limit',
       'CPU / delivery',
       'dead-lettered',
+      'calls throttled',
     ],
     r.delivery.map((d) => [
       `${SYSTEM_NAMES[d.system] ?? d.system}${d.run ? ` (run ${d.run.index} of ${d.run.of})` : ''}`,
@@ -71,6 +72,7 @@ export function deliveryTable(r: BenchResults): string {
       num(d.ratio, 2),
       d.cpuMicrosPerDelivery === undefined ? '—' : `${num(d.cpuMicrosPerDelivery)} µs`,
       d.deadLettered === undefined ? '—' : num(d.deadLettered),
+      d.throttledCalls === undefined ? '—' : num(d.throttledCalls),
     ]),
   );
 }
@@ -313,7 +315,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     "Time runs from PutEvents (pipeline) or the start of the delivering process's run (the others) to the last frame at the clients. CPU is the delivering process's own `process.cpuUsage()` during the run (each system runs in a child process of its own: Node 20 has no thread CPU clock). Each child first delivers one untimed event to " +
       String(WARM_UP.audience) +
-      " subscribers, with no latency or throttle, so its code is compiled and its connections are open, as in a Lambda environment that served an earlier event; neither its time nor its CPU is counted. The pipeline's function runs in a worker thread of the platform process, whose CPU is not separable, so it shows none. The limit is concurrency over the injected latency, times the invocations posting at once: the pipeline hands every audience page past the first to another invocation, so it runs min(pages, the poller's maximum concurrency) of them (shown beside its concurrency). Lost and duplicated frames are counted per client. A system that ran a case more than once has a row per run (run i of n); a target on that case reads the median run, and counts the losses of all. Subscriptions are written as the store writes them; connections are opened through the real `$connect` route.",
+      " subscribers, with no latency or throttle, so its code is compiled and its connections are open, as in a Lambda environment that served an earlier event; neither its time nor its CPU is counted. The pipeline's function runs in a worker thread of the platform process, whose CPU is not separable, so it shows none. The limit is concurrency over the injected latency, times the invocations posting at once: the pipeline hands every audience page past the first to another invocation, so it runs min(pages, the poller's maximum concurrency) of them (shown beside its concurrency). Lost and duplicated frames are counted per client; calls throttled are the posts the account's token bucket answered 429 (each a request the delivering function made and waited on, retried at its paced slot or after a backoff). A system that ran a case more than once has a row per run (run i of n); a target on that case reads the median run, and counts the losses of all. Subscriptions are written as the store writes them; connections are opened through the real `$connect` route.",
     '',
     deliveryTable(r),
     '',

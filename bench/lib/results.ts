@@ -21,6 +21,8 @@ export interface DeliveryRow {
   cpuMicrosPerDelivery?: number;
   invocations?: number;
   deadLettered?: number;
+  /** Calls the throttle answered 429 during the run (throttled cases only). */
+  throttledCalls?: number;
   /**
    * Which run of its case this row is, when the case ran its system more than once: a target then
    * reads the median run (bench/lib/targets.ts), so that one slow spell of the shared machine does not

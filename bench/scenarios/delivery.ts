@@ -41,8 +41,15 @@ export interface DeliveryCase {
   runs?: Partial<Record<DeliverySystem, number>>;
 }
 
-/** The faults of one case: latency on every call, and an account-wide token bucket when throttled. */
-export function faultsFor(latencyMs: number, throttle?: number): GatewayFaults | undefined {
+/**
+ * The faults of one case: latency on every call, and an account-wide token bucket when throttled,
+ * `onThrottled` told of every call it answers 429.
+ */
+export function faultsFor(
+  latencyMs: number,
+  throttle?: number,
+  onThrottled: () => void = () => {},
+): GatewayFaults | undefined {
   if (!latencyMs && !throttle) return undefined;
   // A tenth of a second of burst: API Gateway's account limits are a token bucket too.
   const bucket = throttle
@@ -52,10 +59,11 @@ export function faultsFor(latencyMs: number, throttle?: number): GatewayFaults |
     ...(latencyMs ? { latencyMs } : {}),
     ...(bucket
       ? {
-          beforeConnectionsCall: () =>
-            bucket.take()
-              ? undefined
-              : { status: 429, errorType: 'LimitExceededException', message: 'Rate exceeded' },
+          beforeConnectionsCall: () => {
+            if (bucket.take()) return undefined;
+            onThrottled();
+            return { status: 429, errorType: 'LimitExceededException', message: 'Rate exceeded' };
+          },
         }
       : {}),
   };
@@ -89,7 +97,11 @@ export async function runDeliveryCase(
   for (let r = 0; r < rounds; r++) {
     for (const system of c.systems) {
       if (r >= runsOf(system)) continue;
-      const faults = faultsFor(c.latencyMs, c.throttle);
+      // Every call the throttle refused: each one is a request the delivering function made and waited on.
+      let throttledCalls = 0;
+      const faults = faultsFor(c.latencyMs, c.throttle, () => {
+        throttledCalls++;
+      });
       let eventId: string;
       let startedAt: number;
       let result: DelivererResult | undefined;
@@ -138,7 +150,7 @@ export async function runDeliveryCase(
         system,
         n: c.n,
         latencyMs: c.latencyMs,
-        ...(c.throttle ? { throttle: c.throttle } : {}),
+        ...(c.throttle ? { throttle: c.throttle, throttledCalls } : {}),
         concurrency: system === 'sample' ? c.n : system === 'sequential' ? 1 : concurrency,
         ...(c.pageSize && result ? { pageSize: c.pageSize } : {}),
         ...(parallel > 1 ? { parallel } : {}),

@@ -83,6 +83,7 @@ const results: BenchResults = {
       limit: 300,
       ratio: 0.825,
       deadLettered: 2,
+      throttledCalls: 1234,
     },
   ],
   latency: [
@@ -209,6 +210,12 @@ describe('benchmark results rendering', () => {
     expect(md).toContain('not measured');
     expect(md).toContain('Slope at 4 invocations: 1,000.0 s per million subscribers');
     expect(renderReadme(results)).toContain('bench/results/throughput.svg');
+  });
+
+  it('shows the calls a throttle refused for throttled rows, and a dash for the others', () => {
+    const md = renderMarkdown(results);
+    expect(md).toMatch(/\| 2 +\| 1,234 +\|/);
+    expect(md).toMatch(/\| 200 µs +\| — +\| — +\|/);
   });
 
   it('names the invocations an in-process run took in turn, and its page size where the case set it', () => {
