@@ -96,7 +96,8 @@ export async function runDeliveryCase(
   const rounds = Math.max(...c.systems.map(runsOf));
   for (let r = 0; r < rounds; r++) {
     for (const system of c.systems) {
-      if (r >= runsOf(system)) continue;
+      const runs = runsOf(system);
+      if (r >= runs) continue;
       // Every call the throttle refused: each one is a request the delivering function made and waited on.
       let throttledCalls = 0;
       const faults = faultsFor(c.latencyMs, c.throttle, () => {
@@ -168,9 +169,9 @@ export async function runDeliveryCase(
             }
           : {}),
         ...(system === 'pipeline' ? { deadLettered: (await deadLetters(world)) - dlqBefore } : {}),
-        ...(runsOf(system) > 1 ? { run: { index: r + 1, of: runsOf(system) } } : {}),
+        ...(runs > 1 ? { run: { index: r + 1, of: runs } } : {}),
       });
-      const of = runsOf(system) > 1 ? ` run ${r + 1}/${runsOf(system)}` : '';
+      const of = runs > 1 ? ` run ${r + 1}/${runs}` : '';
       process.stdout.write(
         `  ${system.padEnd(10)} N=${c.n} ${c.latencyMs} ms${c.throttle ? ` ${c.throttle}/s` : ''}: ${report.received}/${c.n} in ${seconds.toFixed(2)} s (${rate.toFixed(0)}/s)${result ? ` cpu ${(result.cpuMicros / Math.max(1, report.received)).toFixed(0)} µs/delivery` : ''}${of}\n`,
       );

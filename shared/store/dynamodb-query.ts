@@ -74,45 +74,33 @@ export function readingRowsDirectly(command: QueryCommand): QueryCommand {
   return command;
 }
 
-/** A Query's answer body split into its rows and the rest; undefined when it cannot be read here. */
-function readAnswer(text: string): ReadAnswer | undefined {
+/**
+ * A Query's answer body (DynamoDB JSON) split into its rows, unmarshalled as the document client
+ * does, and the rest; undefined when it cannot be read here (not JSON, not an object, `Items` not a
+ * list, a value `unmarshall` refuses): the SDK's deserializer then reads the whole answer and raises
+ * its own error, with the answer's metadata.
+ */
+export function readAnswer(text: string): ReadAnswer | undefined {
+  type Row = Record<string, AttributeValue>;
   try {
-    const { rows, rest } = splitRows(text);
-    return { rows, rest: JSON.stringify(rest) };
+    const answer: unknown = JSON.parse(text);
+    if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return undefined;
+    const {
+      Items = [],
+      LastEvaluatedKey,
+      ...rest
+    } = answer as { Items?: Row[]; LastEvaluatedKey?: Row } & Record<string, unknown>;
+    if (!Array.isArray(Items)) return undefined;
+    return {
+      rows: {
+        items: Items.map((item) => unmarshall(item)),
+        ...(LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(LastEvaluatedKey) } : {}),
+      },
+      rest: JSON.stringify(rest),
+    };
   } catch {
     return undefined;
   }
-}
-
-/** The rows of a Query's answer body (DynamoDB JSON), unmarshalled as the document client does. */
-export function parseRows(text: string): Rows {
-  return splitRows(text).rows;
-}
-
-function splitRows(text: string): { rows: Rows; rest: Record<string, unknown> } {
-  let answer: unknown;
-  try {
-    answer = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`DynamoDB answered a Query with a body that is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
-    throw new Error('DynamoDB answered a Query with a body that is not a JSON object');
-  }
-  type Row = Record<string, AttributeValue>;
-  const {
-    Items = [],
-    LastEvaluatedKey,
-    ...rest
-  } = answer as { Items?: Row[]; LastEvaluatedKey?: Row } & Record<string, unknown>;
-  if (!Array.isArray(Items)) throw new Error('DynamoDB answered a Query whose Items is not a list');
-  return {
-    rows: {
-      items: Items.map((item) => unmarshall(item)),
-      ...(LastEvaluatedKey ? { lastEvaluatedKey: unmarshall(LastEvaluatedKey) } : {}),
-    },
-    rest,
-  };
 }
 
 /** The whole body of an answer: a stream on Node, bytes or a string from other request handlers. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { parseRows, readingRowsDirectly } from '../../../shared/store/dynamodb-query.js';
+import { readAnswer, readingRowsDirectly } from '../../../shared/store/dynamodb-query.js';
 
 /** One canned HTTP answer: what DynamoDB's JSON protocol sends. */
 interface Answer {
@@ -200,13 +200,15 @@ describe('readingRowsDirectly', () => {
   });
 });
 
-describe('parseRows', () => {
-  it('rejects an answer that is not an object, or whose Items is not a list', () => {
-    expect(() => parseRows('null')).toThrow(/not a JSON object/);
-    expect(() => parseRows('{"Items":{}}')).toThrow(/Items is not a list/);
+describe('readAnswer', () => {
+  it('reads nothing from an answer that is not JSON, not an object, or whose Items is not a list', () => {
+    expect(readAnswer('<html>')).toBeUndefined();
+    expect(readAnswer('null')).toBeUndefined();
+    expect(readAnswer('[]')).toBeUndefined();
+    expect(readAnswer('{"Items":{}}')).toBeUndefined();
   });
 
-  it('reads an answer without Items as no rows', () => {
-    expect(parseRows('{"Count":0}')).toEqual({ items: [] });
+  it('reads an answer without Items as no rows, and hands on the rest', () => {
+    expect(readAnswer('{"Count":0}')).toEqual({ rows: { items: [] }, rest: '{"Count":0}' });
   });
 });
